@@ -1,0 +1,15 @@
+//! Portico's schema, one migration per change. `portico serve` runs pending ones at start;
+//! `portico migrate` runs them alone.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_core;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_core::Migration)]
+    }
+}

@@ -1,0 +1,236 @@
+//! The middleware every request passes through, once: request id, body size limit, problem
+//! details for every error (ours, poem's and poem-openapi's), security headers, metrics and
+//! one log line per request. It names the operation, never the raw path, because paths such as
+//! `/invite/{token}` carry secrets.
+
+use crate::api::context::RequestId;
+use crate::api::problem::{from_poem_error, render};
+use crate::error::Error;
+use crate::state::AppState;
+use poem::error::ReadBodyError;
+use poem::http::{HeaderValue, Method, header};
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response};
+use poem_openapi::OperationId;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// Which methods each route template answers, for the `Allow` header of a 405 (RFC 9110
+/// §15.5.6 requires it; poem does not send it).
+#[derive(Debug, Default)]
+pub struct AllowIndex(Vec<(Vec<String>, Vec<String>)>);
+
+impl AllowIndex {
+    /// Built from the OpenAPI document plus the routes outside it.
+    pub fn from_spec(spec: &serde_json::Value, extra: &[(&str, &[&str])]) -> Self {
+        let mut routes = Vec::new();
+        if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
+            for (path, ops) in paths {
+                let methods = ops
+                    .as_object()
+                    .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                routes.push((segments(path), methods));
+            }
+        }
+        for (path, methods) in extra {
+            routes.push((
+                segments(path),
+                methods.iter().map(|m| m.to_string()).collect(),
+            ));
+        }
+        Self(routes)
+    }
+
+    pub fn methods_for(&self, path: &str) -> Vec<String> {
+        let want = segments(path);
+        let mut out: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(tpl, _)| {
+                tpl.len() == want.len()
+                    && tpl
+                        .iter()
+                        .zip(&want)
+                        .all(|(t, w)| t == w || (t.starts_with('{') && !w.is_empty()))
+            })
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
+        if out.iter().any(|m| m == "GET") {
+            out.push("HEAD".into());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.trim_matches('/')
+        .split('/')
+        .map(str::to_owned)
+        .collect()
+}
+
+pub struct Edge {
+    pub state: AppState,
+    pub allow: Arc<AllowIndex>,
+}
+
+impl<E: Endpoint> Middleware<E> for Edge {
+    type Output = EdgeEndpoint<
+        poem::middleware::CatchPanicEndpoint<E, fn(Box<dyn std::any::Any + Send>) -> Response>,
+    >;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        let on_panic: fn(Box<dyn std::any::Any + Send>) -> Response =
+            |_| Error::Internal(anyhow::anyhow!("handler panicked")).into_response();
+        EdgeEndpoint {
+            inner: ep.with(CatchPanic::new().with_handler(on_panic)),
+            state: self.state.clone(),
+            allow: Arc::clone(&self.allow),
+        }
+    }
+}
+
+pub struct EdgeEndpoint<E> {
+    inner: E,
+    state: AppState,
+    allow: Arc<AllowIndex>,
+}
+
+impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let started = Instant::now();
+        let request_id = Uuid::new_v4().to_string();
+        req.extensions_mut().insert(RequestId(request_id.clone()));
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let span = tracing::info_span!("request", request_id = %request_id);
+
+        let outcome = async {
+            limit_body(&mut req, self.state.settings.max_body_bytes).await?;
+            self.inner.call(req).await.map(IntoResponse::into_response)
+        }
+        .instrument(span.clone())
+        .await;
+
+        let (mut resp, operation) = match outcome {
+            Ok(resp) => {
+                let op = resp.data::<OperationId>().map(|o| o.0).unwrap_or("other");
+                (resp, op)
+            }
+            Err(err) => {
+                let op = err
+                    .data::<OperationId>()
+                    .map(|o| o.0)
+                    .unwrap_or("unmatched");
+                let e = from_poem_error(err, method.as_str(), || self.allow.methods_for(&path));
+                let _g = span.enter();
+                (render(&e, Some(&request_id)), op)
+            }
+        };
+
+        let headers = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            headers.insert("x-request-id", v);
+        }
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        // Tokens and health records must not sit in caches (RFC 6749 §5.1, ASVS 14.3.2).
+        if (path.starts_with("/api/") || path.starts_with("/oauth2/"))
+            && !headers.contains_key(header::CACHE_CONTROL)
+        {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        }
+
+        let status = resp.status().as_u16();
+        let elapsed = started.elapsed();
+        self.state.metrics.record(operation, status, elapsed);
+        if method != Method::GET
+            || status >= 400
+            || !matches!(operation, "healthz" | "readyz" | "metrics")
+        {
+            tracing::info!(
+                parent: &span,
+                method = %method,
+                operation,
+                status,
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "request"
+            );
+        }
+        Ok(resp)
+    }
+}
+
+/// Refuses bodies over the limit, declared or streamed, before any handler reads them.
+async fn limit_body(req: &mut Request, max: usize) -> Result<(), Error> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => return Err(Error::PayloadTooLarge { limit: max }),
+        Some(_) => {}
+        None if !req.headers().contains_key(header::TRANSFER_ENCODING) => return Ok(()),
+        None => {}
+    }
+    match req.take_body().into_bytes_limit(max).await {
+        Ok(bytes) => {
+            req.set_body(bytes);
+            Ok(())
+        }
+        Err(ReadBodyError::PayloadTooLarge) => Err(Error::PayloadTooLarge { limit: max }),
+        Err(e) => Err(Error::MalformedRequest(format!(
+            "The request body could not be read: {e}"
+        ))),
+    }
+}
+
+/// Names a route that is not part of the OpenAPI document, for metrics and logs.
+pub fn labelled<E: Endpoint>(label: &'static str, ep: E) -> impl Endpoint<Output = Response> {
+    ep.map_to_response().after(move |res| async move {
+        res.map(|mut r| {
+            r.set_data(OperationId(label));
+            r
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_index_matches_templates() {
+        let spec = serde_json::json!({"paths": {
+            "/api/v1/practice/patients/{id}": {"get": {}, "patch": {}},
+            "/api/v1/practice/patients": {"get": {}, "post": {}}
+        }});
+        let idx = AllowIndex::from_spec(&spec, &[("/healthz", &["GET"])]);
+        assert_eq!(
+            idx.methods_for("/api/v1/practice/patients/abc"),
+            ["GET", "HEAD", "PATCH"]
+        );
+        assert_eq!(
+            idx.methods_for("/api/v1/practice/patients"),
+            ["GET", "HEAD", "POST"]
+        );
+        assert_eq!(idx.methods_for("/healthz"), ["GET", "HEAD"]);
+        assert!(idx.methods_for("/nope").is_empty());
+    }
+}

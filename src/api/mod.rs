@@ -1,0 +1,75 @@
+//! The HTTP surface: the OpenAPI-described APIs, operations endpoints and the edge middleware.
+
+pub mod context;
+pub mod edge;
+pub mod json;
+pub mod ops;
+pub mod practice;
+pub mod problem;
+pub mod security;
+pub mod tags;
+
+use crate::state::AppState;
+use edge::{AllowIndex, Edge, labelled};
+use poem::{Endpoint, EndpointExt, Route, get};
+use poem_openapi::OpenApiService;
+use std::sync::Arc;
+
+type Apis = (
+    practice::SettingsApi,
+    practice::PatientsApi,
+    practice::AccessApi,
+    practice::ApiKeysApi,
+);
+
+/// The OpenAPI service: every documented operation.
+pub fn openapi_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            practice::SettingsApi,
+            practice::PatientsApi,
+            practice::AccessApi,
+            practice::ApiKeysApi,
+        ),
+        "Portico",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .summary("Patient portal identity server")
+    .description(
+        "Practices grant, block and revoke their patients' portal access; patients and their \
+         representatives log in and receive tokens scoped to one practice. Every error is an \
+         RFC 9457 problem (`application/problem+json`) with a stable `code`.",
+    )
+    .license("Apache-2.0")
+}
+
+/// The committed document in `openapi/portico.json` must equal this.
+pub fn spec_json() -> String {
+    openapi_service().spec()
+}
+
+/// Routes outside the OpenAPI document, with their methods.
+const OTHER_ROUTES: &[(&str, &[&str])] = &[
+    ("/healthz", &["GET"]),
+    ("/readyz", &["GET"]),
+    ("/metrics", &["GET"]),
+    ("/openapi.json", &["GET"]),
+];
+
+/// Every route, behind the edge middleware.
+pub fn routes(state: AppState) -> impl Endpoint {
+    let service = openapi_service();
+    let spec: serde_json::Value = serde_json::from_str(&service.spec()).unwrap_or_default();
+    let allow = Arc::new(AllowIndex::from_spec(&spec, OTHER_ROUTES));
+    let docs = service.swagger_ui();
+    let spec_endpoint = service.spec_endpoint();
+    Route::new()
+        .nest("/", service)
+        .nest("/docs", labelled("docs", docs))
+        .at("/openapi.json", labelled("openapi", spec_endpoint))
+        .at("/healthz", labelled("healthz", get(ops::healthz)))
+        .at("/readyz", labelled("readyz", get(ops::readyz)))
+        .at("/metrics", labelled("metrics", get(ops::metrics)))
+        .data(state.clone())
+        .with(Edge { state, allow })
+}

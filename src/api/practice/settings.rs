@@ -1,0 +1,137 @@
+use crate::api::json::JsonBody;
+use crate::api::security::StaffAuth;
+use crate::api::tags::ApiTags;
+use crate::domain::contact::EmailAddress;
+use crate::domain::practice::{RequiredField, SelfRegistration};
+use crate::error::{Error, Result};
+use crate::service::practices::{self, PracticeSettings, SettingsChange};
+use crate::state::AppState;
+use crate::store::audit::RequestMeta;
+use crate::store::practice;
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{Object, OpenApi};
+use serde::Deserialize;
+
+/// A practice's settings and the contact details shown to blocked patients.
+#[derive(Debug, Object)]
+pub struct PracticeSettingsView {
+    pub id: uuid::Uuid,
+    pub slug: String,
+    pub name: String,
+    /// How long an invitation link works (seed 004: 72 hours).
+    pub invitation_ttl_hours: i32,
+    pub self_registration: SelfRegistration,
+    /// What must be on file before access can be granted.
+    pub required_fields: Vec<RequiredField>,
+    /// Parents' and guardians' access ends at this age.
+    pub age_of_majority: i32,
+    /// Every account must use two-step verification to reach this practice.
+    pub mfa_required: bool,
+    pub contact_name: Option<String>,
+    /// Shown to patients whose access is blocked or deactivated.
+    pub contact_phone: String,
+    pub contact_email: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<practice::Model> for PracticeSettingsView {
+    fn from(p: practice::Model) -> Self {
+        let s = PracticeSettings::from(&p);
+        Self {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            invitation_ttl_hours: s.invitation_ttl_hours,
+            self_registration: s.self_registration,
+            required_fields: s.required_fields.into_iter().collect(),
+            age_of_majority: s.age_of_majority,
+            mfa_required: s.mfa_required,
+            contact_name: s.contact_name,
+            contact_phone: s.contact_phone,
+            contact_email: s.contact_email,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// Settings to change; absent fields stay as they are, `null` clears an optional one.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    /// 1 to 720.
+    pub invitation_ttl_hours: Option<i32>,
+    pub self_registration: Option<SelfRegistration>,
+    pub required_fields: Option<Vec<RequiredField>>,
+    /// 14 to 25.
+    pub age_of_majority: Option<i32>,
+    pub mfa_required: Option<bool>,
+    #[serde(default)]
+    pub contact_name: MaybeUndefined<String>,
+    pub contact_phone: Option<String>,
+    #[serde(default)]
+    pub contact_email: MaybeUndefined<String>,
+}
+
+fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> Result<U>) -> Result<Option<Option<U>>> {
+    match v {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(x) => Ok(Some(Some(f(x)?))),
+    }
+}
+
+impl TryFrom<SettingsPatch> for SettingsChange {
+    type Error = Error;
+    fn try_from(p: SettingsPatch) -> Result<Self> {
+        Ok(SettingsChange {
+            invitation_ttl_hours: p.invitation_ttl_hours,
+            self_registration: p.self_registration,
+            required_fields: p.required_fields.map(|v| v.into_iter().collect()),
+            age_of_majority: p.age_of_majority,
+            mfa_required: p.mfa_required,
+            contact_name: maybe(p.contact_name, Ok)?,
+            contact_phone: p.contact_phone,
+            contact_email: maybe(p.contact_email, |e| {
+                EmailAddress::parse("contact_email", &e)
+            })?,
+        })
+    }
+}
+
+pub struct SettingsApi;
+
+#[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::Settings")]
+impl SettingsApi {
+    /// Read the practice's settings.
+    ///
+    /// Roles: all.
+    #[oai(path = "/settings", method = "get", operation_id = "getSettings")]
+    async fn get_settings(
+        &self,
+        state: Data<&AppState>,
+        staff: StaffAuth,
+    ) -> Result<Json<PracticeSettingsView>> {
+        let p = practices::settings(&state.db, &staff.0).await?;
+        Ok(Json(p.into()))
+    }
+
+    /// Change the practice's settings.
+    ///
+    /// Roles: admin.
+    #[oai(path = "/settings", method = "patch", operation_id = "updateSettings")]
+    async fn update_settings(
+        &self,
+        state: Data<&AppState>,
+        staff: StaffAuth,
+        meta: RequestMeta,
+        body: JsonBody<SettingsPatch>,
+    ) -> Result<Json<PracticeSettingsView>> {
+        let change = SettingsChange::try_from(body.0)?;
+        let p = practices::update_settings(&state.db, &staff.0, change, &meta, state.now()).await?;
+        Ok(Json(p.into()))
+    }
+}

@@ -1,0 +1,15 @@
+//! OpenAPI tags: how operations are grouped in `/docs`.
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// The practice's settings: invitation lifetime, sign-up mode, required fields, contact.
+    Settings,
+    /// Patient records at the practice.
+    Patients,
+    /// Portal access: who may use a patient's record, and block, unblock, revoke.
+    PortalAccess,
+    /// Staff API keys and their roles.
+    ApiKeys,
+}

@@ -1,0 +1,131 @@
+//! Building and running the server: connect, migrate, bind, serve until told to stop.
+
+use crate::api;
+use crate::auth::password::Hasher;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Settings;
+use crate::db;
+use crate::state::AppState;
+use crate::telemetry::Metrics;
+use anyhow::Context;
+use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A built server, bound to its port, not yet serving.
+pub struct App {
+    state: AppState,
+    acceptor: TcpAcceptor,
+    port: u16,
+}
+
+impl App {
+    /// Connects, runs pending migrations and binds, with the wall clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As [`App::build`], with a clock tests can move.
+    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        let state = build_state(settings, clock).await?;
+        let acceptor = TcpListener::bind(state.settings.bind)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("binding {} (PORTICO_BIND)", state.settings.bind))?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .context("reading the bound port")?;
+        Ok(Self {
+            state,
+            acceptor,
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests (up to 10 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        tracing::info!(port = self.port, "portico listening");
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(api::routes(state), stop, Some(Duration::from_secs(10)))
+            .await;
+        tracing::info!("portico stopped");
+        result
+    }
+}
+
+/// Everything but the listener: also used by CLI commands that need the database.
+pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
+    let db = db::connect(&settings)
+        .await
+        .context("connecting to the database (PORTICO_DATABASE_URL)")?;
+    db::migrate(&db)
+        .await
+        .context("running database migrations")?;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let hasher = Hasher::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        settings.argon2_parallelism,
+        settings.hash_concurrency.unwrap_or(cores),
+    )?;
+    Ok(AppState {
+        db,
+        settings: Arc::new(settings),
+        clock,
+        hasher,
+        metrics: Arc::new(Metrics::default()),
+        outbox_wakeup: Arc::new(Notify::new()),
+    })
+}
+
+/// Completes on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when
+/// it is first polled: call it before binding, or a signal in between kills the process.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            match term.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
+        tracing::info!("shutdown signal received");
+    }
+}

@@ -1,0 +1,4 @@
+//! Credentials: password hashing, opaque secrets, signing keys and tokens.
+
+pub mod password;
+pub mod secrets;

@@ -1,0 +1,9 @@
+//! Domain types and rules, with no I/O. Wire types are parsed into these at the edge; past it,
+//! code takes a `Username`, not a `&str`.
+
+pub mod access;
+pub mod contact;
+pub mod patient;
+pub mod practice;
+pub mod role;
+pub mod username;

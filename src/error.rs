@@ -1,0 +1,160 @@
+//! The one error type. Each variant has a stable machine-readable `code` (DESIGN.md lists them)
+//! and an HTTP status; `api::problem` renders it as RFC 9457 problem details.
+//!
+//! What the client reads (`detail`), what the log gets (the cause chain of `Internal`) and what
+//! the audit trail records are kept apart: nothing here carries a secret.
+
+use poem::http::StatusCode;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("The username or password is incorrect.")]
+    InvalidCredentials,
+    #[error("Your portal access to {practice} is blocked. Please contact the practice on {phone}.")]
+    AccessBlocked {
+        practice: String,
+        slug: String,
+        phone: String,
+    },
+    #[error(
+        "Your portal access to {practice} has been deactivated. Please contact the practice on {phone}."
+    )]
+    AccessRevoked {
+        practice: String,
+        slug: String,
+        phone: String,
+    },
+    #[error("This account has no portal access at that practice.")]
+    NoAccess,
+    #[error("This invitation link is not valid.")]
+    InvitationInvalid,
+    #[error("This invitation link has expired. Please ask the practice to send a new one.")]
+    InvitationExpired,
+    #[error("This invitation link has already been used or replaced by a newer one.")]
+    InvitationUsed,
+    #[error("This link is not valid or has expired.")]
+    TokenInvalid,
+    #[error("That username is already taken.")]
+    UsernameTaken,
+    #[error("{0}")]
+    WeakPassword(String),
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    MalformedRequest(String),
+    #[error("Authentication is required, or the credentials given are not valid.")]
+    Unauthorized,
+    #[error("Your key's role does not allow this action.")]
+    Forbidden,
+    #[error("{0}")]
+    PolicyDenied(String),
+    #[error("Not found.")]
+    NotFound,
+    #[error("The method {method} is not allowed here.")]
+    MethodNotAllowed { method: String, allow: Vec<String> },
+    #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("The request body is larger than {limit} bytes.")]
+    PayloadTooLarge { limit: usize },
+    #[error("The request body must be {expected}.")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("The service is temporarily unavailable. Please try again shortly.")]
+    Unavailable,
+    #[error("Something went wrong on our side. Please try again later.")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The stable machine-readable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::AccessBlocked { .. } => "access_blocked",
+            Error::AccessRevoked { .. } => "access_revoked",
+            Error::NoAccess => "no_access",
+            Error::InvitationInvalid => "invitation_invalid",
+            Error::InvitationExpired => "invitation_expired",
+            Error::InvitationUsed => "invitation_used",
+            Error::TokenInvalid => "token_invalid",
+            Error::UsernameTaken => "username_taken",
+            Error::WeakPassword(_) => "weak_password",
+            Error::Validation { .. } => "validation_failed",
+            Error::Conflict(_) => "conflict",
+            Error::MalformedRequest(_) => "malformed_request",
+            Error::Unauthorized => "unauthorized",
+            Error::Forbidden => "forbidden",
+            Error::PolicyDenied(_) => "not_allowed",
+            Error::NotFound => "not_found",
+            Error::MethodNotAllowed { .. } => "method_not_allowed",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Error::Unavailable => "temporarily_unavailable",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::InvalidCredentials | Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::AccessBlocked { .. }
+            | Error::AccessRevoked { .. }
+            | Error::NoAccess
+            | Error::Forbidden
+            | Error::PolicyDenied(_) => StatusCode::FORBIDDEN,
+            Error::InvitationInvalid | Error::NotFound => StatusCode::NOT_FOUND,
+            Error::InvitationExpired | Error::InvitationUsed | Error::TokenInvalid => {
+                StatusCode::GONE
+            }
+            Error::UsernameTaken | Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::WeakPassword(_) | Error::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A validation failure naming the offending field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Wraps any unexpected failure; its cause is logged, never shown.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(err.into())
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        if crate::db::is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            Error::Unavailable
+        } else {
+            Error::Internal(err.into())
+        }
+    }
+}
+
+impl<E: Into<Error> + std::fmt::Display + std::fmt::Debug> From<sea_orm::TransactionError<E>>
+    for Error
+{
+    fn from(err: sea_orm::TransactionError<E>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner.into(),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Portico: a patient portal identity server.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod service;
+pub mod state;
+pub mod store;
+pub mod telemetry;

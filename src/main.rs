@@ -1,0 +1,113 @@
+//! The `portico` command line.
+
+use clap::{Parser, Subcommand};
+use portico::app::{App, build_state, shutdown_signal};
+use portico::clock::{Clock, SystemClock};
+use portico::config::Settings;
+use portico::service::practices::{self, NewPractice};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "portico", version, about = "Patient portal identity server")]
+struct Cli {
+    /// A TOML file of settings; PORTICO_* environment variables override it.
+    #[arg(long, global = true, env = "PORTICO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve.
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Manage practices.
+    Practice {
+        #[command(subcommand)]
+        command: PracticeCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum PracticeCommand {
+    /// Create a practice and print its first admin API key (shown once, on the last line).
+    Create {
+        /// URL name, like smith-family-clinic.
+        #[arg(long)]
+        slug: String,
+        /// Display name, like "Smith Family Clinic".
+        #[arg(long)]
+        name: String,
+        /// Phone number shown to patients whose access is blocked.
+        #[arg(long)]
+        phone: String,
+        /// Contact email.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        println!("{}", portico::api::spec_json());
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("portico: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    portico::telemetry::init_logging(settings.log_format);
+    match run(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portico: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let stop = shutdown_signal();
+            let app = App::build(settings).await?;
+            app.run_until(stop).await?;
+        }
+        Command::Migrate => {
+            build_state(settings, Arc::new(SystemClock)).await?;
+            println!("migrations applied");
+        }
+        Command::Practice {
+            command:
+                PracticeCommand::Create {
+                    slug,
+                    name,
+                    phone,
+                    email,
+                },
+        } => {
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            let new = NewPractice::parse(&slug, &name, &phone, email.as_deref())?;
+            let (practice, key) = practices::create(&state.db, new, SystemClock.now()).await?;
+            println!(
+                "created practice {} ({}) id {}",
+                practice.slug, practice.name, practice.id
+            );
+            println!("admin API key (shown once; store it now):");
+            println!("{key}");
+        }
+        Command::Openapi => unreachable!("handled before settings load"),
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! One file per use case. A request goes handler → service → store; rules live here and in
+//! `domain`, never in handlers.
+
+pub mod access;
+pub mod accounts;
+pub mod api_keys;
+pub mod patients;
+pub mod practices;

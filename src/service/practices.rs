@@ -1,0 +1,246 @@
+//! Creating a practice and reading or changing its settings.
+
+use crate::domain::contact::EmailAddress;
+use crate::domain::practice::{
+    RequiredField, SelfRegistration, Slug, check_age_of_majority, check_contact_phone,
+    check_invitation_ttl_hours, required_fields_from_db, required_fields_to_db,
+};
+use crate::domain::role::{Permission, Role};
+use crate::error::{Error, Result};
+use crate::service::api_keys::{self, Staff};
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::practice;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use serde_json::json;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// A practice's settings, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PracticeSettings {
+    pub invitation_ttl_hours: i32,
+    pub self_registration: SelfRegistration,
+    pub required_fields: BTreeSet<RequiredField>,
+    pub age_of_majority: i32,
+    pub mfa_required: bool,
+    pub contact_name: Option<String>,
+    pub contact_phone: String,
+    pub contact_email: Option<String>,
+}
+
+impl From<&practice::Model> for PracticeSettings {
+    fn from(p: &practice::Model) -> Self {
+        Self {
+            invitation_ttl_hours: p.invitation_ttl_hours,
+            self_registration: SelfRegistration::from_db(&p.self_registration),
+            required_fields: required_fields_from_db(&p.required_fields),
+            age_of_majority: p.age_of_majority,
+            mfa_required: p.mfa_required,
+            contact_name: p.contact_name.clone(),
+            contact_phone: p.contact_phone.clone(),
+            contact_email: p.contact_email.clone(),
+        }
+    }
+}
+
+/// A change to settings; `None` leaves a setting as it is. `contact_name` and `contact_email`
+/// use `Some(None)` to clear.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    pub invitation_ttl_hours: Option<i32>,
+    pub self_registration: Option<SelfRegistration>,
+    pub required_fields: Option<BTreeSet<RequiredField>>,
+    pub age_of_majority: Option<i32>,
+    pub mfa_required: Option<bool>,
+    pub contact_name: Option<Option<String>>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<Option<EmailAddress>>,
+}
+
+/// What `portico practice create` needs.
+#[derive(Debug, Clone)]
+pub struct NewPractice {
+    pub slug: Slug,
+    pub name: String,
+    pub phone: String,
+    pub email: Option<EmailAddress>,
+}
+
+impl NewPractice {
+    pub fn parse(slug: &str, name: &str, phone: &str, email: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            slug: Slug::parse(slug)?,
+            name: check_practice_name(name)?,
+            phone: check_contact_phone(phone)?,
+            email: email.map(|e| EmailAddress::parse("email", e)).transpose()?,
+        })
+    }
+}
+
+pub fn check_practice_name(raw: &str) -> Result<String> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 120 || t.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            "must be between 1 and 120 printable characters",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// Creates a practice with default settings and its first admin API key, returned once.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewPractice,
+    now: DateTime<Utc>,
+) -> Result<(practice::Model, String)> {
+    let txn = db.begin().await?;
+    let taken = practice::Entity::find()
+        .filter(practice::Column::Slug.eq(new.slug.as_str()))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(Error::Conflict(format!(
+            "A practice with slug {} already exists.",
+            new.slug.as_str()
+        )));
+    }
+    let id = Uuid::now_v7();
+    let model = practice::ActiveModel {
+        id: Set(id),
+        slug: Set(new.slug.as_str().to_owned()),
+        name: Set(new.name.clone()),
+        contact_name: Set(None),
+        contact_phone: Set(new.phone.clone()),
+        contact_email: Set(new.email.as_ref().map(|e| e.as_str().to_owned())),
+        invitation_ttl_hours: Set(72),
+        self_registration: Set(SelfRegistration::Off.as_str().to_owned()),
+        required_fields: Set(RequiredField::Email.as_str().to_owned()),
+        age_of_majority: Set(18),
+        mfa_required: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            Error::Conflict(format!(
+                "A practice with slug {} already exists.",
+                new.slug.as_str()
+            ))
+        } else {
+            e.into()
+        }
+    })?;
+    let (_, key) =
+        api_keys::insert_key(&txn, id, Role::Admin, "first admin key", "cli", now).await?;
+    audit::record(
+        &txn,
+        &RequestMeta::none(),
+        Event::new("practice.created", Actor::Cli)
+            .practice(id)
+            .detail(json!({"slug": new.slug.as_str()})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((model, key))
+}
+
+/// Loads a practice by id.
+pub async fn get<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<practice::Model> {
+    practice::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Loads a practice by slug (case-insensitive: slugs are stored lower-case).
+pub async fn find_by_slug<C: ConnectionTrait>(
+    conn: &C,
+    slug: &str,
+) -> Result<Option<practice::Model>> {
+    Ok(practice::Entity::find()
+        .filter(practice::Column::Slug.eq(slug.trim().to_lowercase()))
+        .one(conn)
+        .await?)
+}
+
+/// The caller's practice settings.
+pub async fn settings(db: &DatabaseConnection, staff: &Staff) -> Result<practice::Model> {
+    staff.require(Permission::ReadSettings)?;
+    get(db, staff.practice_id).await
+}
+
+/// Applies a settings change and records what changed.
+pub async fn update_settings(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    change: SettingsChange,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<practice::Model> {
+    staff.require(Permission::ManageSettings)?;
+    let txn = db.begin().await?;
+    let current = get(&txn, staff.practice_id).await?;
+    let mut am: practice::ActiveModel = current.into();
+    let mut changed = Vec::new();
+    if let Some(v) = change.invitation_ttl_hours {
+        am.invitation_ttl_hours = Set(check_invitation_ttl_hours(v)?);
+        changed.push("invitation_ttl_hours");
+    }
+    if let Some(v) = change.self_registration {
+        am.self_registration = Set(v.as_str().to_owned());
+        changed.push("self_registration");
+    }
+    if let Some(v) = change.required_fields {
+        am.required_fields = Set(required_fields_to_db(&v));
+        changed.push("required_fields");
+    }
+    if let Some(v) = change.age_of_majority {
+        am.age_of_majority = Set(check_age_of_majority(v)?);
+        changed.push("age_of_majority");
+    }
+    if let Some(v) = change.mfa_required {
+        am.mfa_required = Set(v);
+        changed.push("mfa_required");
+    }
+    if let Some(v) = change.contact_name {
+        am.contact_name = Set(v
+            .map(|n| check_practice_name(&n))
+            .transpose()
+            .map_err(|_| {
+                Error::invalid(
+                    "contact_name",
+                    "must be between 1 and 120 printable characters",
+                )
+            })?);
+        changed.push("contact_name");
+    }
+    if let Some(v) = change.contact_phone {
+        am.contact_phone = Set(check_contact_phone(&v)?);
+        changed.push("contact_phone");
+    }
+    if let Some(v) = change.contact_email {
+        am.contact_email = Set(v.map(|e| e.as_str().to_owned()));
+        changed.push("contact_email");
+    }
+    am.updated_at = Set(now);
+    let updated = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("practice.settings_changed", staff.actor())
+            .practice(staff.practice_id)
+            .detail(json!({ "fields": changed })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}

@@ -1,0 +1,132 @@
+//! The append-only audit trail. Every change to access, every key change and every login
+//! attempt writes one row, in the same transaction as the change it describes (HIPAA
+//! 164.312(b)). Rows never hold a password, token or message body.
+
+use crate::store::audit_event;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use uuid::Uuid;
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A practice's system, by its API key id.
+    ApiKey(Uuid),
+    /// A patient or representative, by account id.
+    Account(Uuid),
+    /// Someone not (yet) identified: a failed login, a sign-up.
+    Anonymous,
+    /// The operator at the command line.
+    Cli,
+    /// Portico itself: a scheduled job, the delivery worker.
+    System,
+}
+
+impl Actor {
+    fn kind(&self) -> &'static str {
+        match self {
+            Actor::ApiKey(_) => "api_key",
+            Actor::Account(_) => "account",
+            Actor::Anonymous => "anonymous",
+            Actor::Cli => "cli",
+            Actor::System => "system",
+        }
+    }
+    fn id(&self) -> Option<String> {
+        match self {
+            Actor::ApiKey(id) | Actor::Account(id) => Some(id.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Where the request came from: client IP (from a trusted proxy only), user agent, request id.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl RequestMeta {
+    /// For work that no request caused (CLI, background jobs).
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
+
+/// One event to record.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: &'static str,
+    pub actor: Actor,
+    pub practice_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub access_id: Option<Uuid>,
+    pub detail: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(kind: &'static str, actor: Actor) -> Self {
+        Self {
+            kind,
+            actor,
+            practice_id: None,
+            patient_id: None,
+            account_id: None,
+            access_id: None,
+            detail: serde_json::Value::Object(Default::default()),
+        }
+    }
+    pub fn practice(mut self, id: Uuid) -> Self {
+        self.practice_id = Some(id);
+        self
+    }
+    pub fn patient(mut self, id: Uuid) -> Self {
+        self.patient_id = Some(id);
+        self
+    }
+    pub fn account(mut self, id: Uuid) -> Self {
+        self.account_id = Some(id);
+        self
+    }
+    pub fn access(mut self, id: Uuid) -> Self {
+        self.access_id = Some(id);
+        self
+    }
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// Appends the event. Pass the transaction that makes the change, so both commit or neither.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    meta: &RequestMeta,
+    event: Event,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        practice_id: Set(event.practice_id),
+        kind: Set(event.kind.to_owned()),
+        actor_kind: Set(event.actor.kind().to_owned()),
+        actor_id: Set(event.actor.id()),
+        patient_id: Set(event.patient_id),
+        account_id: Set(event.account_id),
+        access_id: Set(event.access_id),
+        ip: Set(meta.ip.clone()),
+        user_agent: Set(meta
+            .user_agent
+            .as_deref()
+            .map(|ua| ua.chars().take(256).collect())),
+        request_id: Set(meta.request_id.clone()),
+        detail: Set(event.detail.to_string()),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! SeaORM entities, one file per table.
+
+pub mod account;
+pub mod account_token;
+pub mod api_key;
+pub mod audit_event;
+pub mod demographic_change;
+pub mod invitation;
+pub mod outbox;
+pub mod patient;
+pub mod patient_practitioner;
+pub mod portal_access;
+pub mod practice;
+pub mod practitioner;
+pub mod recovery_code;
+pub mod refresh_token;
+pub mod session;
+pub mod signing_key;

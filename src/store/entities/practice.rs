@@ -1,0 +1,26 @@
+//! The `practices` table.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "practices")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub contact_name: Option<String>,
+    pub contact_phone: String,
+    pub contact_email: Option<String>,
+    pub invitation_ttl_hours: i32,
+    pub self_registration: String,
+    pub required_fields: String,
+    pub age_of_majority: i32,
+    pub mfa_required: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

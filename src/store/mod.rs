@@ -1,0 +1,7 @@
+//! Persistence: SeaORM entities and the queries services share.
+
+pub mod audit;
+pub mod entities;
+pub mod pagination;
+
+pub use entities::*;

@@ -1,0 +1,15 @@
+//! Integration tests: the real server on a random port, over HTTP, on a fresh database per
+//! test (SQLite in a temp dir, or PostgreSQL when PORTICO_TEST_DATABASE_URL is set).
+//! One binary for all of them, so they link once.
+
+mod helpers;
+
+mod accounts;
+mod api_keys;
+mod cli;
+mod errors;
+mod openapi;
+mod ops;
+mod patients;
+mod roles;
+mod settings;

@@ -1,0 +1,150 @@
+//! Each role against each endpoint group: allowed calls succeed, others are 403 `forbidden`.
+
+use crate::helpers::{TestApp, assert_problem};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+struct Case {
+    name: &'static str,
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    allowed: &'static [&'static str],
+}
+
+#[tokio::test]
+async fn each_role_gets_exactly_its_permissions() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.create_practice("smith", "Smith", "555-0100").await;
+    let reception = app.create_key(&admin, "reception").await;
+    let scheduling = app.create_key(&admin, "scheduling").await;
+    let patient = app
+        .create_patient(
+            &admin,
+            json!({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1990-04-01"}),
+        )
+        .await;
+    let pid = patient["id"].as_str().unwrap();
+    let spare = app.create_key(&admin, "reception").await;
+    let keys: Value = app
+        .get("/api/v1/practice/api-keys", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let spare_id = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| spare.starts_with(k["key_prefix"].as_str().unwrap()))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    const ALL: &[&str] = &["admin", "reception", "scheduling"];
+    const ADMIN: &[&str] = &["admin"];
+    let cases = [
+        Case {
+            name: "read settings",
+            method: Method::GET,
+            path: "/api/v1/practice/settings".into(),
+            body: None,
+            allowed: ALL,
+        },
+        Case {
+            name: "change settings",
+            method: Method::PATCH,
+            path: "/api/v1/practice/settings".into(),
+            body: Some(json!({"invitation_ttl_hours": 72})),
+            allowed: ADMIN,
+        },
+        Case {
+            name: "create patient",
+            method: Method::POST,
+            path: "/api/v1/practice/patients".into(),
+            body: Some(
+                json!({"first_name": "Bo", "last_name": "Ng", "date_of_birth": "2001-01-01"}),
+            ),
+            allowed: ALL,
+        },
+        Case {
+            name: "list patients",
+            method: Method::GET,
+            path: "/api/v1/practice/patients".into(),
+            body: None,
+            allowed: ALL,
+        },
+        Case {
+            name: "read patient",
+            method: Method::GET,
+            path: format!("/api/v1/practice/patients/{pid}"),
+            body: None,
+            allowed: ALL,
+        },
+        Case {
+            name: "update patient",
+            method: Method::PATCH,
+            path: format!("/api/v1/practice/patients/{pid}"),
+            body: Some(json!({"postal_code": "97201"})),
+            allowed: ALL,
+        },
+        Case {
+            name: "read access",
+            method: Method::GET,
+            path: format!("/api/v1/practice/patients/{pid}/access"),
+            body: None,
+            allowed: ALL,
+        },
+        Case {
+            name: "list keys",
+            method: Method::GET,
+            path: "/api/v1/practice/api-keys".into(),
+            body: None,
+            allowed: ADMIN,
+        },
+        Case {
+            name: "create key",
+            method: Method::POST,
+            path: "/api/v1/practice/api-keys".into(),
+            body: Some(json!({"role": "scheduling", "label": "x"})),
+            allowed: ADMIN,
+        },
+        Case {
+            name: "revoke key",
+            method: Method::DELETE,
+            path: format!("/api/v1/practice/api-keys/{spare_id}"),
+            body: None,
+            allowed: ADMIN,
+        },
+    ];
+
+    // Admin last, so its successful key revocation does not change what the others see.
+    for (role, key) in [
+        ("scheduling", &scheduling),
+        ("reception", &reception),
+        ("admin", &admin),
+    ] {
+        for case in &cases {
+            let r = app
+                .call(
+                    case.method.clone(),
+                    &case.path,
+                    Some(key),
+                    case.body.clone(),
+                )
+                .await;
+            if case.allowed.contains(&role) {
+                assert!(
+                    r.status().is_success(),
+                    "{role} should be allowed to {}: {}",
+                    case.name,
+                    r.status()
+                );
+            } else {
+                let p = assert_problem(r, 403, "forbidden").await;
+                assert!(p["detail"].as_str().unwrap().contains("role"), "{p}");
+            }
+        }
+    }
+}
