@@ -5,6 +5,8 @@ use crate::auth::password::Hasher;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db;
+use crate::mail::transport::Transports;
+use crate::mail::worker;
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 use anyhow::Context;
@@ -66,10 +68,25 @@ impl App {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state.clone();
+        let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+        let mut workers = Vec::new();
+        if state.settings.run_workers {
+            let transports =
+                Transports::from_settings(&state.settings).map_err(std::io::Error::other)?;
+            workers.push(tokio::spawn(worker::run(
+                state.clone(),
+                transports,
+                workers_stopped,
+            )));
+        }
         tracing::info!(port = self.port, "portico listening");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(api::routes(state), stop, Some(Duration::from_secs(10)))
             .await;
+        let _ = stop_workers.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
         tracing::info!("portico stopped");
         result
     }

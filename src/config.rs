@@ -76,8 +76,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// Run the outbox delivery worker and periodic jobs in this process.
     pub run_workers: bool,
-    /// Seconds between outbox polls when idle.
-    pub outbox_poll_secs: u64,
+    /// Milliseconds between outbox polls when idle (a queued message also wakes the worker).
+    pub outbox_poll_ms: u64,
 }
 
 impl Default for Settings {
@@ -105,7 +105,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             run_workers: true,
-            outbox_poll_secs: 2,
+            outbox_poll_ms: 1000,
         }
     }
 }

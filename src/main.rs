@@ -5,6 +5,7 @@ use portico::app::{App, build_state, shutdown_signal};
 use portico::clock::{Clock, SystemClock};
 use portico::config::Settings;
 use portico::service::practices::{self, NewPractice};
+use portico::store::outbox;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -32,6 +33,25 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Inspect and retry queued email and SMS.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List messages, newest first: id, status, attempts, template, last error.
+    List {
+        /// pending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Send a failed message again.
+    Retry { id: uuid::Uuid },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +126,35 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             );
             println!("admin API key (shown once; store it now):");
             println!("{key}");
+        }
+        Command::Outbox { command } => {
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            match command {
+                OutboxCommand::List { status, limit } => {
+                    println!(
+                        "{:<36}  {:<7}  {:>8}  {:<5}  {:<22}  last error",
+                        "id", "status", "attempts", "via", "template"
+                    );
+                    for m in outbox::list(&state.db, status.as_deref(), limit).await? {
+                        println!(
+                            "{:<36}  {:<7}  {:>8}  {:<5}  {:<22}  {}",
+                            m.id,
+                            m.status,
+                            m.attempts,
+                            m.channel,
+                            m.template,
+                            m.last_error.unwrap_or_default()
+                        );
+                    }
+                }
+                OutboxCommand::Retry { id } => {
+                    if outbox::retry(&state.db, id, SystemClock.now()).await? {
+                        println!("{id} queued again; a running server will send it");
+                    } else {
+                        anyhow::bail!("no failed message with id {id}");
+                    }
+                }
+            }
         }
         Command::Openapi => unreachable!("handled before settings load"),
     }

@@ -3,6 +3,7 @@
 //! One binary for all of them, so they link once.
 
 mod helpers;
+mod smtp_sink;
 
 mod accounts;
 mod api_keys;
@@ -10,6 +11,7 @@ mod cli;
 mod errors;
 mod openapi;
 mod ops;
+mod outbox;
 mod patients;
 mod roles;
 mod settings;

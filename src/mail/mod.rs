@@ -1,0 +1,6 @@
+//! Delivering queued messages: email through lettre (SMTP, or .eml files in a folder by
+//! default) and SMS through an HTTP gateway (or JSON files in a folder by default).
+
+pub mod compose;
+pub mod transport;
+pub mod worker;
