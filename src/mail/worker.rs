@@ -41,16 +41,17 @@ pub async fn deliver_due(
     let mut names: HashMap<Uuid, Option<String>> = HashMap::new();
     for row in &batch {
         let sender = match row.practice_id {
-            Some(pid) => {
-                if !names.contains_key(&pid) {
+            Some(pid) => match names.get(&pid) {
+                Some(name) => name.clone(),
+                None => {
                     let name = practice::Entity::find_by_id(pid)
                         .one(&state.db)
                         .await?
                         .map(|p| p.name);
-                    names.insert(pid, name);
+                    names.insert(pid, name.clone());
+                    name
                 }
-                names.get(&pid).cloned().flatten()
-            }
+            },
             None => None,
         };
         match transports.deliver(row, sender.as_deref()).await {
