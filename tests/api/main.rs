@@ -3,6 +3,7 @@
 //! One binary for all of them, so they link once.
 
 mod helpers;
+mod mailbox;
 mod smtp_sink;
 
 mod accounts;

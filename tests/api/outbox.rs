@@ -82,12 +82,16 @@ async fn email_goes_to_the_mail_folder_with_text_and_html_parts() {
     let sent = wait_for_status(&app, id, SENT).await;
     assert_eq!(sent.body_text, "", "bodies are wiped once sent");
     assert!(sent.body_html.is_none());
-    let files: Vec<_> = std::fs::read_dir(app.mail_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(files.len(), 1);
-    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    let mails = crate::mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 1).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "Hello");
+    assert!(mails[0].text.contains("Hello Ann,") && mails[0].html.contains("<p"));
+    assert!(
+        mails[0]
+            .link(&format!("{}/login", app.state.settings.issuer()))
+            .is_some()
+    );
+    let eml = mails[0].raw.clone();
     assert!(eml.contains("To: ann@example.org"), "{eml}");
     assert!(
         eml.contains("From: \"Smith Family Clinic\" <no-reply@localhost>")
