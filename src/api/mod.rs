@@ -34,9 +34,8 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         "Portico",
         env!("CARGO_PKG_VERSION"),
     )
-    .summary("Patient portal identity server")
     .description(
-        "Practices grant, block and revoke their patients' portal access; patients and their \
+        "Patient portal identity server. Practices grant, block and revoke their patients' portal access; patients and their \
          representatives log in and receive tokens scoped to one practice. Every error is an \
          RFC 9457 problem (`application/problem+json`) with a stable `code`.",
     )
