@@ -89,10 +89,7 @@ impl RedeemBody {
                 .representative
                 .map(|r| -> Result<Representative> {
                     Ok(Representative {
-                        first_name: PersonName::parse(
-                            "representative.first_name",
-                            &r.first_name,
-                        )?,
+                        first_name: PersonName::parse("representative.first_name", &r.first_name)?,
                         last_name: PersonName::parse("representative.last_name", &r.last_name)?,
                         date_of_birth: check_date_of_birth(
                             "representative.date_of_birth",
@@ -158,7 +155,11 @@ impl PatientInvitationsApi {
     /// The patient's date of birth confirms identity; a mismatch is 422 and the link keeps
     /// working (up to 10 wrong attempts). A representative gives their own name and date of
     /// birth. Exactly one of several parallel redemptions succeeds.
-    #[oai(path = "/:token/redeem", method = "post", operation_id = "redeemInvitation")]
+    #[oai(
+        path = "/:token/redeem",
+        method = "post",
+        operation_id = "redeemInvitation"
+    )]
     async fn redeem(
         &self,
         state: Data<&AppState>,
@@ -168,14 +169,17 @@ impl PatientInvitationsApi {
     ) -> Result<RedeemOutcome> {
         let now = state.now();
         let redemption = body.0.parse(now.date_naive())?;
-        let r = redemption::redeem(&state.db, &state.hasher, &token.0, redemption, &meta, now)
-            .await?;
+        let r =
+            redemption::redeem(&state.db, &state.hasher, &token.0, redemption, &meta, now).await?;
         let view = RedeemedInvitation {
             account_id: r.account.id,
             username: r.account.username,
             access_id: r.access.id,
             relation: Relation::from_db(&r.access.relation).ok_or_else(|| {
-                Error::internal(anyhow::anyhow!("unknown relation in access {}", r.access.id))
+                Error::internal(anyhow::anyhow!(
+                    "unknown relation in access {}",
+                    r.access.id
+                ))
             })?,
             status: AccessStatus::Active,
             practice: PracticeRef::from(&r.practice),

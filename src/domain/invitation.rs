@@ -224,23 +224,28 @@ pub fn destination(request: &InvitationRequest, on_file: &OnFile<'_>) -> Result<
                 "must be on the patient's record to send the invitation by text message",
             )
         }),
-        (Some(r), Channel::Email) => r
-            .email
-            .as_ref()
-            .map(|e| e.as_str().to_owned())
-            .ok_or_else(|| {
-                Error::invalid("recipient.email", "is required to send the invitation by email")
-            }),
-        (Some(r), Channel::Sms) => r
-            .mobile
-            .as_ref()
-            .map(|m| m.as_str().to_owned())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "recipient.mobile",
-                    "is required to send the invitation by text message",
-                )
-            }),
+        (Some(r), Channel::Email) => {
+            r.email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "recipient.email",
+                        "is required to send the invitation by email",
+                    )
+                })
+        }
+        (Some(r), Channel::Sms) => {
+            r.mobile
+                .as_ref()
+                .map(|m| m.as_str().to_owned())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "recipient.mobile",
+                        "is required to send the invitation by text message",
+                    )
+                })
+        }
     }
 }
 
@@ -288,7 +293,10 @@ mod tests {
     fn an_invitation_works_until_its_last_second() {
         let t = Utc::now();
         let l = life(t);
-        assert!(l.check_redeemable(t + TimeDelta::hours(72) - TimeDelta::seconds(1)).is_ok());
+        assert!(
+            l.check_redeemable(t + TimeDelta::hours(72) - TimeDelta::seconds(1))
+                .is_ok()
+        );
         assert!(matches!(
             l.check_redeemable(t + TimeDelta::hours(72)),
             Err(Error::InvitationExpired)
@@ -346,9 +354,15 @@ mod tests {
             ..Default::default()
         };
         let own_sms = InvitationRequest::new(Channel::Sms, Relation::Own, None).unwrap();
-        assert_eq!(field(destination(&own_sms, &on_file).unwrap_err()), "mobile");
+        assert_eq!(
+            field(destination(&own_sms, &on_file).unwrap_err()),
+            "mobile"
+        );
         let own_email = InvitationRequest::new(Channel::Email, Relation::Own, None).unwrap();
-        assert_eq!(destination(&own_email, &on_file).unwrap(), "ann@example.org");
+        assert_eq!(
+            destination(&own_email, &on_file).unwrap(),
+            "ann@example.org"
+        );
 
         let parent = Recipient {
             first_name: PersonName::parse("f", "Bea").unwrap(),

@@ -149,7 +149,10 @@ mod tests {
     fn invitation_email_states_lifetime_and_practice() {
         let m = invitation_email("bea@example.org", SMITH, text(Relation::Parent));
         assert!(m.text.contains("for Sam, as their parent"), "{}", m.text);
-        assert!(m.text.contains("valid for 72 hours, until November 26, 2026 at 09:00 UTC"));
+        assert!(
+            m.text
+                .contains("valid for 72 hours, until November 26, 2026 at 09:00 UTC")
+        );
         assert!(m.text.contains("https://portal.example/invite/tok"));
         assert!(m.html.unwrap().contains("Smith Family Clinic"));
         assert_eq!(

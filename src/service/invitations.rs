@@ -261,8 +261,7 @@ pub async fn for_patient(
         .all(db)
         .await?;
     let outbox_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.outbox_id).collect();
-    let messages: HashMap<Uuid, crate::store::entities::outbox::Model> = if outbox_ids.is_empty()
-    {
+    let messages: HashMap<Uuid, crate::store::entities::outbox::Model> = if outbox_ids.is_empty() {
         HashMap::new()
     } else {
         crate::store::entities::outbox::Entity::find()

@@ -143,7 +143,7 @@ enum Holder {
         username: Username,
         password_hash: String,
     },
-    Existing(account::Model),
+    Existing(Box<account::Model>),
 }
 
 /// Redeems an invitation. Slow work (argon2) happens before the transaction; the transaction
@@ -215,10 +215,13 @@ pub async fn redeem(
         AccountMode::Existing => {
             let found = accounts::find_by_username(db, &r.username).await?;
             let checked = hasher
-                .verify(&r.password, found.as_ref().map(|a| a.password_hash.as_str()))
+                .verify(
+                    &r.password,
+                    found.as_ref().map(|a| a.password_hash.as_str()),
+                )
                 .await?;
             match (checked, found) {
-                (Verification::Valid { .. }, Some(a)) => Holder::Existing(a),
+                (Verification::Valid { .. }, Some(a)) => Holder::Existing(Box::new(a)),
                 _ => {
                     record_failure(db, &inv, "invalid_credentials", meta, now).await?;
                     return Err(Error::InvalidCredentials);
@@ -278,7 +281,7 @@ pub async fn redeem(
             .await?;
             (account, true)
         }
-        Holder::Existing(account) => (account, false),
+        Holder::Existing(account) => (*account, false),
     };
     invitation::Entity::update_many()
         .col_expr(

@@ -206,7 +206,9 @@ pub async fn register(
             .patient(patient.id)
             .account(account.id)
             .access(access.id)
-            .detail(json!({ "mode": settings.self_registration.as_str(), "status": status.as_str() })),
+            .detail(
+                json!({ "mode": settings.self_registration.as_str(), "status": status.as_str() }),
+            ),
         now,
     )
     .await?;
@@ -260,7 +262,12 @@ pub async fn verify_email(
         .as_deref()
         .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
         .and_then(|v| v["access_id"].as_str().and_then(|s| s.parse::<Uuid>().ok()))
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("verification token {} lacks its access", row.id)))?;
+        .ok_or_else(|| {
+            Error::internal(anyhow::anyhow!(
+                "verification token {} lacks its access",
+                row.id
+            ))
+        })?;
     account::Entity::update_many()
         .col_expr(account::Column::EmailVerifiedAt, Expr::value(now))
         .col_expr(account::Column::UpdatedAt, Expr::value(now))

@@ -80,7 +80,10 @@ pub async fn create(
         .order_by_desc(portal_access::Column::Id)
         .all(&txn)
         .await?;
-    if own.iter().any(|a| a.status == AccessStatus::Active.as_str()) {
+    if own
+        .iter()
+        .any(|a| a.status == AccessStatus::Active.as_str())
+    {
         return Err(Error::Conflict(
             "This patient already has active portal access.".into(),
         ));

@@ -80,12 +80,14 @@ impl PatientAccountsApi {
             access: created.access,
             username: Some(created.account.username.clone()),
         })?;
-        Ok(PatientAccountCreated::Created(Json(CreatedPatientAccount {
-            account_id: created.account.id,
-            username: created.account.username,
-            temporary_password: created.temporary_password,
-            must_change_password: created.account.must_change_password,
-            access,
-        })))
+        Ok(PatientAccountCreated::Created(Json(
+            CreatedPatientAccount {
+                account_id: created.account.id,
+                username: created.account.username,
+                temporary_password: created.temporary_password,
+                must_change_password: created.account.must_change_password,
+                access,
+            },
+        )))
     }
 }

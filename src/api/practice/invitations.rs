@@ -3,7 +3,9 @@ use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::access::Relation;
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName};
-use crate::domain::invitation::{Channel, Delivery, InvitationRequest, InvitationStatus, Recipient};
+use crate::domain::invitation::{
+    Channel, Delivery, InvitationRequest, InvitationStatus, Recipient,
+};
 use crate::error::{Error, Result};
 use crate::service::invitations::{self, InvitationRecord};
 use crate::state::AppState;

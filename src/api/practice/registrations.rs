@@ -6,9 +6,9 @@ use crate::service::registrations;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::OpenApi;
 use uuid::Uuid;
 
 pub struct RegistrationReviewApi;
