@@ -47,10 +47,15 @@ pub fn invitation_email(to: &str, practice: Sender<'_>, t: InvitationText<'_>) -
             practice.name
         )
     };
+    let whose = if t.relation.is_representative() {
+        format!("{}'s", t.patient_first_name)
+    } else {
+        "your".to_owned()
+    };
     Email::new(format!("Your patient portal invitation from {}", practice.name))
         .para(format!("Hello {},", t.greet))
         .para(invited)
-        .para("You will be asked to confirm the patient's date of birth and to choose a username and password, or to sign in with the portal account you already have.")
+        .para(format!("You will be asked to confirm {whose} date of birth, then to choose a username and password or to sign in with the portal account you already have."))
         .action("Set up portal access", t.link)
         .para(format!(
             "This link is valid for {} hours, until {}, and works once. If it has expired, please ask {} to send a new one.",
@@ -149,6 +154,7 @@ mod tests {
     fn invitation_email_states_lifetime_and_practice() {
         let m = invitation_email("bea@example.org", SMITH, text(Relation::Parent));
         assert!(m.text.contains("for Sam, as their parent"), "{}", m.text);
+        assert!(m.text.contains("confirm Sam's date of birth"), "{}", m.text);
         assert!(
             m.text
                 .contains("valid for 72 hours, until November 26, 2026 at 09:00 UTC")

@@ -277,3 +277,49 @@ async fn password_shorter_than_the_policy_is_refused_and_the_link_still_works() 
     body["password"] = json!(PASSWORD);
     assert_eq!(app.redeem_invitation(&token, body).await.status(), 201);
 }
+
+#[tokio::test]
+async fn invitation_sent_while_the_mail_server_is_down_arrives_once_when_it_is_back() {
+    let mut sink = SmtpSink::start().await;
+    let port = sink.port;
+    sink.stop();
+    let url = sink.url();
+    let app = TestApp::spawn_with(move |s| {
+        fast(s);
+        s.smtp_url = Some(Secret::new(url));
+    })
+    .await;
+    let (_, key) = app.create_practice("smith", "Smith", "555-0100").await;
+    let patient = app.create_patient(&key, ann()).await;
+    let pid = patient["id"].as_str().unwrap();
+
+    // The request never fails because the mail server is down.
+    let sent = app.invite_self(&key, pid, "email").await;
+    assert_eq!(sent["delivery"], "pending");
+    let mut tried = Value::Null;
+    for _ in 0..200 {
+        let list: Vec<Value> = app.list_invitations(&key, pid).await.json().await.unwrap();
+        if list[0]["delivery_error"].is_string() {
+            tried = list[0].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(tried["delivery"], "pending", "delayed, not lost: {tried}");
+
+    let sink = SmtpSink::start_on(port).await;
+    app.clock.advance(TimeDelta::minutes(5));
+    app.state.outbox_wakeup.notify_one();
+    wait_for_delivery(&app, &key, pid, "sent").await;
+    app.clock.advance(TimeDelta::hours(6));
+    app.state.outbox_wakeup.notify_one();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let got = sink.messages();
+    assert_eq!(got.len(), 1, "delivered exactly once");
+
+    let link = parse_eml(&got[0].data).link(&app.invite_prefix()).unwrap();
+    let r = app
+        .redeem_invitation(&token_of(&link), new_account("ann.lee", "1990-04-01"))
+        .await;
+    assert_eq!(r.status(), 201, "the link still works after the delay");
+}
