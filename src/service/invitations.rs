@@ -19,6 +19,8 @@ use crate::service::api_keys::Staff;
 use crate::service::patients;
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Event, RequestMeta};
+use crate::store::entities::outbox as outbox_row;
+use crate::store::grant::{self, NewAccess};
 use crate::store::{invitation, outbox, patient, portal_access};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
@@ -204,26 +206,17 @@ async fn access_to_invite<C: ConnectionTrait>(
             "This patient already has active portal access; no invitation is needed.".into(),
         ));
     }
-    Ok(portal_access::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(patient.practice_id),
-        patient_id: Set(patient.id),
-        account_id: Set(None),
-        relation: Set(relation.as_str().to_owned()),
-        status: Set(AccessStatus::Invited.as_str().to_owned()),
-        invited_at: Set(Some(now)),
-        registered_at: Set(None),
-        last_login_at: Set(None),
-        blocked_at: Set(None),
-        block_reason: Set(None),
-        unblocked_at: Set(None),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-        expired_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(conn)
+    Ok(grant::insert_access(
+        conn,
+        NewAccess {
+            practice_id: patient.practice_id,
+            patient_id: patient.id,
+            account_id: None,
+            relation,
+            status: AccessStatus::Invited,
+        },
+        now,
+    )
     .await?)
 }
 
@@ -261,11 +254,11 @@ pub async fn for_patient(
         .all(db)
         .await?;
     let outbox_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.outbox_id).collect();
-    let messages: HashMap<Uuid, crate::store::entities::outbox::Model> = if outbox_ids.is_empty() {
+    let messages: HashMap<Uuid, outbox_row::Model> = if outbox_ids.is_empty() {
         HashMap::new()
     } else {
-        crate::store::entities::outbox::Entity::find()
-            .filter(crate::store::entities::outbox::Column::Id.is_in(outbox_ids))
+        outbox_row::Entity::find()
+            .filter(outbox_row::Column::Id.is_in(outbox_ids))
             .all(db)
             .await?
             .into_iter()

@@ -23,6 +23,7 @@ use crate::service::api_keys::Staff;
 use crate::service::patients::{self, NewPatient};
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::grant::{self, NewAccess};
 use crate::store::{account, account_token, outbox, portal_access, practice};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
@@ -151,26 +152,17 @@ pub async fn register(
     } else {
         AccessStatus::Active
     };
-    let access = portal_access::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(practice.id),
-        patient_id: Set(patient.id),
-        account_id: Set(Some(account.id)),
-        relation: Set(Relation::Own.as_str().to_owned()),
-        status: Set(status.as_str().to_owned()),
-        invited_at: Set(None),
-        registered_at: Set(Some(now)),
-        last_login_at: Set(None),
-        blocked_at: Set(None),
-        block_reason: Set(None),
-        unblocked_at: Set(None),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-        expired_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
+    let access = grant::insert_access(
+        &txn,
+        NewAccess {
+            practice_id: practice.id,
+            patient_id: patient.id,
+            account_id: Some(account.id),
+            relation: Relation::Own,
+            status,
+        },
+        now,
+    )
     .await?;
     if let (true, Some(email)) = (verify, &reg.email) {
         let token = secrets::new_token();

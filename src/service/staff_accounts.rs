@@ -20,6 +20,7 @@ use crate::service::invitations::supersede_pending;
 use crate::service::patients;
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Event, RequestMeta};
+use crate::store::grant::{self, NewAccess};
 use crate::store::{account, portal_access};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -127,26 +128,17 @@ pub async fn create(
             am.update(&txn).await?
         }
         None => {
-            portal_access::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                practice_id: Set(staff.practice_id),
-                patient_id: Set(patient.id),
-                account_id: Set(Some(account.id)),
-                relation: Set(Relation::Own.as_str().to_owned()),
-                status: Set(AccessStatus::Active.as_str().to_owned()),
-                invited_at: Set(None),
-                registered_at: Set(Some(now)),
-                last_login_at: Set(None),
-                blocked_at: Set(None),
-                block_reason: Set(None),
-                unblocked_at: Set(None),
-                revoked_at: Set(None),
-                revoke_reason: Set(None),
-                expired_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-            .insert(&txn)
+            grant::insert_access(
+                &txn,
+                NewAccess {
+                    practice_id: staff.practice_id,
+                    patient_id: patient.id,
+                    account_id: Some(account.id),
+                    relation: Relation::Own,
+                    status: AccessStatus::Active,
+                },
+                now,
+            )
             .await?
         }
     };
