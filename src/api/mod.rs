@@ -2,10 +2,12 @@
 
 pub mod context;
 pub mod edge;
+pub mod invitations;
 pub mod json;
 pub mod ops;
 pub mod practice;
 pub mod problem;
+pub mod registrations;
 pub mod security;
 pub mod tags;
 
@@ -20,6 +22,11 @@ type Apis = (
     practice::PatientsApi,
     practice::AccessApi,
     practice::ApiKeysApi,
+    practice::InvitationsApi,
+    practice::PatientAccountsApi,
+    practice::RegistrationReviewApi,
+    invitations::PatientInvitationsApi,
+    registrations::RegistrationsApi,
 );
 
 /// The OpenAPI service: every documented operation.
@@ -30,6 +37,11 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             practice::PatientsApi,
             practice::AccessApi,
             practice::ApiKeysApi,
+            practice::InvitationsApi,
+            practice::PatientAccountsApi,
+            practice::RegistrationReviewApi,
+            invitations::PatientInvitationsApi,
+            registrations::RegistrationsApi,
         ),
         "Portico",
         env!("CARGO_PKG_VERSION"),

@@ -4,5 +4,10 @@
 pub mod access;
 pub mod accounts;
 pub mod api_keys;
+pub mod email_change;
+pub mod invitations;
 pub mod patients;
 pub mod practices;
+pub mod redemption;
+pub mod registrations;
+pub mod staff_accounts;

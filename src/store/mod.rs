@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod entities;
+pub mod grant;
 pub mod outbox;
 pub mod pagination;
 

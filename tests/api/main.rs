@@ -3,16 +3,23 @@
 //! One binary for all of them, so they link once.
 
 mod helpers;
+mod helpers_invitations;
 mod mailbox;
 mod smtp_sink;
 
 mod accounts;
 mod api_keys;
 mod cli;
+mod email_change;
 mod errors;
+mod invitation_rules;
+mod invitations;
 mod openapi;
 mod ops;
 mod outbox;
 mod patients;
+mod registrations;
+mod representatives;
 mod roles;
 mod settings;
+mod staff_accounts;
