@@ -60,7 +60,11 @@ impl Hasher {
         rand::rng().fill_bytes(&mut random);
         hasher.dummy = hasher.hash_blocking(&hex::encode(random))?;
         // An idle server should not hold argon2's memory: the pool fills on first use.
-        hasher.buffers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        hasher
+            .buffers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Ok(Arc::new(hasher))
     }
 
