@@ -110,6 +110,12 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         req.extensions_mut().insert(RequestId(request_id.clone()));
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let html = crate::web::wants_html(
+            &path,
+            req.headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok()),
+        );
         let span = tracing::info_span!("request", request_id = %request_id);
 
         let outcome = async {
@@ -131,7 +137,12 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
                     .unwrap_or("unmatched");
                 let e = from_poem_error(err, method.as_str(), || self.allow.methods_for(&path));
                 let _g = span.enter();
-                (render(&e, Some(&request_id)), op)
+                let resp = if html {
+                    crate::web::errors::error_page(&e, Some(&request_id)).into_response()
+                } else {
+                    render(&e, Some(&request_id))
+                };
+                (resp, op)
             }
         };
 

@@ -11,3 +11,4 @@ pub mod practices;
 pub mod redemption;
 pub mod registrations;
 pub mod staff_accounts;
+pub mod web_sessions;
