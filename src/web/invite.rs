@@ -22,13 +22,13 @@ use serde::Deserialize;
 
 /// The fields of the form, top to bottom.
 const ORDER: &[&str] = &[
-    "username",
-    "password",
-    "password_confirm",
     "rep_first_name",
     "rep_last_name",
     "rep_date_of_birth",
     "date_of_birth",
+    "username",
+    "password",
+    "password_confirm",
 ];
 const DATES: &[&str] = &["date_of_birth", "rep_date_of_birth"];
 

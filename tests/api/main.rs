@@ -4,6 +4,7 @@
 
 mod helpers;
 mod helpers_invitations;
+mod helpers_pages;
 mod mailbox;
 mod smtp_sink;
 
@@ -17,6 +18,7 @@ mod invitations;
 mod openapi;
 mod ops;
 mod outbox;
+mod pages;
 mod patients;
 mod registrations;
 mod representatives;

@@ -328,10 +328,10 @@ test('pages fit a phone (375 px), a small phone (320 px) and a tablet (768 px)',
     await page.setViewportSize(size);
     await page.goto(link);
     await checkA11y(page, `invitation at ${size.width} px`);
-    await shot(page, `invite-patient-form-${name}`);
+    await shot(page, `layout-invite-${name}`);
     await page.goto(`${portico.base}/register/maple-family-practice`);
     await checkA11y(page, `sign-up at ${size.width} px`);
-    await shot(page, `register-form-${name}`);
+    await shot(page, `layout-register-${name}`);
   }
 
   // On a tablet the button sits at its natural width; on a phone it fills the line.
