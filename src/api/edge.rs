@@ -128,7 +128,20 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         let (mut resp, operation) = match outcome {
             Ok(resp) => {
                 let op = resp.data::<OperationId>().map(|o| o.0).unwrap_or("other");
-                (resp, op)
+                // A panic in a page handler comes back as a problem: show a page instead.
+                let problem = resp
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes() == crate::api::problem::PROBLEM_JSON.as_bytes());
+                if html && problem && resp.status().is_server_error() {
+                    let page = crate::web::errors::error_page(
+                        &Error::Internal(anyhow::anyhow!("handler panicked")),
+                        Some(&request_id),
+                    );
+                    (page.into_response(), op)
+                } else {
+                    (resp, op)
+                }
             }
             Err(err) => {
                 let op = err

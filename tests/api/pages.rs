@@ -146,6 +146,14 @@ async fn redeeming_on_the_page_runs_the_same_rules_as_the_api() {
     );
     assert!(page.contains("role=\"alert\""));
 
+    // What was typed is escaped, never markup.
+    let mut hostile = redeem_fields(&dob, PASSWORD);
+    hostile[1] = ("username", "\"><script>alert(1)</script>");
+    let page = browser.fill_and_submit(&path, &hostile).await;
+    assert_eq!(page.status, 422);
+    assert!(!page.contains("<script>"), "{}", page.body);
+    assert!(page.contains("&lt;script&gt;"));
+
     // A wrong date of birth counts against the link exactly as through the API.
     let wrong = date_fields("date_of_birth", "1990-04-02");
     let page = browser
