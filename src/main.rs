@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use portico::app::{App, build_state, shutdown_signal};
+use portico::auth::keys::{self, KeyAlg};
+use portico::auth::sealed::{Purpose, Sealer};
 use portico::clock::{Clock, SystemClock};
 use portico::config::Settings;
 use portico::service::practices::{self, NewPractice};
@@ -38,6 +40,18 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Manage the keys that sign tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key that signs from now on; the current key stays published until
+    /// every token it signed has expired, then retires. Running servers pick it up within 30 s.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +168,35 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         anyhow::bail!("no failed message with id {id}");
                     }
                 }
+            }
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            let now = SystemClock.now();
+            let sealer = Sealer::new(
+                state
+                    .settings
+                    .key_encryption_secret
+                    .as_ref()
+                    .map(|s| s.expose()),
+                Purpose::SigningKey,
+            )?;
+            let rotation = keys::rotate(
+                &state.db,
+                &sealer,
+                KeyAlg::EdDsa,
+                keys::retire_after(state.settings.access_token_ttl_secs),
+                now,
+            )
+            .await?;
+            println!("new signing key {} signs from now on", rotation.kid);
+            for kid in &rotation.retired {
+                println!(
+                    "key {kid} stays published until {} and then retires",
+                    rotation.retires_at.to_rfc3339()
+                );
             }
         }
         Command::Openapi => unreachable!("handled before settings load"),

@@ -3,7 +3,9 @@
 pub mod context;
 pub mod edge;
 pub mod json;
+pub mod jwks;
 pub mod ops;
+pub mod patient;
 pub mod practice;
 pub mod problem;
 pub mod security;
@@ -16,20 +18,26 @@ use poem_openapi::OpenApiService;
 use std::sync::Arc;
 
 type Apis = (
+    patient::LoginApi,
+    patient::MeApi,
     practice::SettingsApi,
     practice::PatientsApi,
     practice::AccessApi,
     practice::ApiKeysApi,
+    practice::AuditApi,
 );
 
 /// The OpenAPI service: every documented operation.
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
+            patient::LoginApi,
+            patient::MeApi,
             practice::SettingsApi,
             practice::PatientsApi,
             practice::AccessApi,
             practice::ApiKeysApi,
+            practice::AuditApi,
         ),
         "Portico",
         env!("CARGO_PKG_VERSION"),
@@ -54,6 +62,7 @@ const OTHER_ROUTES: &[(&str, &[&str])] = &[
     ("/readyz", &["GET"]),
     ("/metrics", &["GET"]),
     ("/openapi.json", &["GET"]),
+    ("/oauth2/jwks", &["GET"]),
 ];
 
 /// Every route, behind the edge middleware.
@@ -70,6 +79,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/healthz", labelled("healthz", get(ops::healthz)))
         .at("/readyz", labelled("readyz", get(ops::readyz)))
         .at("/metrics", labelled("metrics", get(ops::metrics)))
+        .at("/oauth2/jwks", labelled("jwks", get(jwks::jwks)))
         .data(state.clone())
         .with(Edge { state, allow })
 }

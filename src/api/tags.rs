@@ -12,4 +12,10 @@ pub enum ApiTags {
     PortalAccess,
     /// Staff API keys and their roles.
     ApiKeys,
+    /// The practice's audit trail.
+    Audit,
+    /// Logging in: tokens for one practice, refresh, logout.
+    Login,
+    /// The signed-in patient's or representative's own account.
+    Me,
 }

@@ -2,7 +2,13 @@
 //! `domain`, never in handlers.
 
 pub mod access;
+pub mod access_changes;
 pub mod accounts;
 pub mod api_keys;
+pub mod audit_events;
+pub mod login;
+pub mod me;
+pub mod patient_auth;
 pub mod patients;
 pub mod practices;
+pub mod sessions;

@@ -3,10 +3,12 @@
 
 mod access;
 mod api_keys;
+mod audit;
 mod patients;
 mod settings;
 
 pub use access::{AccessApi, AccessView};
 pub use api_keys::ApiKeysApi;
+pub use audit::AuditApi;
 pub use patients::PatientsApi;
 pub use settings::SettingsApi;
