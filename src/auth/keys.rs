@@ -176,7 +176,7 @@ impl std::fmt::Debug for Keyset {
 
 impl Keyset {
     fn build(mut keys: Vec<PublishedKey>, loaded_at: DateTime<Utc>) -> anyhow::Result<Self> {
-        keys.sort_by(|a, b| b.generation.cmp(&a.generation));
+        keys.sort_by_key(|k| std::cmp::Reverse(k.generation));
         let set = JwkSet {
             keys: keys
                 .iter()

@@ -3,16 +3,22 @@
 //! One binary for all of them, so they link once.
 
 mod helpers;
+mod helpers_login;
 mod mailbox;
 mod smtp_sink;
 
+mod access_changes;
 mod accounts;
 mod api_keys;
+mod audit_events;
 mod cli;
 mod errors;
+mod login;
 mod openapi;
 mod ops;
 mod outbox;
 mod patients;
+mod refresh;
 mod roles;
 mod settings;
+mod tokens;
