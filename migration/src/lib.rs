@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_core;
+mod m20261123_000400_invitation_delivery;
 mod m20261123_000500_signing_key_generations;
 
 pub struct Migrator;
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261123_000001_create_core::Migration),
+            Box::new(m20261123_000400_invitation_delivery::Migration),
             Box::new(m20261123_000500_signing_key_generations::Migration),
         ]
     }

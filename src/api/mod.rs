@@ -2,12 +2,14 @@
 
 pub mod context;
 pub mod edge;
+pub mod invitations;
 pub mod json;
 pub mod jwks;
 pub mod ops;
 pub mod patient;
 pub mod practice;
 pub mod problem;
+pub mod registrations;
 pub mod security;
 pub mod tags;
 
@@ -24,6 +26,11 @@ type Apis = (
     practice::PatientsApi,
     practice::AccessApi,
     practice::ApiKeysApi,
+    practice::InvitationsApi,
+    practice::PatientAccountsApi,
+    practice::RegistrationReviewApi,
+    invitations::PatientInvitationsApi,
+    registrations::RegistrationsApi,
     practice::AuditApi,
 );
 
@@ -37,14 +44,18 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             practice::PatientsApi,
             practice::AccessApi,
             practice::ApiKeysApi,
+            practice::InvitationsApi,
+            practice::PatientAccountsApi,
+            practice::RegistrationReviewApi,
+            invitations::PatientInvitationsApi,
+            registrations::RegistrationsApi,
             practice::AuditApi,
         ),
         "Portico",
         env!("CARGO_PKG_VERSION"),
     )
-    .summary("Patient portal identity server")
     .description(
-        "Practices grant, block and revoke their patients' portal access; patients and their \
+        "Patient portal identity server. Practices grant, block and revoke their patients' portal access; patients and their \
          representatives log in and receive tokens scoped to one practice. Every error is an \
          RFC 9457 problem (`application/problem+json`) with a stable `code`.",
     )

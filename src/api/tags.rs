@@ -12,6 +12,11 @@ pub enum ApiTags {
     PortalAccess,
     /// Staff API keys and their roles.
     ApiKeys,
+    /// Invitation links: sent by the practice by email or SMS, looked up and redeemed by the
+    /// patient or a representative.
+    Invitations,
+    /// Self sign-up at a practice that allows it, and email confirmation.
+    Registration,
     /// The practice's audit trail.
     Audit,
     /// Logging in: tokens for one practice, refresh, logout.

@@ -59,6 +59,12 @@ impl Hasher {
         let mut random = [0u8; 24];
         rand::rng().fill_bytes(&mut random);
         hasher.dummy = hasher.hash_blocking(&hex::encode(random))?;
+        // An idle server should not hold argon2's memory: the pool fills on first use.
+        hasher
+            .buffers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Ok(Arc::new(hasher))
     }
 

@@ -4,6 +4,7 @@ use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode}
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
+use crate::service::email_change;
 use crate::store::audit::{self, Event, RequestMeta};
 use crate::store::pagination::{Page, PageRequest};
 use crate::store::patient;
@@ -194,7 +195,8 @@ pub async fn get(db: &DatabaseConnection, staff: &Staff, id: Uuid) -> Result<pat
     find_in_practice(db, staff.practice_id, id).await
 }
 
-/// Applies a change made by staff.
+/// Applies a change made by staff. A changed email also stops links sent to the old address
+/// and tells it when the record has active portal access (`service::email_change`).
 pub async fn update(
     db: &DatabaseConnection,
     staff: &Staff,
@@ -207,6 +209,8 @@ pub async fn update(
     let txn = db.begin().await?;
     let current = find_in_practice(&txn, staff.practice_id, id).await?;
     let fields = change.fields();
+    let old_email = current.email.clone();
+    let email_touched = change.email.is_some();
     let mut am: patient::ActiveModel = current.into();
     change.apply(&mut am);
     am.updated_at = Set(now);
@@ -214,6 +218,18 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| external_ref_taken(&e).unwrap_or_else(|| e.into()))?;
+    if email_touched {
+        email_change::on_patient_email_changed(
+            &txn,
+            staff,
+            id,
+            old_email.as_deref(),
+            updated.email.as_deref(),
+            meta,
+            now,
+        )
+        .await?;
+    }
     audit::record(
         &txn,
         meta,

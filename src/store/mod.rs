@@ -4,6 +4,7 @@ pub mod access_rows;
 pub mod account_tokens;
 pub mod audit;
 pub mod entities;
+pub mod grant;
 pub mod outbox;
 pub mod pagination;
 

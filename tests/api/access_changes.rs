@@ -1,10 +1,9 @@
 //! Block, unblock and revoke from the practice's side (seeds 000, 001, 004).
 
 use crate::helpers::{TestApp, assert_problem};
+use crate::helpers_invitations::{new_account, token_of};
 use crate::helpers_login::{PASSWORD, epoch_plus, instant, patient};
 use crate::mailbox::wait_for_mail;
-use portico::store::invitation;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -13,7 +12,7 @@ use uuid::Uuid;
 #[tokio::test]
 async fn revoke_ends_sessions_at_once_emails_the_patient_and_login_then_says_access_revoked() {
     let app = TestApp::spawn_with(|s| s.outbox_poll_ms = 20).await;
-    let (practice_id, smith) = app
+    let (_, smith) = app
         .create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
         .await;
     let (_, jones) = app
@@ -39,33 +38,6 @@ async fn revoke_ends_sessions_at_once_emails_the_patient_and_login_then_says_acc
         .await;
     let smith_tokens = app.login_tokens(&ann, Some("smith-family-clinic")).await;
     let jones_tokens = app.login_tokens(&at_jones, Some("jones-dental")).await;
-    // A pending invitation of this access (as issue 4 writes them), to see it die.
-    let pending = invitation::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(practice_id),
-        patient_id: Set(ann.patient_id),
-        access_id: Set(ann.access_id),
-        channel: Set("email".into()),
-        relation: Set("self".into()),
-        recipient_first_name: Set(None),
-        recipient_last_name: Set(None),
-        recipient_email: Set(Some("ann@example.org".into())),
-        recipient_mobile: Set(None),
-        token_hash: Set(portico::auth::secrets::hash_token(
-            &portico::auth::secrets::new_token(),
-        )),
-        expires_at: Set(app.clock_now() + chrono::TimeDelta::hours(72)),
-        created_by: Set("test".into()),
-        created_at: Set(app.clock_now()),
-        used_at: Set(None),
-        used_by_account_id: Set(None),
-        superseded_at: Set(None),
-        revoked_at: Set(None),
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap();
-
     let r = app
         .revoke_access(&smith, ann.access_id, Some("left the practice"))
         .await;
@@ -88,14 +60,6 @@ async fn revoke_ends_sessions_at_once_emails_the_patient_and_login_then_says_acc
         "access_revoked",
     )
     .await;
-    // The emailed link is dead.
-    let inv = invitation::Entity::find_by_id(pending.id)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(inv.revoked_at, Some(app.clock_now()));
-
     // The patient is told, with the practice's name and phone.
     let mail = wait_for_mail(&app.mail_dir(), "ann@example.org", 1).await;
     let m = &mail[0];
@@ -156,10 +120,8 @@ async fn revoke_ends_sessions_at_once_emails_the_patient_and_login_then_says_acc
 }
 
 /// Seed 004: "The patient or representative may use the same login credentials they
-/// initially had prior to their access being revoked." Written against issue 4's invitation
-/// API; enable it when that lands.
+/// initially had prior to their access being revoked." Through issue 4's invitation API.
 #[tokio::test]
-#[ignore = "needs issue 4's invitation redemption"]
 async fn regrant_after_revoke_keeps_the_same_username_and_password_and_the_history() {
     let app = TestApp::spawn_with(|s| s.outbox_poll_ms = 20).await;
     let (_, smith) = app
@@ -444,5 +406,64 @@ async fn reasons_are_checked_and_bodies_are_optional() {
     assert_eq!(
         app.block_access(&smith, ann.access_id, None).await.status(),
         200
+    );
+}
+
+/// Seed 004: revoking "will make any emailed links inactive": an invitation not yet redeemed
+/// stops working, and the patient is told.
+#[tokio::test]
+async fn revoking_an_invitation_kills_the_emailed_link_and_tells_the_patient() {
+    let app = TestApp::spawn_with(|s| s.outbox_poll_ms = 20).await;
+    let (_, smith) = app
+        .create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
+        .await;
+    let bo = app
+        .create_patient(&smith, patient("Bo", "Ng", "bo@example.org"))
+        .await;
+    let bo_id = bo["id"].as_str().unwrap();
+    app.invite_self(&smith, bo_id, "email").await;
+    let (_, link) = app.invitation_mail("bo@example.org", 1).await;
+    let token = token_of(&link);
+    assert_eq!(app.open_invitation(&token).await.status(), 200);
+    let access = app.access_of(&smith, bo_id).await;
+    assert_eq!(access[0]["status"], "invited");
+    let access_id: Uuid = access[0]["id"].as_str().unwrap().parse().unwrap();
+
+    let view: Value = app
+        .revoke_access(&smith, access_id, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "revoked");
+
+    assert_problem(app.open_invitation(&token).await, 410, "invitation_used").await;
+    let r = app
+        .redeem_invitation(&token, new_account("bo.ng", "1990-04-01"))
+        .await;
+    assert_problem(r, 410, "invitation_used").await;
+    let invitations: Vec<Value> = app
+        .list_invitations(&smith, bo_id)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(invitations[0]["status"], "revoked", "{invitations:?}");
+    let events: Value = app
+        .audit_events(&smith, &format!("patient_id={bo_id}&kind=access.revoked"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events["items"][0]["detail"]["invitations_revoked"], 1);
+
+    let mail = wait_for_mail(&app.mail_dir(), "bo@example.org", 2).await;
+    let notice = &mail[1];
+    assert!(notice.subject.contains("deactivated"), "{}", notice.subject);
+    assert!(notice.text.contains("Hello Bo,"), "{}", notice.text);
+    assert!(notice.text.contains("555-0100"), "{}", notice.text);
+    assert!(
+        notice.link(&app.invite_prefix()).is_none(),
+        "no link in the notice"
     );
 }

@@ -7,7 +7,7 @@ use portico::domain::username::Username;
 use portico::service::accounts::{self, NewAccount};
 use portico::store::portal_access;
 use reqwest::{Method, Response};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -31,8 +31,9 @@ impl TestApp {
     /// an active `portal_access` row, all through the real store. The account's email is the
     /// patient's for `relation: "self"`.
     ///
-    /// Until issue 4 lands this stands in for "invite, then redeem as a new or existing
-    /// account"; switch it to that flow here and every login test follows.
+    /// It stands in for "invite, then redeem as a new or existing account" (issue 4's flow,
+    /// tested end to end in `regrant_after_revoke_…`): switch it here and every login test
+    /// follows.
     pub async fn seed_portal_account(
         &self,
         practice_key: &str,
@@ -105,28 +106,37 @@ impl TestApp {
         }
     }
 
-    /// An account a practice created with a temporary password, which must be changed at the
-    /// first login. Issue 4's `POST /api/v1/practice/patients/{id}/accounts` replaces this.
+    /// An account the front desk created with a temporary password (seed 001), which must be
+    /// changed at the first login: `POST /api/v1/practice/patients/{id}/accounts`.
     pub async fn seed_staff_created_account(
         &self,
         practice_key: &str,
         patient: Value,
         username: &str,
-        temporary_password: &str,
     ) -> SeededAccount {
-        let seeded = self
-            .seed_portal_account(practice_key, patient, username, temporary_password, "self")
-            .await;
-        portico::store::account::Entity::update_many()
-            .col_expr(
-                portico::store::account::Column::MustChangePassword,
-                sea_orm::sea_query::Expr::value(true),
+        let created = self.create_patient(practice_key, patient).await;
+        let patient_id = created["id"].as_str().unwrap();
+        let r = self
+            .post(
+                &format!("/api/v1/practice/patients/{patient_id}/accounts"),
+                practice_key,
+                json!({ "username": username }),
             )
-            .filter(portico::store::account::Column::Id.eq(seeded.account_id))
-            .exec(&self.state.db)
-            .await
-            .unwrap();
-        seeded
+            .await;
+        assert_eq!(
+            r.status(),
+            201,
+            "staff-created account: {}",
+            r.text().await.unwrap()
+        );
+        let body: Value = r.json().await.unwrap();
+        SeededAccount {
+            account_id: body["account_id"].as_str().unwrap().parse().unwrap(),
+            patient_id: patient_id.parse().unwrap(),
+            access_id: body["access"]["id"].as_str().unwrap().parse().unwrap(),
+            username: username.to_owned(),
+            password: body["temporary_password"].as_str().unwrap().to_owned(),
+        }
     }
 
     /// `POST /api/v1/login`.

@@ -360,15 +360,10 @@ async fn staff_created_account_must_change_its_password_before_getting_tokens() 
     let (_, smith) = app
         .create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
         .await;
-    let temporary = "TempPass-2345-abcd";
     let ann = app
-        .seed_staff_created_account(
-            &smith,
-            patient("Ann", "Lee", "ann@example.org"),
-            "ann.lee",
-            temporary,
-        )
+        .seed_staff_created_account(&smith, patient("Ann", "Lee", "ann@example.org"), "ann.lee")
         .await;
+    let temporary = ann.password.as_str();
 
     let r = app.login("ann.lee", temporary, None).await;
     assert_eq!(r.status(), 200);
@@ -429,15 +424,11 @@ async fn password_change_token_expires_after_ten_minutes() {
     let (_, smith) = app
         .create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
         .await;
-    app.seed_staff_created_account(
-        &smith,
-        patient("Ann", "Lee", "ann@example.org"),
-        "ann.lee",
-        "TempPass-2345-abcd",
-    )
-    .await;
+    let ann = app
+        .seed_staff_created_account(&smith, patient("Ann", "Lee", "ann@example.org"), "ann.lee")
+        .await;
     let body: Value = app
-        .login("ann.lee", "TempPass-2345-abcd", None)
+        .login("ann.lee", &ann.password, None)
         .await
         .json()
         .await

@@ -3,6 +3,7 @@
 //! One binary for all of them, so they link once.
 
 mod helpers;
+mod helpers_invitations;
 mod helpers_login;
 mod mailbox;
 mod smtp_sink;
@@ -12,13 +13,19 @@ mod accounts;
 mod api_keys;
 mod audit_events;
 mod cli;
+mod email_change;
 mod errors;
+mod invitation_rules;
+mod invitations;
 mod login;
 mod openapi;
 mod ops;
 mod outbox;
 mod patients;
 mod refresh;
+mod registrations;
+mod representatives;
 mod roles;
 mod settings;
+mod staff_accounts;
 mod tokens;

@@ -22,7 +22,8 @@ async fn each_role_gets_exactly_its_permissions() {
     let patient = app
         .create_patient(
             &admin,
-            json!({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1990-04-01"}),
+            json!({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1990-04-01",
+                   "email": "ann@example.org"}),
         )
         .await;
     let pid = patient["id"].as_str().unwrap();
@@ -121,6 +122,21 @@ async fn each_role_gets_exactly_its_permissions() {
             body: None,
             allowed: ALL,
         },
+        // Seed 004: invitations can be sent "from within the EHR or the Scheduling application".
+        Case {
+            name: "send invitation",
+            method: Method::POST,
+            path: format!("/api/v1/practice/patients/{pid}/invitations"),
+            body: Some(json!({"channel": "email", "relation": "self"})),
+            allowed: ALL,
+        },
+        Case {
+            name: "list invitations",
+            method: Method::GET,
+            path: format!("/api/v1/practice/patients/{pid}/invitations"),
+            body: None,
+            allowed: ALL,
+        },
         Case {
             name: "block access",
             method: Method::POST,
@@ -198,6 +214,101 @@ async fn each_role_gets_exactly_its_permissions() {
                 let p = assert_problem(r, 403, "forbidden").await;
                 assert!(p["detail"].as_str().unwrap().contains("role"), "{p}");
             }
+        }
+    }
+}
+
+/// Staff-created accounts and enabling an unconfirmed sign-up are the front desk's (seeds 001,
+/// 003); the scheduling application may not do either. Each role gets its own patient, since
+/// a patient has one account.
+#[tokio::test]
+async fn only_admin_and_reception_create_accounts_and_enable_sign_ups() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.create_practice("smith", "Smith", "555-0100").await;
+    let reception = app.create_key(&admin, "reception").await;
+    let scheduling = app.create_key(&admin, "scheduling").await;
+    let r = app
+        .patch(
+            "/api/v1/practice/settings",
+            &admin,
+            json!({"self_registration": "verify_email"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    for (i, (role, key)) in [
+        ("scheduling", &scheduling),
+        ("reception", &reception),
+        ("admin", &admin),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let allowed = role != "scheduling";
+        let patient = app
+            .create_patient(
+                key,
+                json!({"first_name": format!("Pat{i}"), "last_name": "Lee",
+                       "date_of_birth": "1990-04-01", "email": "pat@example.org"}),
+            )
+            .await;
+        let pid = patient["id"].as_str().unwrap();
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/practice/patients/{pid}/accounts"),
+                Some(key),
+                Some(json!({"username": format!("pat{i}")})),
+            )
+            .await;
+        if allowed {
+            assert_eq!(r.status(), 201, "{role} creates accounts");
+        } else {
+            assert_problem(r, 403, "forbidden").await;
+        }
+
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/registrations",
+                None,
+                Some(
+                    json!({"practice": "smith", "first_name": format!("Signup{i}"),
+                            "last_name": "Lee", "date_of_birth": "1991-01-01",
+                            "email": "signup@example.org", "username": format!("signup{i}"),
+                            "password": "correct horse battery staple"}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let page: Value = app
+            .get(&format!("/api/v1/practice/patients?name=signup{i}"), &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let signup_id = page["items"][0]["id"].as_str().unwrap();
+        let access: Value = app
+            .get(
+                &format!("/api/v1/practice/patients/{signup_id}/access"),
+                &admin,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let access_id = access[0]["id"].as_str().unwrap();
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/practice/access/{access_id}/activate"),
+                Some(key),
+                None,
+            )
+            .await;
+        if allowed {
+            assert_eq!(r.status(), 200, "{role} enables sign-ups");
+        } else {
+            assert_problem(r, 403, "forbidden").await;
         }
     }
 }

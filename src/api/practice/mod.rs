@@ -2,13 +2,19 @@
 //! staff API keys.
 
 mod access;
+mod accounts;
 mod api_keys;
 mod audit;
+mod invitations;
 mod patients;
+mod registrations;
 mod settings;
 
 pub use access::{AccessApi, AccessView};
+pub use accounts::PatientAccountsApi;
 pub use api_keys::ApiKeysApi;
 pub use audit::AuditApi;
+pub use invitations::InvitationsApi;
 pub use patients::PatientsApi;
+pub use registrations::RegistrationReviewApi;
 pub use settings::SettingsApi;

@@ -251,7 +251,8 @@ impl PatientsApi {
 
     /// Change a patient's record.
     ///
-    /// Roles: all.
+    /// Changing the email stops invitation links sent to the old address and, when the
+    /// record has active portal access, tells the old address (seed 003). Roles: all.
     #[oai(
         path = "/patients/:id",
         method = "patch",
@@ -268,6 +269,8 @@ impl PatientsApi {
         let now = state.now();
         let change = body.0.parse(now.date_naive())?;
         let p = patients::update(&state.db, &staff.0, id.0, change, &meta, now).await?;
+        // A changed email may have queued a notice to the old address.
+        state.outbox_wakeup.notify_one();
         Ok(Json(p.into()))
     }
 }

@@ -26,6 +26,10 @@ pub struct Model {
     pub used_by_account_id: Option<Uuid>,
     pub superseded_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The outbox message that carries the link (migration 000400).
+    pub outbox_id: Option<Uuid>,
+    /// Wrong dates of birth or passwords given with this link (migration 000400).
+    pub failed_attempts: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

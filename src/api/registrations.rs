@@ -1,0 +1,159 @@
+//! Self sign-up and the emailed confirmation link (`{public_url}/verify-email/{token}`).
+
+use crate::api::invitations::PracticeRef;
+use crate::api::json::JsonBody;
+use crate::api::tags::ApiTags;
+use crate::domain::access::AccessStatus;
+use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
+use crate::domain::patient::check_date_of_birth;
+use crate::domain::username::Username;
+use crate::error::{Error, Result};
+use crate::service::registrations::{self, Registration};
+use crate::state::AppState;
+use crate::store::audit::RequestMeta;
+use chrono::NaiveDate;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+
+/// A sign-up at a practice. Give the details the practice requires (see its
+/// `required_fields`: email, and perhaps postal code and mobile).
+#[derive(Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationBody {
+    /// The practice's slug, like `smith-family-clinic`.
+    pub practice: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: NaiveDate,
+    /// Where the confirmation link goes. Several people may share one address.
+    pub email: Option<String>,
+    /// E.164, like `+15550100123`.
+    pub mobile: Option<String>,
+    pub postal_code: Option<String>,
+    pub username: String,
+    /// At least 15 characters; any characters, no composition rules.
+    #[oai(write_only)]
+    pub password: String,
+}
+
+impl RegistrationBody {
+    fn parse(self, today: NaiveDate) -> Result<Registration> {
+        Ok(Registration {
+            practice: self.practice,
+            first_name: PersonName::parse("first_name", &self.first_name)?,
+            last_name: PersonName::parse("last_name", &self.last_name)?,
+            date_of_birth: check_date_of_birth("date_of_birth", self.date_of_birth, today)?,
+            email: self
+                .email
+                .map(|e| EmailAddress::parse("email", &e))
+                .transpose()?,
+            mobile: self
+                .mobile
+                .map(|m| MobileNumber::parse("mobile", &m))
+                .transpose()?,
+            postal_code: self
+                .postal_code
+                .map(|p| PostalCode::parse("postal_code", &p))
+                .transpose()?,
+            username: Username::parse(&self.username)?,
+            password: self.password,
+        })
+    }
+}
+
+/// A new sign-up. `pending_verification`: follow the link emailed to you to turn access on.
+/// `active`: you can log in now.
+#[derive(Debug, Object)]
+pub struct RegisteredView {
+    pub username: String,
+    pub status: AccessStatus,
+    pub practice: PracticeRef,
+}
+
+#[derive(ApiResponse)]
+pub enum RegistrationCreated {
+    /// Signed up.
+    #[oai(status = 201)]
+    Created(Json<RegisteredView>),
+}
+
+/// The token from a confirmation link.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct EmailVerificationBody {
+    pub token: String,
+}
+
+/// A confirmed email address, and where the access it turned on stands.
+#[derive(Debug, Object)]
+pub struct EmailVerifiedView {
+    pub status: AccessStatus,
+    pub practice: PracticeRef,
+}
+
+pub struct RegistrationsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Registration")]
+impl RegistrationsApi {
+    /// Sign up at a practice that allows it.
+    ///
+    /// `verify_email` practices: access stays off until the emailed link is followed.
+    /// `auto_activate`: on at once. `off`: 403 `not_allowed` with the practice's phone number.
+    /// The new patient record is marked `self_registered` for the practice to review.
+    #[oai(path = "/registrations", method = "post", operation_id = "register")]
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<RegistrationBody>,
+    ) -> Result<RegistrationCreated> {
+        let now = state.now();
+        let reg = body.0.parse(now.date_naive())?;
+        let r = registrations::register(
+            &state.db,
+            &state.hasher,
+            state.settings.issuer(),
+            reg,
+            &meta,
+            now,
+        )
+        .await?;
+        state.outbox_wakeup.notify_one();
+        Ok(RegistrationCreated::Created(Json(RegisteredView {
+            username: r.account.username,
+            status: status(&r.access.status)?,
+            practice: PracticeRef::from(&r.practice),
+        })))
+    }
+
+    /// Confirm an email address with the token from the emailed link.
+    ///
+    /// Turns on the sign-up's access. 410 `token_invalid` if unknown, used or expired (24 h).
+    #[oai(
+        path = "/email-verifications",
+        method = "post",
+        operation_id = "verifyEmail"
+    )]
+    async fn verify(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<EmailVerificationBody>,
+    ) -> Result<Json<EmailVerifiedView>> {
+        let v = registrations::verify_email(&state.db, &body.0.token, &meta, state.now()).await?;
+        Ok(Json(EmailVerifiedView {
+            status: status(&v.access.status)?,
+            practice: PracticeRef::from(&v.practice),
+        }))
+    }
+}
+
+fn status(raw: &str) -> Result<AccessStatus> {
+    AccessStatus::from_db(raw)
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown access status {raw}")))
+}

@@ -1,0 +1,280 @@
+//! Sending invitations and showing staff where each one stands (seeds 001, 003, 004).
+//!
+//! One pending link per portal access: sending again for the same patient and relation reuses
+//! the access that is not active yet (or was blocked, revoked or expired), keeps its account
+//! and history, and supersedes the earlier link (seed 004: "resend the link"). Re-granting
+//! after a revoke therefore re-links the same account ("the same login credentials").
+
+use crate::auth::secrets;
+use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::invitation::{
+    Channel, Delivery, InvitationRequest, InvitationStatus, Lifecycle, OnFile,
+    check_relation_for_age, check_required_fields, destination,
+};
+use crate::domain::patient::age_on;
+use crate::domain::role::Permission;
+use crate::error::{Error, Result};
+use crate::mail::onboarding::{self, InvitationText, Sender};
+use crate::service::api_keys::Staff;
+use crate::service::patients;
+use crate::service::practices::{self, PracticeSettings};
+use crate::store::audit::{self, Event, RequestMeta};
+use crate::store::entities::outbox as outbox_row;
+use crate::store::grant::{self, NewAccess};
+use crate::store::{invitation, outbox, patient, portal_access};
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// An invitation as staff see it: never its token.
+#[derive(Debug, Clone)]
+pub struct InvitationRecord {
+    pub invitation: invitation::Model,
+    pub status: InvitationStatus,
+    /// Where the message carrying the link stands; absent only if its outbox row is gone.
+    pub delivery: Option<Delivery>,
+    /// The last delivery error, for staff to act on (a mistyped address, say).
+    pub delivery_error: Option<String>,
+}
+
+pub fn lifecycle(i: &invitation::Model) -> Lifecycle {
+    Lifecycle {
+        expires_at: i.expires_at,
+        used_at: i.used_at,
+        superseded_at: i.superseded_at,
+        revoked_at: i.revoked_at,
+    }
+}
+
+/// Sends an invitation for a patient's record by email or SMS, to the patient or to a
+/// representative. Returns it with its delivery state (`pending` until the worker sends it).
+pub async fn send(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    issuer: &str,
+    patient_id: Uuid,
+    request: InvitationRequest,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<InvitationRecord> {
+    staff.require(Permission::Invite)?;
+    let txn = db.begin().await?;
+    let practice = practices::get(&txn, staff.practice_id).await?;
+    let settings = PracticeSettings::from(&practice);
+    let patient = patients::find_in_practice(&txn, staff.practice_id, patient_id).await?;
+    let on_file = OnFile {
+        email: patient.email.as_deref(),
+        mobile: patient.mobile.as_deref(),
+        postal_code: patient.postal_code.as_deref(),
+    };
+    check_required_fields(&settings.required_fields, &on_file)?;
+    let to = destination(&request, &on_file)?;
+    check_relation_for_age(
+        request.relation,
+        age_on(patient.date_of_birth, now.date_naive()),
+        settings.age_of_majority,
+    )?;
+
+    let access = access_to_invite(&txn, &patient, request.relation, now).await?;
+    let superseded = supersede_pending(&txn, access.id, now).await?;
+
+    let token = secrets::new_token();
+    let link = format!("{issuer}/invite/{token}");
+    let expires_at = now + TimeDelta::hours(i64::from(settings.invitation_ttl_hours));
+    let greet = request
+        .recipient
+        .as_ref()
+        .map_or(patient.first_name.as_str(), |r| r.first_name.as_str());
+    let text = InvitationText {
+        greet,
+        relation: request.relation,
+        patient_first_name: &patient.first_name,
+        link: &link,
+        ttl_hours: settings.invitation_ttl_hours,
+        expires_at,
+    };
+    let sender = Sender {
+        name: &practice.name,
+        phone: &practice.contact_phone,
+    };
+    let message = match request.channel {
+        Channel::Email => onboarding::invitation_email(&to, sender, text),
+        Channel::Sms => onboarding::invitation_sms(&to, sender, text),
+    };
+    let outbox_id = outbox::enqueue(&txn, Some(practice.id), message, now).await?;
+
+    // Where the link went is kept, so that changing the patient's email can stop links sent
+    // to the old address (seed 003's privacy note).
+    let (recipient_email, recipient_mobile) = match (&request.recipient, request.channel) {
+        (Some(r), _) => (
+            r.email.as_ref().map(|e| e.as_str().to_owned()),
+            r.mobile.as_ref().map(|m| m.as_str().to_owned()),
+        ),
+        (None, Channel::Email) => (Some(to.clone()), None),
+        (None, Channel::Sms) => (None, Some(to.clone())),
+    };
+    let id = Uuid::now_v7();
+    let created = invitation::ActiveModel {
+        id: Set(id),
+        practice_id: Set(practice.id),
+        patient_id: Set(patient.id),
+        access_id: Set(access.id),
+        channel: Set(request.channel.as_str().to_owned()),
+        relation: Set(request.relation.as_str().to_owned()),
+        recipient_first_name: Set(request
+            .recipient
+            .as_ref()
+            .map(|r| r.first_name.as_str().to_owned())),
+        recipient_last_name: Set(request
+            .recipient
+            .as_ref()
+            .map(|r| r.last_name.as_str().to_owned())),
+        recipient_email: Set(recipient_email),
+        recipient_mobile: Set(recipient_mobile),
+        token_hash: Set(secrets::hash_token(&token)),
+        expires_at: Set(expires_at),
+        created_by: Set(format!("api_key:{}", staff.key_id)),
+        created_at: Set(now),
+        used_at: Set(None),
+        used_by_account_id: Set(None),
+        superseded_at: Set(None),
+        revoked_at: Set(None),
+        outbox_id: Set(Some(outbox_id)),
+        failed_attempts: Set(0),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("invitation.sent", staff.actor())
+            .practice(practice.id)
+            .patient(patient.id)
+            .access(access.id)
+            .detail(json!({
+                "invitation_id": id,
+                "channel": request.channel.as_str(),
+                "relation": request.relation.as_str(),
+                "expires_at": expires_at,
+                "superseded": superseded,
+            })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(InvitationRecord {
+        status: lifecycle(&created).status(now),
+        invitation: created,
+        delivery: Some(Delivery::Pending),
+        delivery_error: None,
+    })
+}
+
+/// The access an invitation is for. A row for this patient and relation that is not active
+/// is reused and goes back to `invited`, keeping its account and its block and revoke history.
+/// If the only ones are active: a representative gets a new row (a second parent); the
+/// patient themself already has access, which is a conflict.
+async fn access_to_invite<C: ConnectionTrait>(
+    conn: &C,
+    patient: &patient::Model,
+    relation: Relation,
+    now: DateTime<Utc>,
+) -> Result<portal_access::Model> {
+    let rows = portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.eq(patient.id))
+        .filter(portal_access::Column::PracticeId.eq(patient.practice_id))
+        .filter(portal_access::Column::Relation.eq(relation.as_str()))
+        .order_by_desc(portal_access::Column::Id)
+        .all(conn)
+        .await?;
+    let active = AccessStatus::Active.as_str();
+    if let Some(row) = rows.iter().find(|r| r.status != active) {
+        let mut am: portal_access::ActiveModel = row.clone().into();
+        am.status = Set(AccessStatus::Invited.as_str().to_owned());
+        am.invited_at = Set(Some(now));
+        am.updated_at = Set(now);
+        return Ok(am.update(conn).await?);
+    }
+    if !rows.is_empty() && !relation.is_representative() {
+        return Err(Error::Conflict(
+            "This patient already has active portal access; no invitation is needed.".into(),
+        ));
+    }
+    Ok(grant::insert_access(
+        conn,
+        NewAccess {
+            practice_id: patient.practice_id,
+            patient_id: patient.id,
+            account_id: None,
+            relation,
+            status: AccessStatus::Invited,
+        },
+        now,
+    )
+    .await?)
+}
+
+/// Marks every unused link of an access as superseded; returns how many there were.
+pub async fn supersede_pending<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let res = invitation::Entity::update_many()
+        .col_expr(invitation::Column::SupersededAt, Expr::value(now))
+        .filter(invitation::Column::AccessId.eq(access_id))
+        .filter(invitation::Column::UsedAt.is_null())
+        .filter(invitation::Column::SupersededAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Every invitation sent for a patient at the caller's practice, newest first, with where
+/// its link and its message stand.
+pub async fn for_patient(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    patient_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<InvitationRecord>> {
+    staff.require(Permission::ReadPatients)?;
+    patients::find_in_practice(db, staff.practice_id, patient_id).await?;
+    let rows = invitation::Entity::find()
+        .filter(invitation::Column::PatientId.eq(patient_id))
+        .filter(invitation::Column::PracticeId.eq(staff.practice_id))
+        .order_by_desc(invitation::Column::Id)
+        .all(db)
+        .await?;
+    let outbox_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.outbox_id).collect();
+    let messages: HashMap<Uuid, outbox_row::Model> = if outbox_ids.is_empty() {
+        HashMap::new()
+    } else {
+        outbox_row::Entity::find()
+            .filter(outbox_row::Column::Id.is_in(outbox_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|invitation| {
+            let message = invitation.outbox_id.and_then(|id| messages.get(&id));
+            InvitationRecord {
+                status: lifecycle(&invitation).status(now),
+                delivery: message.and_then(|m| Delivery::from_db(&m.status)),
+                delivery_error: message.and_then(|m| m.last_error.clone()),
+                invitation,
+            }
+        })
+        .collect())
+}

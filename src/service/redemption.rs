@@ -1,0 +1,410 @@
+//! Following an invitation link: what it is for, and redeeming it as the patient or as a
+//! representative, with a new account or one the person already has (seed 004).
+//!
+//! The patient's date of birth is asked as a confirmation of identity before any access is
+//! granted (HIPAA 164.514(h)); a mismatch says nothing about the record. The link is consumed
+//! by one conditional UPDATE in the transaction that creates the account and activates the
+//! access, so of any number of parallel redemptions exactly one succeeds and the others
+//! create nothing.
+
+use crate::auth::password::{Hasher, Verification};
+use crate::auth::secrets;
+use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::contact::PersonName;
+use crate::domain::invitation::{AccountMode, Channel, MAX_FAILED_ATTEMPTS};
+use crate::domain::password_policy::{self, PasswordContext};
+use crate::domain::username::Username;
+use crate::error::{Error, Result};
+use crate::service::accounts::{self, NewAccount};
+use crate::service::invitations::lifecycle;
+use crate::service::practices;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{account, invitation, patient, portal_access, practice};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use serde_json::json;
+use std::sync::Arc;
+
+/// What a link is for, and nothing more: no last name, no date of birth, no contact details.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub practice: practice::Model,
+    pub patient_first_name: String,
+    pub relation: Relation,
+    /// The representative's first name, for a representative invitation.
+    pub recipient_first_name: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A representative's own details (seed 004: "They will select Representative").
+#[derive(Debug, Clone)]
+pub struct Representative {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub date_of_birth: NaiveDate,
+}
+
+/// What the person following the link gives.
+pub struct Redemption {
+    pub account: AccountMode,
+    pub username: String,
+    pub password: String,
+    /// The patient's date of birth, as a confirmation.
+    pub date_of_birth: NaiveDate,
+    pub representative: Option<Representative>,
+}
+
+/// A redeemed invitation: the account now holding active access to the patient's record.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub account: account::Model,
+    pub access: portal_access::Model,
+    pub practice: practice::Model,
+    pub patient_first_name: String,
+    /// A new account was created (as opposed to an existing one linked).
+    pub created: bool,
+}
+
+/// The invitation behind a token. A malformed token is refused without a query.
+async fn find<C: ConnectionTrait>(conn: &C, token: &str) -> Result<invitation::Model> {
+    if !secrets::looks_like_token(token) {
+        return Err(Error::InvitationInvalid);
+    }
+    let hash = secrets::hash_token(token);
+    let found = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(hash.as_str()))
+        .one(conn)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    if !secrets::constant_time_eq(found.token_hash.as_bytes(), hash.as_bytes()) {
+        return Err(Error::InvitationInvalid);
+    }
+    Ok(found)
+}
+
+/// The invitation, if it may still be redeemed: within its lifetime, not used, superseded or
+/// revoked, and its access still waiting for it (a revoke in between also stops the link).
+async fn find_redeemable<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(invitation::Model, portal_access::Model)> {
+    let inv = find(conn, token).await?;
+    lifecycle(&inv).check_redeemable(now)?;
+    let access = portal_access::Entity::find_by_id(inv.access_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    if access.status != AccessStatus::Invited.as_str() {
+        return Err(Error::InvitationUsed);
+    }
+    Ok((inv, access))
+}
+
+fn relation_of(inv: &invitation::Model) -> Result<Relation> {
+    Relation::from_db(&inv.relation).ok_or_else(|| {
+        Error::internal(anyhow::anyhow!("unknown relation in invitation {}", inv.id))
+    })
+}
+
+async fn patient_of<C: ConnectionTrait>(
+    conn: &C,
+    inv: &invitation::Model,
+) -> Result<patient::Model> {
+    patient::Entity::find_by_id(inv.patient_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::InvitationInvalid)
+}
+
+/// What a link is for: 404 `invitation_invalid` if unknown, 410 `invitation_expired` or
+/// `invitation_used` if it no longer works.
+pub async fn preview(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -> Result<Preview> {
+    let (inv, _) = find_redeemable(db, token, now).await?;
+    let patient = patient_of(db, &inv).await?;
+    let practice = practices::get(db, inv.practice_id).await?;
+    Ok(Preview {
+        practice,
+        patient_first_name: patient.first_name,
+        relation: relation_of(&inv)?,
+        recipient_first_name: inv.recipient_first_name,
+        expires_at: inv.expires_at,
+    })
+}
+
+/// Who will hold the access: an account to create (password already hashed) or one that
+/// proved its password.
+enum Holder {
+    New {
+        username: Username,
+        password_hash: String,
+    },
+    Existing(Box<account::Model>),
+}
+
+/// Redeems an invitation. Slow work (argon2) happens before the transaction; the transaction
+/// consumes the link, creates or links the account, activates the access and audits it.
+pub async fn redeem(
+    db: &DatabaseConnection,
+    hasher: &Arc<Hasher>,
+    token: &str,
+    r: Redemption,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Redeemed> {
+    let (inv, _) = find_redeemable(db, token, now).await?;
+    let relation = relation_of(&inv)?;
+    match (relation.is_representative(), &r.representative) {
+        (true, None) => {
+            return Err(Error::invalid(
+                "representative",
+                "is required: your own first name, last name and date of birth",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(Error::invalid(
+                "representative",
+                "is only for a representative's invitation",
+            ));
+        }
+        _ => {}
+    }
+    let patient = patient_of(db, &inv).await?;
+    let practice = practices::get(db, inv.practice_id).await?;
+    if patient.date_of_birth != r.date_of_birth {
+        record_failure(db, &inv, "date_of_birth_mismatch", meta, now).await?;
+        return Err(Error::invalid(
+            "date_of_birth",
+            "The details given do not match our records. Please check them and try again.",
+        ));
+    }
+
+    // The account's email: the address the link went to for a representative, the patient's
+    // own for the patient.
+    let email = match relation {
+        Relation::Own => patient.email.clone(),
+        _ => inv.recipient_email.clone(),
+    };
+    let holder = match r.account {
+        AccountMode::New => {
+            let username = Username::parse(&r.username)?;
+            password_policy::check(
+                &r.password,
+                &PasswordContext {
+                    username: Some(username.as_str()),
+                    email: email.as_deref(),
+                    practice_name: Some(&practice.name),
+                    mfa: false,
+                },
+            )?;
+            if accounts::find_by_username(db, username.as_str())
+                .await?
+                .is_some()
+            {
+                return Err(Error::UsernameTaken);
+            }
+            Holder::New {
+                username,
+                password_hash: hasher.hash(&r.password).await?,
+            }
+        }
+        AccountMode::Existing => {
+            let found = accounts::find_by_username(db, &r.username).await?;
+            let checked = hasher
+                .verify(
+                    &r.password,
+                    found.as_ref().map(|a| a.password_hash.as_str()),
+                )
+                .await?;
+            match (checked, found) {
+                (Verification::Valid { .. }, Some(a)) => Holder::Existing(Box::new(a)),
+                _ => {
+                    record_failure(db, &inv, "invalid_credentials", meta, now).await?;
+                    return Err(Error::InvalidCredentials);
+                }
+            }
+        }
+    };
+
+    let txn = db.begin().await?;
+    consume(&txn, &inv, now).await?;
+    let access = portal_access::Entity::find_by_id(inv.access_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    if access.status != AccessStatus::Invited.as_str() {
+        return Err(Error::InvitationUsed);
+    }
+    let (account, created) = match holder {
+        Holder::New {
+            username,
+            password_hash,
+        } => {
+            // Following an emailed link proves the address, when it is the account's.
+            let email_verified = inv.channel == Channel::Email.as_str()
+                && email.is_some()
+                && email == inv.recipient_email;
+            let (first_name, last_name, date_of_birth) = match &r.representative {
+                Some(rep) => (
+                    rep.first_name.as_str().to_owned(),
+                    rep.last_name.as_str().to_owned(),
+                    rep.date_of_birth,
+                ),
+                None => (
+                    patient.first_name.clone(),
+                    patient.last_name.clone(),
+                    patient.date_of_birth,
+                ),
+            };
+            let email = email
+                .as_deref()
+                .map(|e| crate::domain::contact::EmailAddress::parse("email", e))
+                .transpose()?;
+            let account = accounts::insert(
+                &txn,
+                NewAccount {
+                    username,
+                    email,
+                    email_verified,
+                    password_hash,
+                    must_change_password: false,
+                    first_name: Some(first_name),
+                    last_name: Some(last_name),
+                    date_of_birth: Some(date_of_birth),
+                },
+                now,
+            )
+            .await?;
+            (account, true)
+        }
+        Holder::Existing(account) => (*account, false),
+    };
+    invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::UsedByAccountId,
+            Expr::value(Some(account.id)),
+        )
+        .filter(invitation::Column::Id.eq(inv.id))
+        .exec(&txn)
+        .await?;
+    let previous_account = access.account_id;
+    let mut am: portal_access::ActiveModel = access.into();
+    am.account_id = Set(Some(account.id));
+    am.status = Set(AccessStatus::Active.as_str().to_owned());
+    am.registered_at = Set(Some(now));
+    am.updated_at = Set(now);
+    let access = am.update(&txn).await.map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            Error::Conflict(
+                "This account already has portal access to this patient's record.".into(),
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("invitation.redeemed", Actor::Account(account.id))
+            .practice(inv.practice_id)
+            .patient(inv.patient_id)
+            .account(account.id)
+            .access(access.id)
+            .detail(json!({
+                "invitation_id": inv.id,
+                "relation": relation.as_str(),
+                "account": if created { "new" } else { "existing" },
+                "relinked": previous_account.is_some_and(|p| p != account.id),
+                "representative": r.representative.as_ref().map(|rep| json!({
+                    "first_name": rep.first_name.as_str(),
+                    "last_name": rep.last_name.as_str(),
+                })),
+            })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Redeemed {
+        account,
+        access,
+        practice,
+        patient_first_name: patient.first_name,
+        created,
+    })
+}
+
+/// Consumes the link with one conditional UPDATE. When another redemption got there first (or
+/// the link lapsed meanwhile), says which.
+async fn consume<C: ConnectionTrait>(
+    conn: &C,
+    inv: &invitation::Model,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let res = invitation::Entity::update_many()
+        .col_expr(invitation::Column::UsedAt, Expr::value(now))
+        .filter(invitation::Column::Id.eq(inv.id))
+        .filter(invitation::Column::UsedAt.is_null())
+        .filter(invitation::Column::SupersededAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 1 {
+        return Ok(());
+    }
+    let fresh = invitation::Entity::find_by_id(inv.id)
+        .one(conn)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    lifecycle(&fresh).check_redeemable(now)?;
+    Err(Error::InvitationUsed)
+}
+
+/// Counts a wrong date of birth or password against the link, in its own transaction (the
+/// request itself fails); at the limit the link is revoked and the practice must resend it.
+async fn record_failure(
+    db: &DatabaseConnection,
+    inv: &invitation::Model,
+    reason: &'static str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::FailedAttempts,
+            Expr::col(invitation::Column::FailedAttempts).add(1),
+        )
+        .filter(invitation::Column::Id.eq(inv.id))
+        .exec(&txn)
+        .await?;
+    let res = invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::Id.eq(inv.id))
+        .filter(invitation::Column::RevokedAt.is_null())
+        .filter(invitation::Column::UsedAt.is_null())
+        .filter(invitation::Column::FailedAttempts.gte(MAX_FAILED_ATTEMPTS))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("invitation.redeem_failed", Actor::Anonymous)
+            .practice(inv.practice_id)
+            .patient(inv.patient_id)
+            .access(inv.access_id)
+            .detail(json!({
+                "invitation_id": inv.id,
+                "reason": reason,
+                "link_revoked": res.rows_affected == 1,
+            })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,357 @@
+//! Self sign-up at a practice that allows it, the emailed confirmation, and staff turning on
+//! an access whose confirmation never came (seed 003).
+//!
+//! "A patient who signs up with your practice via our electronic registration form will
+//! automatically have Patient Portal access enabled when the patient verifies his or her email
+//! address … If that verification step is not completed, Patient Portal access will remain
+//! toggled off and you will need to manually enable the patient's Portal account."
+
+use crate::auth::password::Hasher;
+use crate::auth::secrets;
+use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
+use crate::domain::invitation::{OnFile, check_required_fields};
+use crate::domain::password_policy::{self, PasswordContext};
+use crate::domain::practice::SelfRegistration;
+use crate::domain::role::Permission;
+use crate::domain::username::Username;
+use crate::error::{Error, Result};
+use crate::mail::onboarding::{self, Sender};
+use crate::service::access::AccessRecord;
+use crate::service::accounts::{self, NewAccount};
+use crate::service::api_keys::Staff;
+use crate::service::patients::{self, NewPatient};
+use crate::service::practices::{self, PracticeSettings};
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::grant::{self, NewAccess};
+use crate::store::{account, account_token, outbox, portal_access, practice};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use serde_json::json;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The `account_tokens.purpose` of a sign-up confirmation link.
+pub const EMAIL_VERIFICATION: &str = "email_verification";
+/// How long a confirmation link works (NIST SP 800-63B caps emailed secrets at 24 h).
+pub const EMAIL_VERIFICATION_TTL_HOURS: i64 = 24;
+
+/// A sign-up, parsed.
+pub struct Registration {
+    pub practice: String,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub date_of_birth: NaiveDate,
+    pub email: Option<EmailAddress>,
+    pub mobile: Option<MobileNumber>,
+    pub postal_code: Option<PostalCode>,
+    pub username: Username,
+    pub password: String,
+}
+
+/// A new sign-up: the account and its access, `pending_verification` or `active`.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub practice: practice::Model,
+    pub account: account::Model,
+    pub access: portal_access::Model,
+}
+
+/// Signs a person up at a practice: a new patient record (marked self-registered for the
+/// practice to review), an account, and access to the record, off until the emailed link is
+/// followed (`verify_email`) or on at once (`auto_activate`). `off`: 403 `not_allowed`.
+pub async fn register(
+    db: &DatabaseConnection,
+    hasher: &Arc<Hasher>,
+    issuer: &str,
+    reg: Registration,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Registered> {
+    let practice = practices::find_by_slug(db, &reg.practice)
+        .await?
+        .ok_or_else(|| Error::invalid("practice", "is not a practice on this portal"))?;
+    let settings = PracticeSettings::from(&practice);
+    if settings.self_registration == SelfRegistration::Off {
+        return Err(Error::PolicyDenied(format!(
+            "{} does not offer online sign-up. Please call the practice on {} to get portal access.",
+            practice.name, practice.contact_phone
+        )));
+    }
+    check_required_fields(
+        &settings.required_fields,
+        &OnFile {
+            email: reg.email.as_ref().map(EmailAddress::as_str),
+            mobile: reg.mobile.as_ref().map(MobileNumber::as_str),
+            postal_code: reg.postal_code.as_ref().map(PostalCode::as_str),
+        },
+    )?;
+    let verify = settings.self_registration == SelfRegistration::VerifyEmail;
+    if verify && reg.email.is_none() {
+        return Err(Error::invalid(
+            "email",
+            "is required: the link that turns on your access is sent there",
+        ));
+    }
+    password_policy::check(
+        &reg.password,
+        &PasswordContext {
+            username: Some(reg.username.as_str()),
+            email: reg.email.as_ref().map(EmailAddress::as_str),
+            practice_name: Some(&practice.name),
+            mfa: false,
+        },
+    )?;
+    if accounts::find_by_username(db, reg.username.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(Error::UsernameTaken);
+    }
+    let password_hash = hasher.hash(&reg.password).await?;
+
+    let txn = db.begin().await?;
+    let patient = patients::insert(
+        &txn,
+        practice.id,
+        NewPatient {
+            first_name: reg.first_name.clone(),
+            last_name: reg.last_name.clone(),
+            date_of_birth: reg.date_of_birth,
+            email: reg.email.clone(),
+            mobile: reg.mobile,
+            postal_code: reg.postal_code,
+            address: None,
+            external_ref: None,
+        },
+        true,
+        now,
+    )
+    .await?;
+    let account = accounts::insert(
+        &txn,
+        NewAccount {
+            username: reg.username,
+            email: reg.email.clone(),
+            email_verified: false,
+            password_hash,
+            must_change_password: false,
+            first_name: Some(reg.first_name.as_str().to_owned()),
+            last_name: Some(reg.last_name.as_str().to_owned()),
+            date_of_birth: Some(reg.date_of_birth),
+        },
+        now,
+    )
+    .await?;
+    let status = if verify {
+        AccessStatus::PendingVerification
+    } else {
+        AccessStatus::Active
+    };
+    let access = grant::insert_access(
+        &txn,
+        NewAccess {
+            practice_id: practice.id,
+            patient_id: patient.id,
+            account_id: Some(account.id),
+            relation: Relation::Own,
+            status,
+        },
+        now,
+    )
+    .await?;
+    if let (true, Some(email)) = (verify, &reg.email) {
+        let token = secrets::new_token();
+        account_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(account.id),
+            purpose: Set(EMAIL_VERIFICATION.to_owned()),
+            token_hash: Set(secrets::hash_token(&token)),
+            payload: Set(Some(json!({ "access_id": access.id }).to_string())),
+            created_at: Set(now),
+            expires_at: Set(now + TimeDelta::hours(EMAIL_VERIFICATION_TTL_HOURS)),
+            used_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        let message = onboarding::verify_email(
+            email.as_str(),
+            Sender {
+                name: &practice.name,
+                phone: &practice.contact_phone,
+            },
+            reg.first_name.as_str(),
+            &format!("{issuer}/verify-email/{token}"),
+            EMAIL_VERIFICATION_TTL_HOURS,
+        );
+        outbox::enqueue(&txn, Some(practice.id), message, now).await?;
+    }
+    audit::record(
+        &txn,
+        meta,
+        Event::new("registration.created", Actor::Account(account.id))
+            .practice(practice.id)
+            .patient(patient.id)
+            .account(account.id)
+            .access(access.id)
+            .detail(
+                json!({ "mode": settings.self_registration.as_str(), "status": status.as_str() }),
+            ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Registered {
+        practice,
+        account,
+        access,
+    })
+}
+
+/// A followed confirmation link: the account's email is verified and the access it was for
+/// turns on (unless staff changed it meanwhile, e.g. revoked it).
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub practice: practice::Model,
+    pub access: portal_access::Model,
+}
+
+/// Consumes a confirmation link. Unknown, used or expired: 410 `token_invalid`.
+pub async fn verify_email(
+    db: &DatabaseConnection,
+    token: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Verified> {
+    if !secrets::looks_like_token(token) {
+        return Err(Error::TokenInvalid);
+    }
+    let hash = secrets::hash_token(token);
+    let txn = db.begin().await?;
+    let row = account_token::Entity::find()
+        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(account_token::Column::Purpose.eq(EMAIL_VERIFICATION))
+        .one(&txn)
+        .await?
+        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes()))
+        .ok_or(Error::TokenInvalid)?;
+    let consumed = account_token::Entity::update_many()
+        .col_expr(account_token::Column::UsedAt, Expr::value(now))
+        .filter(account_token::Column::Id.eq(row.id))
+        .filter(account_token::Column::UsedAt.is_null())
+        .filter(account_token::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
+    if consumed.rows_affected != 1 {
+        return Err(Error::TokenInvalid);
+    }
+    let access_id = row
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| v["access_id"].as_str().and_then(|s| s.parse::<Uuid>().ok()))
+        .ok_or_else(|| {
+            Error::internal(anyhow::anyhow!(
+                "verification token {} lacks its access",
+                row.id
+            ))
+        })?;
+    account::Entity::update_many()
+        .col_expr(account::Column::EmailVerifiedAt, Expr::value(now))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(row.account_id))
+        .exec(&txn)
+        .await?;
+    let access = portal_access::Entity::find_by_id(access_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::TokenInvalid)?;
+    let access = if access.status == AccessStatus::PendingVerification.as_str() {
+        let mut am: portal_access::ActiveModel = access.into();
+        am.status = Set(AccessStatus::Active.as_str().to_owned());
+        am.updated_at = Set(now);
+        am.update(&txn).await?
+    } else {
+        access
+    };
+    audit::record(
+        &txn,
+        meta,
+        Event::new("registration.verified", Actor::Account(row.account_id))
+            .practice(access.practice_id)
+            .patient(access.patient_id)
+            .account(row.account_id)
+            .access(access.id)
+            .detail(json!({ "status": access.status })),
+        now,
+    )
+    .await?;
+    let practice = practices::get(&txn, access.practice_id).await?;
+    txn.commit().await?;
+    Ok(Verified { practice, access })
+}
+
+/// Staff turn on an access whose email confirmation never came (seed 003: "you will need to
+/// manually enable the patient's Portal account"). The patient then sets a password through
+/// password reset. Only `pending_verification` can be activated; `active` is left as it is.
+pub async fn activate(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    access_id: Uuid,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<AccessRecord> {
+    // Enabling a portal account by hand is the front desk's "create an account manually".
+    staff.require(Permission::CreateAccounts)?;
+    let txn = db.begin().await?;
+    let access = portal_access::Entity::find_by_id(access_id)
+        .one(&txn)
+        .await?
+        .filter(|a| a.practice_id == staff.practice_id)
+        .ok_or(Error::NotFound)?;
+    let access = match AccessStatus::from_db(&access.status) {
+        Some(AccessStatus::Active) => access,
+        Some(AccessStatus::PendingVerification) => {
+            let mut am: portal_access::ActiveModel = access.into();
+            am.status = Set(AccessStatus::Active.as_str().to_owned());
+            am.updated_at = Set(now);
+            let updated = am.update(&txn).await?;
+            audit::record(
+                &txn,
+                meta,
+                Event::new("access.activated", staff.actor())
+                    .practice(staff.practice_id)
+                    .patient(updated.patient_id)
+                    .access(updated.id)
+                    .detail(json!({ "from": AccessStatus::PendingVerification.as_str() })),
+                now,
+            )
+            .await?;
+            updated
+        }
+        _ => {
+            return Err(Error::Conflict(
+                "Only an access waiting for its email confirmation can be activated here; \
+                 send an invitation, or unblock, instead."
+                    .into(),
+            ));
+        }
+    };
+    let username = username_of(&txn, access.account_id).await?;
+    txn.commit().await?;
+    Ok(AccessRecord { access, username })
+}
+
+async fn username_of<C: ConnectionTrait>(conn: &C, id: Option<Uuid>) -> Result<Option<String>> {
+    Ok(match id {
+        Some(id) => account::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|a| a.username),
+        None => None,
+    })
+}

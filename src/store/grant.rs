@@ -1,0 +1,48 @@
+//! Inserting a portal access row: invitations, sign-ups and staff-created accounts all create
+//! one, with a different starting status.
+
+use crate::domain::access::{AccessStatus, Relation};
+use crate::store::portal_access;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use uuid::Uuid;
+
+/// A new access to one patient's record.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccess {
+    pub practice_id: Uuid,
+    pub patient_id: Uuid,
+    pub account_id: Option<Uuid>,
+    pub relation: Relation,
+    pub status: AccessStatus,
+}
+
+/// Inserts the access. `invited_at` is set for `invited`, `registered_at` otherwise.
+pub async fn insert_access<C: ConnectionTrait>(
+    conn: &C,
+    new: NewAccess,
+    now: DateTime<Utc>,
+) -> Result<portal_access::Model, DbErr> {
+    let invited = new.status == AccessStatus::Invited;
+    portal_access::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        practice_id: Set(new.practice_id),
+        patient_id: Set(new.patient_id),
+        account_id: Set(new.account_id),
+        relation: Set(new.relation.as_str().to_owned()),
+        status: Set(new.status.as_str().to_owned()),
+        invited_at: Set(invited.then_some(now)),
+        registered_at: Set((!invited).then_some(now)),
+        last_login_at: Set(None),
+        blocked_at: Set(None),
+        block_reason: Set(None),
+        unblocked_at: Set(None),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+        expired_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+}
