@@ -3,7 +3,6 @@
 use clap::{Parser, Subcommand};
 use portico::app::{App, build_state, shutdown_signal};
 use portico::auth::keys::{self, KeyAlg};
-use portico::auth::sealed::{Purpose, Sealer};
 use portico::clock::{Clock, SystemClock};
 use portico::config::Settings;
 use portico::service::practices::{self, NewPractice};
@@ -174,23 +173,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             command: KeysCommand::Rotate,
         } => {
             let state = build_state(settings, Arc::new(SystemClock)).await?;
-            let now = SystemClock.now();
-            let sealer = Sealer::new(
-                state
-                    .settings
-                    .key_encryption_secret
-                    .as_ref()
-                    .map(|s| s.expose()),
-                Purpose::SigningKey,
-            )?;
-            let rotation = keys::rotate(
-                &state.db,
-                &sealer,
-                KeyAlg::EdDsa,
-                keys::retire_after(state.settings.access_token_ttl_secs),
-                now,
-            )
-            .await?;
+            let rotation = state
+                .keys
+                .rotate(
+                    KeyAlg::EdDsa,
+                    keys::retire_after(state.settings.access_token_ttl_secs),
+                    SystemClock.now(),
+                )
+                .await?;
             println!("new signing key {} signs from now on", rotation.kid);
             for kid in &rotation.retired {
                 println!(

@@ -193,11 +193,11 @@ impl Keyset {
         })
     }
 
-    /// The key that signs new tokens of this algorithm.
+    /// The key that signs new tokens of this algorithm: its newest generation.
     pub fn signing_key(&self, alg: KeyAlg) -> Option<&PublishedKey> {
         self.keys
             .iter()
-            .filter(|k| k.alg == alg && k.retires_at.is_none())
+            .filter(|k| k.alg == alg)
             .max_by_key(|k| k.generation)
     }
 
@@ -298,6 +298,18 @@ impl KeyStore {
         }
     }
 
+    /// Rotates `alg` (see [`rotate`]) and starts using the new key in this process at once.
+    pub async fn rotate(
+        &self,
+        alg: KeyAlg,
+        retire_after: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation, Error> {
+        let rotation = rotate(&self.db, &self.sealer, alg, retire_after, now).await?;
+        self.reload(now).await;
+        Ok(rotation)
+    }
+
     /// The keyset that knows `kid`, if any: reloads once (rate-limited) when it is unknown, so
     /// a key another instance just rotated in is found.
     pub async fn for_kid(&self, kid: &str, now: DateTime<Utc>) -> Option<Arc<Keyset>> {
@@ -365,8 +377,10 @@ async fn load(
     Keyset::build(keys, now)
 }
 
-/// A new key row for generation `generation`, with its audit event, in one transaction.
-/// `Ok(None)`: another instance inserted that generation first.
+/// A new key row for generation `generation`, with its audit event, in one transaction;
+/// with `retire_previous_at`, the older unretired keys of the algorithm retire then. Returns
+/// the new kid and the kids retiring; `Ok(None)`: another instance inserted that generation
+/// first.
 async fn insert_generation(
     db: &DatabaseConnection,
     sealer: &Sealer,
@@ -376,7 +390,7 @@ async fn insert_generation(
     kind: &'static str,
     actor: Actor,
     now: DateTime<Utc>,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<(String, Vec<String>)>> {
     let (private, der) = PrivateKey::generate(alg)?;
     let jwk = private.public_jwk(alg)?;
     let kid = jwk
@@ -433,7 +447,7 @@ async fn insert_generation(
     )
     .await?;
     txn.commit().await?;
-    Ok(Some(kid))
+    Ok(Some((kid, retired)))
 }
 
 async fn newest(
@@ -464,7 +478,7 @@ pub async fn ensure_key(
             return Ok(());
         }
         let generation = latest.map_or(1, |k| k.generation + 1);
-        if let Some(kid) = insert_generation(
+        if let Some((kid, _)) = insert_generation(
             db,
             sealer,
             alg,
@@ -504,15 +518,7 @@ pub async fn rotate(
 ) -> Result<Rotation, Error> {
     let generation = newest(db, alg).await?.map_or(1, |k| k.generation + 1);
     let retires_at = now + retire_after;
-    let before: Vec<String> = signing_key::Entity::find()
-        .filter(signing_key::Column::Alg.eq(alg.as_str()))
-        .filter(signing_key::Column::RetiresAt.is_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|k| k.kid)
-        .collect();
-    let kid = insert_generation(
+    let (kid, retired) = insert_generation(
         db,
         sealer,
         alg,
@@ -528,7 +534,7 @@ pub async fn rotate(
     })?;
     Ok(Rotation {
         kid,
-        retired: before,
+        retired,
         retires_at,
     })
 }

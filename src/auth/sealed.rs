@@ -22,6 +22,7 @@ const HKDF_SALT: &[u8] = b"portico key encryption v1";
 #[derive(Debug, Clone, Copy)]
 pub enum Purpose {
     SigningKey,
+    /// Issue 6's TOTP seeds.
     TotpSecret,
 }
 
@@ -61,11 +62,6 @@ impl Sealer {
         let key = RandomizedNonceKey::new(&AES_256_GCM, &key_bytes)
             .map_err(|_| anyhow!("creating the key-encryption key"))?;
         Ok(Self { key: Some(key) })
-    }
-
-    /// Whether values are encrypted (a secret is configured).
-    pub fn encrypts(&self) -> bool {
-        self.key.is_some()
     }
 
     /// The stored form of `plaintext`, bound to `record_id`.

@@ -15,21 +15,14 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, JoinType, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-/// A patient or representative, authenticated for one practice.
+/// A patient or representative, authenticated for one practice. Endpoints that act on one
+/// patient's record check that `claims.patients` lists it and that its link is still active.
 #[derive(Debug, Clone)]
 pub struct PatientPrincipal {
     pub account: account::Model,
     pub practice_id: Uuid,
     pub session_id: Uuid,
     pub claims: AccessClaims,
-}
-
-impl PatientPrincipal {
-    /// Whether the token lists this patient. Endpoints that act on a patient's record also
-    /// re-check that link's status (issue 9).
-    pub fn may_act_for(&self, patient_id: Uuid) -> bool {
-        self.claims.patients.iter().any(|p| p.id == patient_id)
-    }
 }
 
 /// Verifies the token, then, in one indexed query, that its session is live and the account
