@@ -17,6 +17,7 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 use std::sync::Arc;
 
+/// Every documented API, in the order the document lists them. Add new ones here only.
 type Apis = (
     practice::SettingsApi,
     practice::PatientsApi,
@@ -32,17 +33,7 @@ type Apis = (
 /// The OpenAPI service: every documented operation.
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (
-            practice::SettingsApi,
-            practice::PatientsApi,
-            practice::AccessApi,
-            practice::ApiKeysApi,
-            practice::InvitationsApi,
-            practice::PatientAccountsApi,
-            practice::RegistrationReviewApi,
-            invitations::PatientInvitationsApi,
-            registrations::RegistrationsApi,
-        ),
+        Apis::default(),
         "Portico",
         env!("CARGO_PKG_VERSION"),
     )

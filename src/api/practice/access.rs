@@ -59,6 +59,7 @@ impl TryFrom<AccessRecord> for AccessView {
     }
 }
 
+#[derive(Default)]
 pub struct AccessApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::PortalAccess")]
