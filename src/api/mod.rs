@@ -19,6 +19,7 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 use std::sync::Arc;
 
+/// Every documented API, in the order the document lists them. Add new ones here only.
 type Apis = (
     patient::LoginApi,
     patient::MeApi,
@@ -37,20 +38,7 @@ type Apis = (
 /// The OpenAPI service: every documented operation.
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (
-            patient::LoginApi,
-            patient::MeApi,
-            practice::SettingsApi,
-            practice::PatientsApi,
-            practice::AccessApi,
-            practice::ApiKeysApi,
-            practice::InvitationsApi,
-            practice::PatientAccountsApi,
-            practice::RegistrationReviewApi,
-            invitations::PatientInvitationsApi,
-            registrations::RegistrationsApi,
-            practice::AuditApi,
-        ),
+        Apis::default(),
         "Portico",
         env!("CARGO_PKG_VERSION"),
     )

@@ -187,6 +187,7 @@ pub enum LoggedOut {
     Ended,
 }
 
+#[derive(Default)]
 pub struct LoginApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Login")]

@@ -66,6 +66,7 @@ impl From<AtPractice> for MyPracticeView {
     }
 }
 
+#[derive(Default)]
 pub struct MeApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]

@@ -77,6 +77,7 @@ pub struct AccessChange {
     pub reason: Option<String>,
 }
 
+#[derive(Default)]
 pub struct AccessApi;
 
 impl AccessApi {

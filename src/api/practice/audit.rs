@@ -61,6 +61,7 @@ pub struct AuditEventPage {
     pub next_cursor: Option<String>,
 }
 
+#[derive(Default)]
 pub struct AuditApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::Audit")]
