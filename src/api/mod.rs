@@ -4,7 +4,9 @@ pub mod context;
 pub mod edge;
 pub mod invitations;
 pub mod json;
+pub mod jwks;
 pub mod ops;
+pub mod patient;
 pub mod practice;
 pub mod problem;
 pub mod registrations;
@@ -19,6 +21,8 @@ use std::sync::Arc;
 
 /// Every documented API, in the order the document lists them. Add new ones here only.
 type Apis = (
+    patient::LoginApi,
+    patient::MeApi,
     practice::SettingsApi,
     practice::PatientsApi,
     practice::AccessApi,
@@ -28,6 +32,7 @@ type Apis = (
     practice::RegistrationReviewApi,
     invitations::PatientInvitationsApi,
     registrations::RegistrationsApi,
+    practice::AuditApi,
 );
 
 /// The OpenAPI service: every documented operation.
@@ -56,6 +61,7 @@ const OTHER_ROUTES: &[(&str, &[&str])] = &[
     ("/readyz", &["GET"]),
     ("/metrics", &["GET"]),
     ("/openapi.json", &["GET"]),
+    ("/oauth2/jwks", &["GET"]),
 ];
 
 /// Every route, behind the edge middleware.
@@ -72,6 +78,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/healthz", labelled("healthz", get(ops::healthz)))
         .at("/readyz", labelled("readyz", get(ops::readyz)))
         .at("/metrics", labelled("metrics", get(ops::metrics)))
+        .at("/oauth2/jwks", labelled("jwks", get(jwks::jwks)))
         .data(state.clone())
         .with(Edge { state, allow })
 }
