@@ -1,7 +1,9 @@
 //! Building and running the server: connect, migrate, bind, serve until told to stop.
 
 use crate::api;
+use crate::auth::keys::KeyStore;
 use crate::auth::password::Hasher;
+use crate::auth::sealed::{Purpose, Sealer};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db;
@@ -109,11 +111,19 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
         settings.argon2_parallelism,
         settings.hash_concurrency.unwrap_or(cores),
     )?;
+    let sealer = Sealer::new(
+        settings.key_encryption_secret.as_ref().map(|s| s.expose()),
+        Purpose::SigningKey,
+    )?;
+    let keys = KeyStore::open(db.clone(), sealer, clock.now())
+        .await
+        .context("loading the token signing keys")?;
     Ok(AppState {
         db,
         settings: Arc::new(settings),
         clock,
         hasher,
+        keys,
         metrics: Arc::new(Metrics::default()),
         outbox_wakeup: Arc::new(Notify::new()),
     })

@@ -27,6 +27,10 @@ pub enum Error {
     },
     #[error("This account has no portal access at that practice.")]
     NoAccess,
+    /// A refresh token or login-step token that is unknown, expired, already used or whose
+    /// session has ended. One code for all, so the answer reveals nothing about which.
+    #[error("Your session has ended. Please log in again.")]
+    InvalidGrant,
     #[error("This invitation link is not valid.")]
     InvitationInvalid,
     #[error("This invitation link has expired. Please ask the practice to send a new one.")]
@@ -77,6 +81,7 @@ impl Error {
             Error::AccessBlocked { .. } => "access_blocked",
             Error::AccessRevoked { .. } => "access_revoked",
             Error::NoAccess => "no_access",
+            Error::InvalidGrant => "invalid_grant",
             Error::InvitationInvalid => "invitation_invalid",
             Error::InvitationExpired => "invitation_expired",
             Error::InvitationUsed => "invitation_used",
@@ -113,7 +118,7 @@ impl Error {
             }
             Error::UsernameTaken | Error::Conflict(_) => StatusCode::CONFLICT,
             Error::WeakPassword(_) | Error::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            Error::MalformedRequest(_) | Error::InvalidGrant => StatusCode::BAD_REQUEST,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use portico::app::{App, build_state, shutdown_signal};
+use portico::auth::keys::{self, KeyAlg};
 use portico::clock::{Clock, SystemClock};
 use portico::config::Settings;
 use portico::service::practices::{self, NewPractice};
@@ -38,6 +39,18 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Manage the keys that sign tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key that signs from now on; the current key stays published until
+    /// every token it signed has expired, then retires. Running servers pick it up within 30 s.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +167,26 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         anyhow::bail!("no failed message with id {id}");
                     }
                 }
+            }
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let state = build_state(settings, Arc::new(SystemClock)).await?;
+            let rotation = state
+                .keys
+                .rotate(
+                    KeyAlg::EdDsa,
+                    keys::retire_after(state.settings.access_token_ttl_secs),
+                    SystemClock.now(),
+                )
+                .await?;
+            println!("new signing key {} signs from now on", rotation.kid);
+            for kid in &rotation.retired {
+                println!(
+                    "key {kid} stays published until {} and then retires",
+                    rotation.retires_at.to_rfc3339()
+                );
             }
         }
         Command::Openapi => unreachable!("handled before settings load"),

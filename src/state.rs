@@ -1,5 +1,6 @@
 //! What every request and worker shares.
 
+use crate::auth::keys::KeyStore;
 use crate::auth::password::Hasher;
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
     pub hasher: Arc<Hasher>,
+    /// Token signing keys, parsed once; reloaded when they change.
+    pub keys: Arc<KeyStore>,
     pub metrics: Arc<Metrics>,
     /// Wakes the outbox worker when a message is queued.
     pub outbox_wakeup: Arc<Notify>,

@@ -125,6 +125,7 @@ pub enum RedeemOutcome {
     Linked(Json<RedeemedInvitation>),
 }
 
+#[derive(Default)]
 pub struct PatientInvitationsApi;
 
 #[OpenApi(prefix_path = "/api/v1/invitations", tag = "ApiTags::Invitations")]

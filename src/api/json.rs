@@ -150,6 +150,49 @@ fn between<'s>(s: &'s str, start: &str, end: &str) -> Option<&'s str> {
     Some(&s[from..from + len])
 }
 
+/// A JSON request body that may be left out entirely (`POST …/block` with no body): an
+/// empty body is `None`; anything else is parsed exactly as [`JsonBody`] parses it.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for OptionalJsonBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: <JsonBody<T> as Payload>::CONTENT_TYPE,
+                schema: T::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let data = body.take()?.into_bytes().await?;
+        if data.is_empty() {
+            return Ok(Self(None));
+        }
+        match request.content_type() {
+            Some(ct) if JsonBody::<T>::check_content_type(ct) => Ok(Self(Some(parse(&data)?))),
+            _ => Err(Error::UnsupportedMediaType {
+                expected: "application/json",
+            }
+            .into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

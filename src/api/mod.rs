@@ -5,7 +5,9 @@ pub mod context;
 pub mod edge;
 pub mod invitations;
 pub mod json;
+pub mod jwks;
 pub mod ops;
+pub mod patient;
 pub mod practice;
 pub mod problem;
 pub mod registrations;
@@ -18,7 +20,10 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 use std::sync::Arc;
 
+/// Every documented API, in the order the document lists them. Add new ones here only.
 type Apis = (
+    patient::LoginApi,
+    patient::MeApi,
     practice::SettingsApi,
     practice::PatientsApi,
     practice::AccessApi,
@@ -28,22 +33,13 @@ type Apis = (
     practice::RegistrationReviewApi,
     invitations::PatientInvitationsApi,
     registrations::RegistrationsApi,
+    practice::AuditApi,
 );
 
 /// The OpenAPI service: every documented operation.
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (
-            practice::SettingsApi,
-            practice::PatientsApi,
-            practice::AccessApi,
-            practice::ApiKeysApi,
-            practice::InvitationsApi,
-            practice::PatientAccountsApi,
-            practice::RegistrationReviewApi,
-            invitations::PatientInvitationsApi,
-            registrations::RegistrationsApi,
-        ),
+        Apis::default(),
         "Portico",
         env!("CARGO_PKG_VERSION"),
     )
@@ -66,6 +62,7 @@ const OTHER_ROUTES: &[(&str, &[&str])] = &[
     ("/readyz", &["GET"]),
     ("/metrics", &["GET"]),
     ("/openapi.json", &["GET"]),
+    ("/oauth2/jwks", &["GET"]),
 ];
 
 /// Every route, behind the edge middleware.
@@ -86,6 +83,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/healthz", labelled("healthz", get(ops::healthz)))
         .at("/readyz", labelled("readyz", get(ops::readyz)))
         .at("/metrics", labelled("metrics", get(ops::metrics)))
+        .at("/oauth2/jwks", labelled("jwks", get(jwks::jwks)))
         .data(state.clone())
         .with(Edge { state, allow })
 }

@@ -60,6 +60,7 @@ fn title(err: &Error) -> &'static str {
         Error::AccessBlocked { .. } => "Access blocked",
         Error::AccessRevoked { .. } => "Access deactivated",
         Error::NoAccess => "No access",
+        Error::InvalidGrant => "Session ended",
         Error::InvitationInvalid => "Invitation not valid",
         Error::InvitationExpired => "Invitation expired",
         Error::InvitationUsed => "Invitation already used",

@@ -47,18 +47,9 @@ impl RegistrationBody {
             first_name: PersonName::parse("first_name", &self.first_name)?,
             last_name: PersonName::parse("last_name", &self.last_name)?,
             date_of_birth: check_date_of_birth("date_of_birth", self.date_of_birth, today)?,
-            email: self
-                .email
-                .map(|e| EmailAddress::parse("email", &e))
-                .transpose()?,
-            mobile: self
-                .mobile
-                .map(|m| MobileNumber::parse("mobile", &m))
-                .transpose()?,
-            postal_code: self
-                .postal_code
-                .map(|p| PostalCode::parse("postal_code", &p))
-                .transpose()?,
+            email: EmailAddress::parse_opt("email", self.email.as_deref())?,
+            mobile: MobileNumber::parse_opt("mobile", self.mobile.as_deref())?,
+            postal_code: PostalCode::parse_opt("postal_code", self.postal_code.as_deref())?,
             username: Username::parse(&self.username)?,
             password: self.password,
         })
@@ -96,6 +87,7 @@ pub struct EmailVerifiedView {
     pub practice: PracticeRef,
 }
 
+#[derive(Default)]
 pub struct RegistrationsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Registration")]

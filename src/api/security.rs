@@ -1,7 +1,9 @@
-//! How callers prove who they are: practice systems with a staff API key as a bearer token.
+//! How callers prove who they are: practice systems with a staff API key, patients and
+//! representatives with an access token from `POST /api/v1/login`. Both are bearer tokens.
 
 use crate::api::context::state_of;
 use crate::service::api_keys::{self, Staff};
+use crate::service::patient_auth::{self, PatientPrincipal};
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
@@ -15,4 +17,21 @@ pub struct StaffAuth(pub Staff);
 async fn check_staff_key(req: &Request, bearer: Bearer) -> poem::Result<Staff> {
     let state = state_of(req)?;
     Ok(api_keys::authenticate(&state.db, &bearer.token, state.now()).await?)
+}
+
+/// A patient's access token (a JWT, `typ: at+jwt`) for one practice:
+/// `Authorization: Bearer eyJ…`. Checked on every call: signature, issuer, audience, expiry,
+/// and that the session is live and the access to that practice still active.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    bearer_format = "JWT",
+    rename = "PatientAccessToken",
+    checker = "check_patient_token"
+)]
+pub struct PatientAuth(pub PatientPrincipal);
+
+async fn check_patient_token(req: &Request, bearer: Bearer) -> poem::Result<PatientPrincipal> {
+    let state = state_of(req)?;
+    Ok(patient_auth::authenticate(state, &bearer.token, state.now()).await?)
 }

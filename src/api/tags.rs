@@ -17,4 +17,10 @@ pub enum ApiTags {
     Invitations,
     /// Self sign-up at a practice that allows it, and email confirmation.
     Registration,
+    /// The practice's audit trail.
+    Audit,
+    /// Logging in: tokens for one practice, refresh, logout.
+    Login,
+    /// The signed-in patient's or representative's own account.
+    Me,
 }

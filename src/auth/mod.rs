@@ -1,4 +1,7 @@
 //! Credentials: password hashing, opaque secrets, signing keys and tokens.
 
+pub mod keys;
 pub mod password;
+pub mod sealed;
 pub mod secrets;
+pub mod tokens;

@@ -9,6 +9,11 @@ use std::str::FromStr;
 pub struct EmailAddress(String);
 
 impl EmailAddress {
+    /// Parses an optional field: absent stays absent.
+    pub fn parse_opt(field: &str, raw: Option<&str>) -> Result<Option<Self>, Error> {
+        raw.map(|r| Self::parse(field, r)).transpose()
+    }
+
     pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
         let trimmed = raw.trim();
         if trimmed.len() > 254 || trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -36,6 +41,11 @@ impl EmailAddress {
 pub struct MobileNumber(String);
 
 impl MobileNumber {
+    /// Parses an optional field: absent stays absent.
+    pub fn parse_opt(field: &str, raw: Option<&str>) -> Result<Option<Self>, Error> {
+        raw.map(|r| Self::parse(field, r)).transpose()
+    }
+
     pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
         let cleaned: String = raw
             .chars()
@@ -63,6 +73,11 @@ impl MobileNumber {
 pub struct PostalCode(String);
 
 impl PostalCode {
+    /// Parses an optional field: absent stays absent.
+    pub fn parse_opt(field: &str, raw: Option<&str>) -> Result<Option<Self>, Error> {
+        raw.map(|r| Self::parse(field, r)).transpose()
+    }
+
     pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
         let t = raw.trim();
         if t.is_empty()

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod contact;
 pub mod invitation;
+pub mod login;
 pub mod password_policy;
 pub mod patient;
 pub mod practice;

@@ -2,13 +2,19 @@
 //! `domain`, never in handlers.
 
 pub mod access;
+pub mod access_changes;
 pub mod accounts;
 pub mod api_keys;
+pub mod audit_events;
 pub mod email_change;
 pub mod invitations;
+pub mod login;
+pub mod me;
+pub mod patient_auth;
 pub mod patients;
 pub mod practices;
 pub mod redemption;
 pub mod registrations;
+pub mod sessions;
 pub mod staff_accounts;
 pub mod web_sessions;

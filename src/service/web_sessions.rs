@@ -11,7 +11,9 @@ use crate::error::Result;
 use crate::store::web_session;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 /// A session ends after this long without a request.
@@ -132,13 +134,14 @@ pub async fn end<C: ConnectionTrait>(conn: &C, token: &str, now: DateTime<Utc>) 
 /// Revokes every live web session of an account: all of them (`practice_id: None`; password
 /// change and reset, ASVS 7.4.3), or only those at one practice (block and revoke there, so
 /// that other practices keep working: seeds 000, 001). Call it inside the transaction that
-/// makes the change. Returns how many sessions were ended.
+/// makes the change. `service::sessions::end_all` (block, revoke, password change) calls it.
+/// Returns how many sessions were ended.
 pub async fn revoke_web_sessions<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
     practice_id: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<u64> {
+) -> Result<u64, DbErr> {
     let mut update = web_session::Entity::update_many()
         .col_expr(web_session::Column::RevokedAt, Expr::value(Some(now)))
         .filter(web_session::Column::AccountId.eq(account_id))

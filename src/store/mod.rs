@@ -1,5 +1,7 @@
 //! Persistence: SeaORM entities and the queries services share.
 
+pub mod access_rows;
+pub mod account_tokens;
 pub mod audit;
 pub mod entities;
 pub mod grant;

@@ -61,7 +61,8 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         | Error::Forbidden
         | Error::PolicyDenied(_)
         | Error::MethodNotAllowed { .. }
-        | Error::UnsupportedMediaType { .. } => (
+        | Error::UnsupportedMediaType { .. }
+        | Error::InvalidGrant => (
             "Sorry, that did not work",
             vec!["Please go back and try again.".into()],
         ),

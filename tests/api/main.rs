@@ -4,24 +4,30 @@
 
 mod helpers;
 mod helpers_invitations;
+mod helpers_login;
 mod helpers_pages;
 mod mailbox;
 mod smtp_sink;
 
+mod access_changes;
 mod accounts;
 mod api_keys;
+mod audit_events;
 mod cli;
 mod email_change;
 mod errors;
 mod invitation_rules;
 mod invitations;
+mod login;
 mod openapi;
 mod ops;
 mod outbox;
 mod pages;
 mod patients;
+mod refresh;
 mod registrations;
 mod representatives;
 mod roles;
 mod settings;
 mod staff_accounts;
+mod tokens;

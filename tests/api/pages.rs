@@ -506,3 +506,65 @@ async fn forms_are_bound_to_the_session_once_there_is_one() {
         "the token passes; the empty form does not"
     );
 }
+
+#[tokio::test]
+async fn blocking_at_one_practice_ends_web_sessions_there_and_a_password_change_ends_all() {
+    let app = TestApp::spawn().await;
+    let (a, key_a) = app
+        .create_practice("a-clinic", "A Clinic", "555-0100")
+        .await;
+    let (b, key_b) = app
+        .create_practice("b-clinic", "B Clinic", "555-0101")
+        .await;
+    let pw = crate::helpers_login::PASSWORD;
+    let at_a = app
+        .seed_portal_account(&key_a, ann(), "ann.lee", pw, "self")
+        .await;
+    let at_b = app
+        .seed_portal_account(&key_b, ann(), "ann.lee", pw, "self")
+        .await;
+    let db = &app.state.db;
+    let now = app.clock_now();
+    let web_a = web_sessions::start(db, at_a.account_id, Some(a), now)
+        .await
+        .unwrap();
+    let web_b = web_sessions::start(db, at_b.account_id, Some(b), now)
+        .await
+        .unwrap();
+
+    let r = app.block_access(&key_a, at_a.access_id, None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert!(
+        !live(&app, &web_a.token).await,
+        "blocked at A: A's page session ends"
+    );
+    assert!(live(&app, &web_b.token).await, "B keeps working (seed 000)");
+
+    let r = app.revoke_access(&key_b, at_b.access_id, None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert!(
+        !live(&app, &web_b.token).await,
+        "revoked at B: B's page session ends"
+    );
+
+    // A staff-created account changes its temporary password at first login: every page
+    // session of the account ends.
+    let bo = app
+        .seed_staff_created_account(
+            &key_a,
+            crate::helpers_login::patient("Bo", "Park", "bo@example.org"),
+            "bo.park",
+        )
+        .await;
+    let web_bo = web_sessions::start(db, bo.account_id, None, app.clock_now())
+        .await
+        .unwrap();
+    let r = app.login(&bo.username, &bo.password, None).await;
+    let body: serde_json::Value = r.json().await.unwrap();
+    let token = body["password_change_token"].as_str().unwrap().to_owned();
+    let r = app
+        .change_password_at_login(&token, "a brand new passphrase for bo")
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert!(!live(&app, &web_bo.token).await);
+}

@@ -1,6 +1,7 @@
 //! Each role against each endpoint group: allowed calls succeed, others are 403 `forbidden`.
 
 use crate::helpers::{TestApp, assert_problem};
+use crate::helpers_login::{PASSWORD, patient as patient_body};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -43,8 +44,32 @@ async fn each_role_gets_exactly_its_permissions() {
         .unwrap()
         .to_owned();
 
+    let ann = app
+        .seed_portal_account(
+            &admin,
+            patient_body("Ann", "Lee", "ann@example.org"),
+            "ann.lee",
+            PASSWORD,
+            "self",
+        )
+        .await;
+    let access = ann.access_id;
+    // Revoke is final, so it gets an access of its own (revoking again is a no-op success).
+    let bo = app
+        .seed_portal_account(
+            &admin,
+            patient_body("Bo", "Ng", "bo@example.org"),
+            "bo.ng",
+            PASSWORD,
+            "self",
+        )
+        .await;
+    let revocable = bo.access_id;
+
     const ALL: &[&str] = &["admin", "reception", "scheduling"];
     const ADMIN: &[&str] = &["admin"];
+    // Seed 004: "You cannot revoke patient portal access from the Scheduling application."
+    const FRONT_DESK: &[&str] = &["admin", "reception"];
     let cases = [
         Case {
             name: "read settings",
@@ -113,6 +138,27 @@ async fn each_role_gets_exactly_its_permissions() {
             allowed: ALL,
         },
         Case {
+            name: "block access",
+            method: Method::POST,
+            path: format!("/api/v1/practice/access/{access}/block"),
+            body: None,
+            allowed: FRONT_DESK,
+        },
+        Case {
+            name: "unblock access",
+            method: Method::POST,
+            path: format!("/api/v1/practice/access/{access}/unblock"),
+            body: Some(json!({"reason": "paid"})),
+            allowed: FRONT_DESK,
+        },
+        Case {
+            name: "read audit events",
+            method: Method::GET,
+            path: "/api/v1/practice/audit-events".into(),
+            body: None,
+            allowed: ADMIN,
+        },
+        Case {
             name: "list keys",
             method: Method::GET,
             path: "/api/v1/practice/api-keys".into(),
@@ -125,6 +171,13 @@ async fn each_role_gets_exactly_its_permissions() {
             path: "/api/v1/practice/api-keys".into(),
             body: Some(json!({"role": "scheduling", "label": "x"})),
             allowed: ADMIN,
+        },
+        Case {
+            name: "revoke access",
+            method: Method::POST,
+            path: format!("/api/v1/practice/access/{revocable}/revoke"),
+            body: None,
+            allowed: FRONT_DESK,
         },
         Case {
             name: "revoke key",

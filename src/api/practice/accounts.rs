@@ -44,6 +44,7 @@ pub enum PatientAccountCreated {
     Created(Json<CreatedPatientAccount>),
 }
 
+#[derive(Default)]
 pub struct PatientAccountsApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::PortalAccess")]

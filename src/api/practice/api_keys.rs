@@ -71,6 +71,7 @@ pub enum ApiKeyCreated {
     Created(Json<CreatedApiKey>),
 }
 
+#[derive(Default)]
 pub struct ApiKeysApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::ApiKeys")]

@@ -128,6 +128,7 @@ pub enum InvitationSent {
     Created(Json<InvitationView>),
 }
 
+#[derive(Default)]
 pub struct InvitationsApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::Invitations")]

@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod api_keys;
+mod audit;
 mod invitations;
 mod patients;
 mod registrations;
@@ -12,6 +13,7 @@ mod settings;
 pub use access::{AccessApi, AccessView};
 pub use accounts::PatientAccountsApi;
 pub use api_keys::ApiKeysApi;
+pub use audit::AuditApi;
 pub use invitations::InvitationsApi;
 pub use patients::PatientsApi;
 pub use registrations::RegistrationReviewApi;

@@ -90,18 +90,9 @@ impl NewPatientBody {
             first_name: PersonName::parse("first_name", &self.first_name)?,
             last_name: PersonName::parse("last_name", &self.last_name)?,
             date_of_birth: check_date_of_birth("date_of_birth", self.date_of_birth, today)?,
-            email: self
-                .email
-                .map(|e| EmailAddress::parse("email", &e))
-                .transpose()?,
-            mobile: self
-                .mobile
-                .map(|m| MobileNumber::parse("mobile", &m))
-                .transpose()?,
-            postal_code: self
-                .postal_code
-                .map(|p| PostalCode::parse("postal_code", &p))
-                .transpose()?,
+            email: EmailAddress::parse_opt("email", self.email.as_deref())?,
+            mobile: MobileNumber::parse_opt("mobile", self.mobile.as_deref())?,
+            postal_code: PostalCode::parse_opt("postal_code", self.postal_code.as_deref())?,
             address: self.address.map(|a| address(&a)).transpose()?,
             external_ref: self
                 .external_ref
@@ -181,6 +172,7 @@ pub enum PatientCreated {
     Created(Json<PatientView>),
 }
 
+#[derive(Default)]
 pub struct PatientsApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::Patients")]

@@ -11,6 +11,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use uuid::Uuid;
 
+#[derive(Default)]
 pub struct RegistrationReviewApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::PortalAccess")]

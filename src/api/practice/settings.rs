@@ -102,6 +102,7 @@ impl TryFrom<SettingsPatch> for SettingsChange {
     }
 }
 
+#[derive(Default)]
 pub struct SettingsApi;
 
 #[OpenApi(prefix_path = "/api/v1/practice", tag = "ApiTags::Settings")]

@@ -15,6 +15,8 @@ pub struct Model {
     pub public_jwk: String,
     pub created_at: DateTimeUtc,
     pub retires_at: Option<DateTimeUtc>,
+    /// Per algorithm, 1 for the first key; the newest generation signs.
+    pub generation: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,8 @@
+//! The patient API (`/api/v1/…`), for Portico's own pages and the practice's first-party
+//! portal app: logging in, tokens, and the signed-in account.
+
+mod login;
+mod me;
+
+pub use login::{LoginApi, TokenResponse};
+pub use me::MeApi;

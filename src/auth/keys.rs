@@ -1,0 +1,548 @@
+//! Token signing keys: generated here, stored in `signing_keys` (the private key sealed with
+//! `PORTICO_KEY_ENCRYPTION_SECRET` when one is set), parsed once and kept in memory, published
+//! at `/oauth2/jwks` from pre-serialised bytes.
+//!
+//! Each algorithm has a line of generations; the newest unretired generation signs, older ones
+//! stay published until `retires_at`. `portico keys rotate` adds a generation and retires the
+//! previous one after every token it signed has expired. Running servers pick the change up by
+//! reloading from the database every [`RELOAD_EVERY`] (measured on the server's clock, checked
+//! when keys are used) and at once when a token names a `kid` they do not know (at most every
+//! [`KID_MISS_RELOAD_EVERY`]).
+//!
+//! EdDSA (Ed25519) signs access tokens. `KeyAlg` is the place to add RS256 for ID tokens of
+//! relying parties that cannot verify EdDSA (issue 7): a variant, its generation and parsing,
+//! and `ensure_key(…, KeyAlg::Rs256, …)` at start; JWKS, rotation and lookup by `kid` are
+//! already per algorithm. Key material is never logged: `Debug` shows the `kid` only.
+
+use crate::auth::sealed::Sealer;
+use crate::error::Error;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::signing_key;
+use anyhow::{Context, anyhow};
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// How often a running server re-reads the key table (on its own clock).
+pub const RELOAD_EVERY: TimeDelta = TimeDelta::seconds(30);
+/// An unknown `kid` triggers a reload at most this often, so random `kid`s cannot turn every
+/// request into a database read.
+pub const KID_MISS_RELOAD_EVERY: Duration = Duration::from_secs(2);
+/// `Cache-Control: max-age` of the JWKS document.
+pub const JWKS_MAX_AGE_SECS: u32 = 300;
+
+/// An algorithm Portico signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAlg {
+    /// Ed25519: access tokens.
+    EdDsa,
+}
+
+impl KeyAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    pub fn from_db(raw: &str) -> Option<Self> {
+        match raw {
+            "EdDSA" => Some(KeyAlg::EdDsa),
+            _ => None,
+        }
+    }
+
+    pub fn jwt(self) -> Algorithm {
+        match self {
+            KeyAlg::EdDsa => Algorithm::EdDSA,
+        }
+    }
+}
+
+/// A parsed private key, kept for the life of the keyset so signing does not re-parse it.
+enum PrivateKey {
+    Ed25519(Ed25519KeyPair),
+}
+
+impl PrivateKey {
+    /// A new key and its PKCS#8 v1 encoding (the 48-byte form jsonwebtoken also reads).
+    fn generate(alg: KeyAlg) -> anyhow::Result<(Self, Vec<u8>)> {
+        match alg {
+            KeyAlg::EdDsa => {
+                let pair =
+                    Ed25519KeyPair::generate().map_err(|_| anyhow!("generating an Ed25519 key"))?;
+                let der = pair
+                    .to_pkcs8v1()
+                    .map_err(|_| anyhow!("encoding the Ed25519 key"))?
+                    .as_ref()
+                    .to_vec();
+                Ok((PrivateKey::Ed25519(pair), der))
+            }
+        }
+    }
+
+    fn from_der(alg: KeyAlg, der: &[u8]) -> anyhow::Result<Self> {
+        match alg {
+            KeyAlg::EdDsa => Ed25519KeyPair::from_pkcs8(der)
+                .map(PrivateKey::Ed25519)
+                .map_err(|_| anyhow!("not an Ed25519 PKCS#8 key")),
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            PrivateKey::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+        }
+    }
+
+    fn decoding_key(&self) -> DecodingKey {
+        match self {
+            PrivateKey::Ed25519(pair) => DecodingKey::from_ed_der(pair.public_key().as_ref()),
+        }
+    }
+
+    /// The public JWK, with its RFC 7638 thumbprint as `kid`.
+    fn public_jwk(&self, alg: KeyAlg) -> anyhow::Result<Jwk> {
+        let mut jwk = Jwk::from_decoding_key(&self.decoding_key(), Some(alg.jwt()))
+            .context("building the public JWK")?;
+        jwk.common.key_id = Some(
+            jwk.thumbprint(ThumbprintHash::SHA256)
+                .context("computing the key thumbprint")?,
+        );
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        Ok(jwk)
+    }
+}
+
+/// One published key: verifies tokens until `retires_at`; signs while it is its algorithm's
+/// newest generation.
+pub struct PublishedKey {
+    pub kid: String,
+    pub alg: KeyAlg,
+    pub generation: i64,
+    pub retires_at: Option<DateTime<Utc>>,
+    pub decoding: DecodingKey,
+    private: PrivateKey,
+}
+
+impl std::fmt::Debug for PublishedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublishedKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("generation", &self.generation)
+            .field("retires_at", &self.retires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PublishedKey {
+    /// Signs a JWS signing input (`base64url(header).base64url(payload)`).
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.private.sign(message)
+    }
+
+    pub fn is_retired(&self, now: DateTime<Utc>) -> bool {
+        self.retires_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// The keys loaded at one moment, with the JWKS document built from them.
+pub struct Keyset {
+    keys: Vec<PublishedKey>,
+    loaded_at: DateTime<Utc>,
+    jwks: bytes::Bytes,
+    etag: String,
+}
+
+impl std::fmt::Debug for Keyset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyset")
+            .field("keys", &self.keys)
+            .field("loaded_at", &self.loaded_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keyset {
+    fn build(mut keys: Vec<PublishedKey>, loaded_at: DateTime<Utc>) -> anyhow::Result<Self> {
+        keys.sort_by_key(|k| std::cmp::Reverse(k.generation));
+        let set = JwkSet {
+            keys: keys
+                .iter()
+                .map(|k| k.private.public_jwk(k.alg))
+                .collect::<anyhow::Result<_>>()?,
+        };
+        let jwks = serde_json::to_vec(&set).context("serialising the JWKS")?;
+        let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&jwks))[..32]);
+        Ok(Self {
+            keys,
+            loaded_at,
+            jwks: jwks.into(),
+            etag,
+        })
+    }
+
+    /// The key that signs new tokens of this algorithm: its newest generation.
+    pub fn signing_key(&self, alg: KeyAlg) -> Option<&PublishedKey> {
+        self.keys
+            .iter()
+            .filter(|k| k.alg == alg)
+            .max_by_key(|k| k.generation)
+    }
+
+    /// The key a token names, if it is published and not retired at `now`.
+    pub fn verifying_key(&self, kid: &str, now: DateTime<Utc>) -> Option<&PublishedKey> {
+        self.keys
+            .iter()
+            .find(|k| k.kid == kid && !k.is_retired(now))
+    }
+
+    /// The JWKS document (`{"keys":[…]}`), public members only.
+    pub fn jwks(&self) -> &bytes::Bytes {
+        &self.jwks
+    }
+
+    /// A strong ETag of [`Keyset::jwks`].
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+
+    pub fn kids(&self) -> Vec<&str> {
+        self.keys.iter().map(|k| k.kid.as_str()).collect()
+    }
+
+    fn is_stale(&self, now: DateTime<Utc>) -> bool {
+        now - self.loaded_at >= RELOAD_EVERY || self.keys.iter().any(|k| k.is_retired(now))
+    }
+}
+
+/// The shared, reloadable keyset of a running server.
+pub struct KeyStore {
+    db: DatabaseConnection,
+    sealer: Sealer,
+    current: RwLock<Arc<Keyset>>,
+    reloading: tokio::sync::Mutex<()>,
+    last_kid_miss: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStore").finish_non_exhaustive()
+    }
+}
+
+impl KeyStore {
+    /// Makes sure an EdDSA key exists (creating the first one), then loads every published
+    /// key. Fails with an operator-readable message when a stored key cannot be opened.
+    pub async fn open(
+        db: DatabaseConnection,
+        sealer: Sealer,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Arc<Self>> {
+        ensure_key(&db, &sealer, KeyAlg::EdDsa, now).await?;
+        let keyset = load(&db, &sealer, now).await?;
+        Ok(Arc::new(Self {
+            db,
+            sealer,
+            current: RwLock::new(Arc::new(keyset)),
+            reloading: tokio::sync::Mutex::new(()),
+            last_kid_miss: Mutex::new(None),
+        }))
+    }
+
+    fn snapshot(&self) -> Arc<Keyset> {
+        Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The keyset to use now, re-read from the database when it is older than
+    /// [`RELOAD_EVERY`] or a key has retired since. Call it before opening a transaction: on
+    /// SQLite a reload needs the one connection.
+    pub async fn current(&self, now: DateTime<Utc>) -> Arc<Keyset> {
+        let keyset = self.snapshot();
+        if !keyset.is_stale(now) {
+            return keyset;
+        }
+        // One request reloads; the others carry on with the keys they have.
+        match self.reloading.try_lock() {
+            Ok(_guard) => self.reload(now).await.unwrap_or(keyset),
+            Err(_) => keyset,
+        }
+    }
+
+    /// Reads the key table again. On failure the current keys stay in use.
+    pub async fn reload(&self, now: DateTime<Utc>) -> Option<Arc<Keyset>> {
+        match load(&self.db, &self.sealer, now).await {
+            Ok(keyset) => {
+                let keyset = Arc::new(keyset);
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&keyset);
+                Some(keyset)
+            }
+            Err(e) => {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "signing keys: reload failed; keeping the loaded keys"
+                );
+                None
+            }
+        }
+    }
+
+    /// Rotates `alg` (see [`rotate`]) and starts using the new key in this process at once.
+    pub async fn rotate(
+        &self,
+        alg: KeyAlg,
+        retire_after: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation, Error> {
+        let rotation = rotate(&self.db, &self.sealer, alg, retire_after, now).await?;
+        self.reload(now).await;
+        Ok(rotation)
+    }
+
+    /// The keyset that knows `kid`, if any: reloads once (rate-limited) when it is unknown, so
+    /// a key another instance just rotated in is found.
+    pub async fn for_kid(&self, kid: &str, now: DateTime<Utc>) -> Option<Arc<Keyset>> {
+        let keyset = self.current(now).await;
+        if keyset.verifying_key(kid, now).is_some() {
+            return Some(keyset);
+        }
+        if keyset.keys.iter().any(|k| k.kid == kid) {
+            return None; // known and retired
+        }
+        {
+            let mut last = self.last_kid_miss.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < KID_MISS_RELOAD_EVERY) {
+                return None;
+            }
+            *last = Some(Instant::now());
+        }
+        let keyset = self.reload(now).await?;
+        keyset.verifying_key(kid, now).is_some().then_some(keyset)
+    }
+}
+
+fn parse_row(row: &signing_key::Model, sealer: &Sealer) -> anyhow::Result<Option<PublishedKey>> {
+    let Some(alg) = KeyAlg::from_db(&row.alg) else {
+        // Written by a newer Portico; it publishes and uses it itself.
+        tracing::warn!(kid = %row.kid, alg = %row.alg, "signing keys: skipping a key of an unknown algorithm");
+        return Ok(None);
+    };
+    let der = sealer
+        .open(&row.private_key, &row.kid)
+        .with_context(|| format!("opening signing key {}", row.kid))?;
+    let private = PrivateKey::from_der(alg, &der)
+        .with_context(|| format!("parsing signing key {}", row.kid))?;
+    Ok(Some(PublishedKey {
+        kid: row.kid.clone(),
+        alg,
+        generation: row.generation,
+        retires_at: row.retires_at,
+        decoding: private.decoding_key(),
+        private,
+    }))
+}
+
+/// Every key not retired at `now`.
+async fn load(
+    db: &DatabaseConnection,
+    sealer: &Sealer,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Keyset> {
+    let rows = signing_key::Entity::find()
+        .filter(
+            Condition::any()
+                .add(signing_key::Column::RetiresAt.is_null())
+                .add(signing_key::Column::RetiresAt.gt(now)),
+        )
+        .all(db)
+        .await
+        .context("reading signing keys")?;
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(k) = parse_row(row, sealer)? {
+            keys.push(k);
+        }
+    }
+    Keyset::build(keys, now)
+}
+
+/// A new key row for generation `generation`, with its audit event, in one transaction;
+/// with `retire_previous_at`, the older unretired keys of the algorithm retire then. Returns
+/// the new kid and the kids retiring; `Ok(None)`: another instance inserted that generation
+/// first.
+async fn insert_generation(
+    db: &DatabaseConnection,
+    sealer: &Sealer,
+    alg: KeyAlg,
+    generation: i64,
+    retire_previous_at: Option<DateTime<Utc>>,
+    kind: &'static str,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<(String, Vec<String>)>> {
+    let (private, der) = PrivateKey::generate(alg)?;
+    let jwk = private.public_jwk(alg)?;
+    let kid = jwk
+        .common
+        .key_id
+        .clone()
+        .context("the public JWK has no kid")?;
+    let txn = db.begin().await?;
+    let inserted = signing_key::ActiveModel {
+        kid: Set(kid.clone()),
+        alg: Set(alg.as_str().to_owned()),
+        private_key: Set(sealer.seal(&der, &kid)?),
+        public_jwk: Set(serde_json::to_string(&jwk)?),
+        created_at: Set(now),
+        retires_at: Set(None),
+        generation: Set(generation),
+    }
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e).context("storing the signing key"),
+    }
+    let mut retired = Vec::new();
+    if let Some(at) = retire_previous_at {
+        let previous = signing_key::Entity::find()
+            .filter(signing_key::Column::Alg.eq(alg.as_str()))
+            .filter(signing_key::Column::Generation.lt(generation))
+            .filter(signing_key::Column::RetiresAt.is_null())
+            .all(&txn)
+            .await?;
+        retired = previous.iter().map(|k| k.kid.clone()).collect();
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::RetiresAt, Expr::value(at))
+            .filter(signing_key::Column::Kid.is_in(retired.clone()))
+            .exec(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        &RequestMeta::none(),
+        Event::new(kind, actor).detail(json!({
+            "kid": kid,
+            "alg": alg.as_str(),
+            "generation": generation,
+            "retiring": retired,
+            "retires_at": retire_previous_at,
+        })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some((kid, retired)))
+}
+
+async fn newest(
+    db: &DatabaseConnection,
+    alg: KeyAlg,
+) -> anyhow::Result<Option<signing_key::Model>> {
+    Ok(signing_key::Entity::find()
+        .filter(signing_key::Column::Alg.eq(alg.as_str()))
+        .order_by_desc(signing_key::Column::Generation)
+        .one(db)
+        .await?)
+}
+
+/// Creates the first key of `alg` unless a usable one exists. When two instances start at
+/// once, both try generation N+1 and the unique (alg, generation) index keeps one.
+pub async fn ensure_key(
+    db: &DatabaseConnection,
+    sealer: &Sealer,
+    alg: KeyAlg,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for _ in 0..3 {
+        let latest = newest(db, alg).await?;
+        if latest
+            .as_ref()
+            .is_some_and(|k| k.retires_at.is_none_or(|t| t > now))
+        {
+            return Ok(());
+        }
+        let generation = latest.map_or(1, |k| k.generation + 1);
+        if let Some((kid, _)) = insert_generation(
+            db,
+            sealer,
+            alg,
+            generation,
+            None,
+            "signing_key.created",
+            Actor::System,
+            now,
+        )
+        .await?
+        {
+            tracing::info!(kid, alg = alg.as_str(), "signing keys: created a key");
+            return Ok(());
+        }
+    }
+    Err(anyhow!(
+        "could not create a signing key: the key table keeps changing"
+    ))
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub kid: String,
+    pub retired: Vec<String>,
+    pub retires_at: DateTime<Utc>,
+}
+
+/// Adds a new generation that signs from now on; the previous keys stay published until
+/// `now + retire_after`, which must cover the access-token lifetime.
+pub async fn rotate(
+    db: &DatabaseConnection,
+    sealer: &Sealer,
+    alg: KeyAlg,
+    retire_after: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<Rotation, Error> {
+    let generation = newest(db, alg).await?.map_or(1, |k| k.generation + 1);
+    let retires_at = now + retire_after;
+    let (kid, retired) = insert_generation(
+        db,
+        sealer,
+        alg,
+        generation,
+        Some(retires_at),
+        "signing_key.rotated",
+        Actor::Cli,
+        now,
+    )
+    .await?
+    .ok_or_else(|| {
+        Error::Conflict("Another rotation ran at the same moment; run it again.".into())
+    })?;
+    Ok(Rotation {
+        kid,
+        retired,
+        retires_at,
+    })
+}
+
+/// How long a key stays published after a rotation: every token it signed has expired by then,
+/// including tokens signed by servers that have not yet reloaded.
+pub fn retire_after(access_token_ttl_secs: i64) -> TimeDelta {
+    TimeDelta::seconds(access_token_ttl_secs)
+        + RELOAD_EVERY
+        + TimeDelta::seconds(crate::auth::tokens::LEEWAY_SECS)
+}

@@ -1,0 +1,181 @@
+//! Access tokens: JWTs per RFC 9068 (`typ: at+jwt`), signed with the current EdDSA key.
+//!
+//! Verification follows RFC 8725: the algorithm is pinned (EdDSA), the key comes only from
+//! the local keyset by `kid` (`jku`, `x5u`, `x5c` and `jwk` headers are refused), the type must
+//! be `at+jwt` (an ID token or any other JWT is refused), `iss` must be ours, `aud` must be the
+//! audience of the practice the token names, and `exp`, `nbf` and `iat` are checked against the
+//! server's clock with [`LEEWAY_SECS`] of leeway.
+//!
+//! Audience: `{issuer}/practices/{slug}`; a token is for one practice.
+
+use crate::auth::keys::{KeyAlg, KeyStore, PublishedKey};
+use crate::domain::access::Relation;
+use crate::error::Error;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Validation, decode, decode_header};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 8725 asks for a small one; ≤ 30 s).
+pub const LEEWAY_SECS: i64 = 30;
+/// The JOSE `typ` of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+/// `client_id` of tokens from Portico's own login API (`POST /api/v1/login`).
+pub const FIRST_PARTY_CLIENT_ID: &str = "portico";
+/// `scope` of first-party tokens: the patient portal API.
+pub const PORTAL_SCOPE: &str = "portal";
+/// Longer strings are refused before any parsing.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The practice a token is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PracticeClaim {
+    pub id: Uuid,
+    pub slug: String,
+}
+
+/// A patient the token's subject may act for at that practice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientClaim {
+    pub id: Uuid,
+    pub relation: Relation,
+}
+
+/// The claims of an access token. Only ids, scopes and times: no names or other PHI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    /// The account id.
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub jti: String,
+    pub client_id: String,
+    pub scope: String,
+    /// The session (refresh-token family) the token belongs to; ending the session ends the
+    /// token at once, not at `exp`.
+    pub sid: Uuid,
+    pub practice: PracticeClaim,
+    pub patients: Vec<PatientClaim>,
+    pub amr: Vec<String>,
+}
+
+impl AccessClaims {
+    pub fn account_id(&self) -> Result<Uuid, Error> {
+        self.sub.parse().map_err(|_| Error::Unauthorized)
+    }
+}
+
+/// The audience of a practice's tokens.
+pub fn audience(issuer: &str, practice_slug: &str) -> String {
+    format!("{issuer}/practices/{practice_slug}")
+}
+
+#[derive(Serialize)]
+struct JoseHeader<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    kid: &'a str,
+}
+
+/// Signs claims as a compact JWS with a key parsed once (no per-token key parsing).
+pub fn sign<C: Serialize>(key: &PublishedKey, typ: &str, claims: &C) -> Result<String, Error> {
+    let header = JoseHeader {
+        alg: key.alg.as_str(),
+        typ,
+        kid: &key.kid,
+    };
+    let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(Error::internal)?);
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(Error::internal)?));
+    let signature = key.sign(token.as_bytes());
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    Ok(token)
+}
+
+fn is_access_token_typ(typ: Option<&str>) -> bool {
+    // RFC 9068 §4: "at+jwt" or the full media type "application/at+jwt".
+    typ.is_some_and(|t| {
+        t.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) || t.eq_ignore_ascii_case("application/at+jwt")
+    })
+}
+
+/// Checks an access token and returns its claims; anything wrong is `unauthorized`. It does
+/// not look at the database: the caller checks that the access still stands.
+pub async fn verify_access_token(
+    keys: &KeyStore,
+    token: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<AccessClaims, Error> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Error::Unauthorized);
+    }
+    let header = decode_header(token).map_err(|_| Error::Unauthorized)?;
+    let alg = KeyAlg::EdDsa;
+    if header.alg != alg.jwt()
+        || !is_access_token_typ(header.typ.as_deref())
+        || header.jku.is_some()
+        || header.x5u.is_some()
+        || header.x5c.is_some()
+        || header.jwk.is_some()
+        || header.crit.is_some()
+    {
+        return Err(Error::Unauthorized);
+    }
+    let kid = header.kid.as_deref().ok_or(Error::Unauthorized)?;
+    let keyset = keys.for_kid(kid, now).await.ok_or(Error::Unauthorized)?;
+    let key = keyset
+        .verifying_key(kid, now)
+        .filter(|k| k.alg == alg)
+        .ok_or(Error::Unauthorized)?;
+
+    let mut validation = Validation::new(alg.jwt());
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_issuer(&[issuer]);
+    // Time and audience are checked below: time against the server's clock (tests move it),
+    // audience against the practice the token names.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.leeway = 0;
+    let claims = decode::<AccessClaims>(token, &key.decoding, &validation)
+        .map_err(|_| Error::Unauthorized)?
+        .claims;
+
+    let now_secs = now.timestamp();
+    let fresh = claims.exp + LEEWAY_SECS >= now_secs
+        && claims.iat <= now_secs + LEEWAY_SECS
+        && claims.nbf.is_none_or(|nbf| nbf <= now_secs + LEEWAY_SECS);
+    if !fresh || claims.aud != audience(issuer, &claims.practice.slug) {
+        return Err(Error::Unauthorized);
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_token_type_accepts_both_spellings_only() {
+        assert!(is_access_token_typ(Some("at+jwt")));
+        assert!(is_access_token_typ(Some("application/at+JWT")));
+        assert!(!is_access_token_typ(Some("JWT")));
+        assert!(!is_access_token_typ(None));
+    }
+
+    #[test]
+    fn audience_names_the_practice() {
+        assert_eq!(
+            audience("https://id.example", "smith-family-clinic"),
+            "https://id.example/practices/smith-family-clinic"
+        );
+    }
+}

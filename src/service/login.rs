@@ -1,0 +1,374 @@
+//! Logging in, as a small state machine. Each step either ends the login (an outcome or an
+//! error) or hands over to the next:
+//!
+//! 1. **Password** ([`login`]): argon2id off the runtime; an unknown username is checked
+//!    against a dummy hash, so both cost one hash and get the same `invalid_credentials`.
+//! 2. **Practice** ([`choose`]): only after a correct password, the account's accesses are read
+//!    (one query with their practices and patients) and the practice chosen: the requested
+//!    one, or the only active one, or `practice_required`. A blocked or revoked practice is
+//!    refused with its name and phone (seeds 000, 001, 004).
+//! 3. **What remains** ([`advance`]): a staff-created account must change its password first
+//!    (`password_change_required` with a single-use token bound to the account and practice);
+//!    issue 6 inserts the MFA step and MFA enrolment here, as more [`Pending`] steps.
+//! 4. **Tokens** (`sessions::start`): session, refresh token, `last_login_at`, audit.
+//!
+//! A step that needs the person again (password change, later MFA) ends with a token that
+//! carries the login to its next step, never with an access token.
+
+use crate::auth::keys::Keyset;
+use crate::auth::password::Verification;
+use crate::auth::secrets;
+use crate::domain::access::AccessStatus;
+use crate::domain::login::{PracticeChoice, PracticeStanding, choose_practice};
+use crate::domain::password_policy::{self, PasswordContext};
+use crate::error::{Error, Result};
+use crate::service::accounts;
+use crate::service::sessions::{self, IssuedTokens, ended, refusal};
+use crate::state::AppState;
+use crate::store::access_rows::{self, AtPractice, by_practice};
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{account, account_tokens};
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+/// `account_tokens.purpose` of the token that continues a login after a password change.
+pub const PASSWORD_CHANGE_PURPOSE: &str = "password_change";
+/// How long a person has to choose a new password before logging in again.
+pub const PASSWORD_CHANGE_TTL: TimeDelta = TimeDelta::minutes(10);
+/// Authentication methods (RFC 8176) of a password login.
+const AMR_PASSWORD: &[&str] = &["pwd"];
+
+/// What the person typed.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+    /// A practice slug; optional when the account has one active practice.
+    pub practice: Option<String>,
+}
+
+/// A practice to choose from, with where the account stands there.
+#[derive(Debug, Clone)]
+pub struct PracticeOption {
+    pub slug: String,
+    pub name: String,
+    pub standing: PracticeStanding,
+}
+
+/// How a login (or a step of one) ended.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    /// Logged in.
+    Tokens(IssuedTokens),
+    /// Several practices: log in again naming one.
+    PracticeRequired(Vec<PracticeOption>),
+    /// A staff-created account: choose a password with this token first.
+    PasswordChangeRequired { token: String, expires_in: i64 },
+}
+
+/// A step between a correct password and tokens. Issue 6 adds `Mfa` and `MfaEnrolment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    PasswordChange,
+}
+
+/// The first step still to do for this account, if any.
+fn pending(account: &account::Model) -> Option<Pending> {
+    account
+        .must_change_password
+        .then_some(Pending::PasswordChange)
+}
+
+/// Step 1: the password.
+pub async fn login(
+    state: &AppState,
+    creds: Credentials,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<LoginOutcome> {
+    let found = accounts::find_by_username(&state.db, &creds.username).await?;
+    let verdict = state
+        .hasher
+        .verify(
+            &creds.password,
+            found.as_ref().map(|a| a.password_hash.as_str()),
+        )
+        .await?;
+    let (account, needs_rehash) = match (found, verdict) {
+        (Some(a), Verification::Valid { needs_rehash }) => (a, needs_rehash),
+        (found, _) => {
+            record_failure(state, found.as_ref(), &creds.username, meta, now).await?;
+            return Err(Error::InvalidCredentials);
+        }
+    };
+    if needs_rehash {
+        rehash(state, &account, &creds.password, now).await?;
+    }
+    let keyset = state.keys.current(now).await;
+    let practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
+    let at = choose(
+        state,
+        &account,
+        practices,
+        creds.practice.as_deref(),
+        meta,
+        now,
+    )
+    .await?;
+    match at {
+        Chosen::One(at) => advance(state, &keyset, &account, &at, meta, now).await,
+        Chosen::Several(options) => Ok(LoginOutcome::PracticeRequired(options)),
+    }
+}
+
+/// A failed password: recorded without the password. Unknown usernames are recorded by the
+/// SHA-256 of their folded form, so the trail can show an attack on one name without the
+/// practice API revealing whether it exists; neither kind is tied to a practice (the attempt
+/// proved nothing about one).
+async fn record_failure(
+    state: &AppState,
+    account: Option<&account::Model>,
+    username: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let event = match account {
+        Some(a) => Event::new("login.failed", Actor::Anonymous)
+            .account(a.id)
+            .detail(json!({"reason": "wrong_password"})),
+        None => Event::new("login.failed", Actor::Anonymous).detail(json!({
+            "reason": "unknown_username",
+            "username_sha256": secrets::hash_token(&crate::domain::username::fold(username)),
+        })),
+    };
+    audit::record(&state.db, meta, event, now).await?;
+    Ok(())
+}
+
+/// Stored with older argon2 parameters: store it again with the configured ones (ASVS 5.0
+/// 11.4.2). Only replaces the hash that was verified.
+async fn rehash(
+    state: &AppState,
+    account: &account::Model,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let fresh = state.hasher.hash(password).await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(fresh))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account.id))
+        .filter(account::Column::PasswordHash.eq(account.password_hash.as_str()))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+enum Chosen {
+    One(AtPractice),
+    Several(Vec<PracticeOption>),
+}
+
+/// Step 2: which practice. Refusals are audited for the practice (one event per patient, so
+/// the practice sees them in each patient's trail).
+async fn choose(
+    state: &AppState,
+    account: &account::Model,
+    mut practices: Vec<AtPractice>,
+    requested: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Chosen> {
+    let keyed: Vec<(usize, &str, Option<PracticeStanding>)> = practices
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p.slug.as_str(), p.standing()))
+        .collect();
+    let choice = choose_practice(requested, &keyed);
+    match choice {
+        PracticeChoice::Use(i) => Ok(Chosen::One(practices.swap_remove(i))),
+        PracticeChoice::Choose(indexes) => {
+            audit::record(
+                &state.db,
+                meta,
+                Event::new("login.practice_required", Actor::Account(account.id))
+                    .account(account.id),
+                now,
+            )
+            .await?;
+            Ok(Chosen::Several(
+                indexes
+                    .into_iter()
+                    .filter_map(|i| {
+                        let p = &practices[i];
+                        p.standing().map(|standing| PracticeOption {
+                            slug: p.slug.clone(),
+                            name: p.name.clone(),
+                            standing,
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        PracticeChoice::Refuse(i, standing) => {
+            let at = &practices[i];
+            let reason = match standing {
+                PracticeStanding::Blocked => "access_blocked",
+                PracticeStanding::Revoked => "access_revoked",
+                PracticeStanding::Active => "no_access",
+            };
+            let txn = state.db.begin().await?;
+            let refused = at
+                .rows
+                .iter()
+                .filter(|r| matches!(r.status(), AccessStatus::Blocked | AccessStatus::Revoked));
+            for row in refused {
+                audit::record(
+                    &txn,
+                    meta,
+                    Event::new("login.refused", Actor::Account(account.id))
+                        .practice(at.practice_id)
+                        .patient(row.patient_id)
+                        .account(account.id)
+                        .access(row.access_id)
+                        .detail(json!({"reason": reason, "access_status": row.status})),
+                    now,
+                )
+                .await?;
+            }
+            txn.commit().await?;
+            Err(refusal(at, Some(standing)))
+        }
+        PracticeChoice::NoAccess => {
+            audit::record(
+                &state.db,
+                meta,
+                Event::new("login.refused", Actor::Account(account.id))
+                    .account(account.id)
+                    .detail(json!({"reason": "no_access", "practice": requested})),
+                now,
+            )
+            .await?;
+            Err(Error::NoAccess)
+        }
+    }
+}
+
+/// Step 3: what remains between this account and tokens at the chosen practice.
+async fn advance(
+    state: &AppState,
+    keyset: &Keyset,
+    account: &account::Model,
+    at: &AtPractice,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<LoginOutcome> {
+    match pending(account) {
+        Some(Pending::PasswordChange) => {
+            let txn = state.db.begin().await?;
+            let token = account_tokens::issue(
+                &txn,
+                account.id,
+                PASSWORD_CHANGE_PURPOSE,
+                Some(json!({"practice_id": at.practice_id})),
+                PASSWORD_CHANGE_TTL,
+                now,
+            )
+            .await?;
+            audit::record(
+                &txn,
+                meta,
+                Event::new("login.password_change_required", Actor::Account(account.id))
+                    .practice(at.practice_id)
+                    .account(account.id),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(LoginOutcome::PasswordChangeRequired {
+                token,
+                expires_in: PASSWORD_CHANGE_TTL.num_seconds(),
+            })
+        }
+        None => Ok(LoginOutcome::Tokens(
+            sessions::start(state, keyset, account.id, at, AMR_PASSWORD, meta, now).await?,
+        )),
+    }
+}
+
+/// The forced password change of a staff-created account, then the rest of the login: the
+/// new password must pass the policy (a weak one does not spend the token); the change ends
+/// every other session of the account.
+pub async fn change_password_and_continue(
+    state: &AppState,
+    raw_token: &str,
+    new_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<LoginOutcome> {
+    let token = account_tokens::find_usable(&state.db, raw_token, PASSWORD_CHANGE_PURPOSE, now)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let practice_id: Uuid = token
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| v["practice_id"].as_str().and_then(|s| s.parse().ok()))
+        .ok_or(Error::InvalidGrant)?;
+    let account = account::Entity::find_by_id(token.account_id)
+        .one(&state.db)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let at = access_rows::at_practice(&state.db, account.id, practice_id)
+        .await?
+        .ok_or(Error::NoAccess)?;
+    password_policy::check(
+        new_password,
+        &PasswordContext {
+            username: Some(&account.username),
+            email: account.email.as_deref(),
+            practice_name: Some(&at.name),
+            mfa: account.totp_enabled_at.is_some(),
+        },
+    )?;
+    let hash = state.hasher.hash(new_password).await?;
+    let keyset = state.keys.current(now).await;
+
+    let txn = state.db.begin().await?;
+    if !account_tokens::consume(&txn, token.id, now).await? {
+        return Err(Error::InvalidGrant);
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(hash))
+        .col_expr(account::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(account::Column::MustChangePassword, Expr::value(false))
+        .col_expr(account::Column::SessionsValidAfter, Expr::value(now))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    let ended = sessions::end_all(&txn, account.id, None, ended::PASSWORD_CHANGED, now).await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("password.changed", Actor::Account(account.id))
+            .practice(practice_id)
+            .account(account.id)
+            .detail(json!({"reason": "required_at_login", "sessions_ended": ended})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+
+    let account = account::Model {
+        must_change_password: false,
+        ..account
+    };
+    match at.standing() {
+        Some(PracticeStanding::Active) => advance(state, &keyset, &account, &at, meta, now).await,
+        other => Err(refusal(&at, other)),
+    }
+}

@@ -1,0 +1,421 @@
+//! Sessions and their tokens. A session is one refresh-token family for one account at one
+//! practice: a login starts one; each refresh consumes the presented token and issues the next
+//! (RFC 9700 §4.14.2); presenting a spent token revokes the whole family; logout, a block, a
+//! revoke or a password change end it. Every refresh re-checks the account's access at the
+//! practice, so a blocked or revoked patient loses it at once.
+//!
+//! Refresh tokens are 256-bit opaque strings, stored as SHA-256, with an idle lifetime
+//! (`PORTICO_REFRESH_IDLE_TTL_SECS`) and the session's absolute one
+//! (`PORTICO_REFRESH_ABSOLUTE_TTL_SECS`).
+
+use crate::auth::keys::{KeyAlg, Keyset};
+use crate::auth::secrets;
+use crate::auth::tokens::{
+    self, ACCESS_TOKEN_TYP, AccessClaims, FIRST_PARTY_CLIENT_ID, PORTAL_SCOPE, PatientClaim,
+    PracticeClaim,
+};
+use crate::domain::access::Relation;
+use crate::domain::login::PracticeStanding;
+use crate::error::{Error, Result};
+use crate::service::web_sessions;
+use crate::state::AppState;
+use crate::store::access_rows::{self, AtPractice};
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{account, portal_access, refresh_token, session};
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Why sessions end; stored in `sessions.revoked_reason`.
+pub mod ended {
+    pub const LOGOUT: &str = "logout";
+    pub const REFRESH_TOKEN_REUSE: &str = "refresh_token_reuse";
+    pub const ACCESS_BLOCKED: &str = "access_blocked";
+    pub const ACCESS_REVOKED: &str = "access_revoked";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+}
+
+/// The practice a token is for.
+#[derive(Debug, Clone)]
+pub struct PracticeRef {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A patient the account may act for, as the login response lists them.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub access_id: Uuid,
+    pub patient_id: Uuid,
+    pub first_name: String,
+    pub relation: Relation,
+}
+
+/// What a successful login or refresh hands out.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub practice: PracticeRef,
+    pub patients: Vec<Grant>,
+}
+
+/// The refusal for a practice that is not active: its name and phone for the patient.
+pub fn refusal(at: &AtPractice, standing: Option<PracticeStanding>) -> Error {
+    match standing {
+        Some(PracticeStanding::Blocked) => Error::AccessBlocked {
+            practice: at.name.clone(),
+            slug: at.slug.clone(),
+            phone: at.phone.clone(),
+        },
+        Some(PracticeStanding::Revoked) => Error::AccessRevoked {
+            practice: at.name.clone(),
+            slug: at.slug.clone(),
+            phone: at.phone.clone(),
+        },
+        Some(PracticeStanding::Active) | None => Error::NoAccess,
+    }
+}
+
+fn grants(at: &AtPractice) -> Vec<Grant> {
+    at.active()
+        .map(|r| Grant {
+            access_id: r.access_id,
+            patient_id: r.patient_id,
+            first_name: r.patient_first_name.clone(),
+            relation: r.relation(),
+        })
+        .collect()
+}
+
+fn practice_ref(at: &AtPractice) -> PracticeRef {
+    PracticeRef {
+        id: at.practice_id,
+        slug: at.slug.clone(),
+        name: at.name.clone(),
+    }
+}
+
+/// Signs an access token for the session's account at the practice, listing `patients`.
+fn access_token(
+    state: &AppState,
+    keyset: &Keyset,
+    session: &session::Model,
+    at: &AtPractice,
+    patients: &[Grant],
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let key = keyset
+        .signing_key(KeyAlg::EdDsa)
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("no EdDSA signing key is loaded")))?;
+    let issuer = state.settings.issuer();
+    let claims = AccessClaims {
+        iss: issuer.to_owned(),
+        sub: session.account_id.to_string(),
+        aud: tokens::audience(issuer, &at.slug),
+        exp: now.timestamp() + state.settings.access_token_ttl_secs,
+        iat: now.timestamp(),
+        nbf: None,
+        jti: Uuid::now_v7().to_string(),
+        client_id: session
+            .client_id
+            .clone()
+            .unwrap_or_else(|| FIRST_PARTY_CLIENT_ID.to_owned()),
+        scope: session.scope.clone(),
+        sid: session.id,
+        practice: PracticeClaim {
+            id: at.practice_id,
+            slug: at.slug.clone(),
+        },
+        patients: patients
+            .iter()
+            .map(|g| PatientClaim {
+                id: g.patient_id,
+                relation: g.relation,
+            })
+            .collect(),
+        amr: session.amr.split_whitespace().map(str::to_owned).collect(),
+    };
+    tokens::sign(key, ACCESS_TOKEN_TYP, &claims)
+}
+
+/// Inserts the next refresh token of a session; returns the secret.
+async fn insert_refresh_token<C: ConnectionTrait>(
+    conn: &C,
+    session: &session::Model,
+    idle_ttl: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let token = secrets::new_token();
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session.id),
+        token_hash: Set(secrets::hash_token(&token)),
+        created_at: Set(now),
+        idle_expires_at: Set(Ord::min(now + idle_ttl, session.expires_at)),
+        used_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(token)
+}
+
+/// Starts a session after a complete login: session, first refresh token, `last_login_at` on
+/// the accesses used, and one `login.succeeded` event per patient, in one transaction.
+/// `keyset` comes from `state.keys.current(now)`, read before any transaction.
+pub async fn start(
+    state: &AppState,
+    keyset: &Keyset,
+    account_id: Uuid,
+    at: &AtPractice,
+    amr: &[&str],
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens> {
+    let patients = grants(at);
+    if patients.is_empty() {
+        return Err(refusal(at, at.standing()));
+    }
+    let settings = &state.settings;
+    let session = session::Model {
+        id: Uuid::now_v7(),
+        account_id,
+        practice_id: at.practice_id,
+        client_id: None,
+        scope: PORTAL_SCOPE.to_owned(),
+        amr: amr.join(" "),
+        auth_time: now,
+        created_at: now,
+        expires_at: now + TimeDelta::seconds(settings.refresh_absolute_ttl_secs),
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    let access_token = access_token(state, keyset, &session, at, &patients, now)?;
+
+    let txn = state.db.begin().await?;
+    session::ActiveModel::from(session.clone())
+        .reset_all()
+        .insert(&txn)
+        .await?;
+    let refresh_token = insert_refresh_token(
+        &txn,
+        &session,
+        TimeDelta::seconds(settings.refresh_idle_ttl_secs),
+        now,
+    )
+    .await?;
+    portal_access::Entity::update_many()
+        .col_expr(portal_access::Column::LastLoginAt, Expr::value(now))
+        .filter(portal_access::Column::Id.is_in(patients.iter().map(|g| g.access_id)))
+        .exec(&txn)
+        .await?;
+    for g in &patients {
+        audit::record(
+            &txn,
+            meta,
+            Event::new("login.succeeded", Actor::Account(account_id))
+                .practice(at.practice_id)
+                .patient(g.patient_id)
+                .account(account_id)
+                .access(g.access_id)
+                .detail(json!({"session_id": session.id, "amr": amr})),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(IssuedTokens {
+        access_token,
+        expires_in: settings.access_token_ttl_secs,
+        refresh_token,
+        practice: practice_ref(at),
+        patients,
+    })
+}
+
+/// Ends every live session of an account, at one practice or (with `None`) everywhere: token
+/// sessions and the web sessions of Portico's pages. Returns how many ended.
+pub async fn end_all<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    practice_id: Option<Uuid>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut q = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(p) = practice_id {
+        q = q.filter(session::Column::PracticeId.eq(p));
+    }
+    let tokens = q.exec(conn).await?.rows_affected;
+    // The browser sessions of Portico's own pages end with them.
+    let pages = web_sessions::revoke_web_sessions(conn, account_id, practice_id, now).await?;
+    Ok(tokens + pages)
+}
+
+async fn end_one<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// A spent refresh token came back: someone holds a copy. The whole family ends.
+async fn reuse_detected<C: ConnectionTrait>(
+    conn: &C,
+    session: &session::Model,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let ended = end_one(conn, session.id, ended::REFRESH_TOKEN_REUSE, now).await?;
+    audit::record(
+        conn,
+        meta,
+        Event::new("refresh.reuse_detected", Actor::Anonymous)
+            .practice(session.practice_id)
+            .account(session.account_id)
+            .detail(json!({"session_id": session.id, "session_ended": ended})),
+        now,
+    )
+    .await
+}
+
+/// The refresh token's row and its session.
+async fn find<C: ConnectionTrait>(
+    conn: &C,
+    raw: &str,
+) -> Result<Option<(refresh_token::Model, session::Model)>, DbErr> {
+    if !secrets::looks_like_token(raw) {
+        return Ok(None);
+    }
+    let hash = secrets::hash_token(raw);
+    let Some(rt) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+        .one(conn)
+        .await?
+        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes()))
+    else {
+        return Ok(None);
+    };
+    let session = session::Entity::find_by_id(rt.session_id).one(conn).await?;
+    Ok(session.map(|s| (rt, s)))
+}
+
+/// Exchanges a refresh token for a new pair. A spent token ends its family (`invalid_grant`);
+/// a blocked or revoked access answers `access_blocked` / `access_revoked` with the practice's
+/// phone, as at login.
+pub async fn refresh(
+    state: &AppState,
+    raw: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens> {
+    if !secrets::looks_like_token(raw) {
+        return Err(Error::InvalidGrant);
+    }
+    let keyset = state.keys.current(now).await;
+    let txn = state.db.begin().await?;
+    let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;
+    if rt.used_at.is_some() {
+        reuse_detected(&txn, &session, meta, now).await?;
+        txn.commit().await?;
+        return Err(Error::InvalidGrant);
+    }
+    let at = access_rows::at_practice(&txn, session.account_id, session.practice_id)
+        .await?
+        .ok_or(Error::NoAccess)?;
+    let standing = at.standing();
+    if standing != Some(PracticeStanding::Active) {
+        return Err(refusal(&at, standing));
+    }
+    let account = account::Entity::find_by_id(session.account_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let ended = session.revoked_at.is_some()
+        || session.expires_at <= now
+        || rt.idle_expires_at <= now
+        || account
+            .sessions_valid_after
+            .is_some_and(|t| session.created_at < t);
+    if ended {
+        return Err(Error::InvalidGrant);
+    }
+    // Exactly one of any number of concurrent refreshes with this token gets past here.
+    let consumed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(rt.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !consumed {
+        reuse_detected(&txn, &session, meta, now).await?;
+        txn.commit().await?;
+        return Err(Error::InvalidGrant);
+    }
+    let refresh_token = insert_refresh_token(
+        &txn,
+        &session,
+        TimeDelta::seconds(state.settings.refresh_idle_ttl_secs),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    let patients = grants(&at);
+    Ok(IssuedTokens {
+        access_token: access_token(state, &keyset, &session, &at, &patients, now)?,
+        expires_in: state.settings.access_token_ttl_secs,
+        refresh_token,
+        practice: practice_ref(&at),
+        patients,
+    })
+}
+
+/// Ends the session of a refresh token. Unknown or spent tokens end nothing and are not an
+/// error: the caller wanted the session gone, and it is.
+pub async fn logout(
+    state: &AppState,
+    raw: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = state.db.begin().await?;
+    let Some((_, session)) = find(&txn, raw).await? else {
+        return Ok(());
+    };
+    if end_one(&txn, session.id, ended::LOGOUT, now).await? {
+        audit::record(
+            &txn,
+            meta,
+            Event::new("logout", Actor::Account(session.account_id))
+                .practice(session.practice_id)
+                .account(session.account_id)
+                .detail(json!({"session_id": session.id})),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
