@@ -110,6 +110,12 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         req.extensions_mut().insert(RequestId(request_id.clone()));
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let html = crate::web::wants_html(
+            &path,
+            req.headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok()),
+        );
         let span = tracing::info_span!("request", request_id = %request_id);
 
         let outcome = async {
@@ -122,7 +128,20 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         let (mut resp, operation) = match outcome {
             Ok(resp) => {
                 let op = resp.data::<OperationId>().map(|o| o.0).unwrap_or("other");
-                (resp, op)
+                // A panic in a page handler comes back as a problem: show a page instead.
+                let problem = resp
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes() == crate::api::problem::PROBLEM_JSON.as_bytes());
+                if html && problem && resp.status().is_server_error() {
+                    let page = crate::web::errors::error_page(
+                        &Error::Internal(anyhow::anyhow!("handler panicked")),
+                        Some(&request_id),
+                    );
+                    (page.into_response(), op)
+                } else {
+                    (resp, op)
+                }
             }
             Err(err) => {
                 let op = err
@@ -131,7 +150,12 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
                     .unwrap_or("unmatched");
                 let e = from_poem_error(err, method.as_str(), || self.allow.methods_for(&path));
                 let _g = span.enter();
-                (render(&e, Some(&request_id)), op)
+                let resp = if html {
+                    crate::web::errors::error_page(&e, Some(&request_id)).into_response()
+                } else {
+                    render(&e, Some(&request_id))
+                };
+                (resp, op)
             }
         };
 

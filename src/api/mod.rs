@@ -1,4 +1,5 @@
-//! The HTTP surface: the OpenAPI-described APIs, operations endpoints and the edge middleware.
+//! The HTTP surface: the OpenAPI-described APIs, operations endpoints, the patient pages
+//! (`crate::web`, outside the OpenAPI document) and the edge middleware.
 
 pub mod context;
 pub mod edge;
@@ -68,11 +69,15 @@ const OTHER_ROUTES: &[(&str, &[&str])] = &[
 pub fn routes(state: AppState) -> impl Endpoint {
     let service = openapi_service();
     let spec: serde_json::Value = serde_json::from_str(&service.spec()).unwrap_or_default();
-    let allow = Arc::new(AllowIndex::from_spec(&spec, OTHER_ROUTES));
+    let other: Vec<(&str, &[&str])> = OTHER_ROUTES
+        .iter()
+        .chain(crate::web::PAGE_ROUTES)
+        .copied()
+        .collect();
+    let allow = Arc::new(AllowIndex::from_spec(&spec, &other));
     let docs = service.swagger_ui();
     let spec_endpoint = service.spec_endpoint();
-    Route::new()
-        .nest("/", service)
+    crate::web::mount(Route::new().nest("/", service))
         .nest("/docs", labelled("docs", docs))
         .at("/openapi.json", labelled("openapi", spec_endpoint))
         .at("/healthz", labelled("healthz", get(ops::healthz)))

@@ -127,9 +127,7 @@ impl Problem {
 /// The response for an error. Internal causes are logged here, with the request id, and
 /// never sent.
 pub fn render(err: &Error, request_id: Option<&str>) -> Response {
-    if let Error::Internal(cause) = err {
-        tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
-    }
+    log_if_internal(err, request_id);
     let problem = Problem::from_error(err, request_id);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let mut resp = Response::builder()
@@ -153,6 +151,13 @@ pub fn render(err: &Error, request_id: Option<&str>) -> Response {
         _ => {}
     }
     resp
+}
+
+/// Logs the cause of an internal error with the request id (the client never sees it).
+pub fn log_if_internal(err: &Error, request_id: Option<&str>) {
+    if let Error::Internal(cause) = err {
+        tracing::error!(request_id, error = format!("{cause:#}"), "internal error");
+    }
 }
 
 /// Turns poem's and poem-openapi's own errors into ours.

@@ -17,3 +17,4 @@ pub mod redemption;
 pub mod registrations;
 pub mod sessions;
 pub mod staff_accounts;
+pub mod web_sessions;

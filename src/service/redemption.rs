@@ -136,6 +136,19 @@ pub async fn preview(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -
     })
 }
 
+/// The practice that sent a link, whatever state the link is in (`None` for an unknown one):
+/// the page for an expired or used link tells the person whom to call.
+pub async fn practice_of_link(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<Option<practice::Model>> {
+    match find(db, token).await {
+        Ok(inv) => Ok(Some(practices::get(db, inv.practice_id).await?)),
+        Err(Error::InvitationInvalid) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Who will hold the access: an account to create (password already hashed) or one that
 /// proved its password.
 enum Holder {

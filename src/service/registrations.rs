@@ -227,18 +227,8 @@ pub async fn verify_email(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Verified> {
-    if !secrets::looks_like_token(token) {
-        return Err(Error::TokenInvalid);
-    }
-    let hash = secrets::hash_token(token);
     let txn = db.begin().await?;
-    let row = account_token::Entity::find()
-        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
-        .filter(account_token::Column::Purpose.eq(EMAIL_VERIFICATION))
-        .one(&txn)
-        .await?
-        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes()))
-        .ok_or(Error::TokenInvalid)?;
+    let row = find_verification(&txn, token).await?;
     let consumed = account_token::Entity::update_many()
         .col_expr(account_token::Column::UsedAt, Expr::value(now))
         .filter(account_token::Column::Id.eq(row.id))
@@ -249,17 +239,7 @@ pub async fn verify_email(
     if consumed.rows_affected != 1 {
         return Err(Error::TokenInvalid);
     }
-    let access_id = row
-        .payload
-        .as_deref()
-        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-        .and_then(|v| v["access_id"].as_str().and_then(|s| s.parse::<Uuid>().ok()))
-        .ok_or_else(|| {
-            Error::internal(anyhow::anyhow!(
-                "verification token {} lacks its access",
-                row.id
-            ))
-        })?;
+    let access_id = access_of(&row)?;
     account::Entity::update_many()
         .col_expr(account::Column::EmailVerifiedAt, Expr::value(now))
         .col_expr(account::Column::UpdatedAt, Expr::value(now))
@@ -293,6 +273,56 @@ pub async fn verify_email(
     let practice = practices::get(&txn, access.practice_id).await?;
     txn.commit().await?;
     Ok(Verified { practice, access })
+}
+
+/// The confirmation token behind a link, used or not. Unknown: 410 `token_invalid`.
+async fn find_verification<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+) -> Result<account_token::Model> {
+    if !secrets::looks_like_token(token) {
+        return Err(Error::TokenInvalid);
+    }
+    let hash = secrets::hash_token(token);
+    account_token::Entity::find()
+        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(account_token::Column::Purpose.eq(EMAIL_VERIFICATION))
+        .one(conn)
+        .await?
+        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes()))
+        .ok_or(Error::TokenInvalid)
+}
+
+/// The access a confirmation token turns on.
+fn access_of(row: &account_token::Model) -> Result<Uuid> {
+    row.payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| v["access_id"].as_str().and_then(|s| s.parse::<Uuid>().ok()))
+        .ok_or_else(|| {
+            Error::internal(anyhow::anyhow!(
+                "verification token {} lacks its access",
+                row.id
+            ))
+        })
+}
+
+/// The practice a confirmation link is for, while the link still works (unused, within 24
+/// hours); changes nothing. The confirmation page shows it before the person confirms.
+pub async fn preview_verification(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<practice::Model> {
+    let row = find_verification(db, token).await?;
+    if row.used_at.is_some() || row.expires_at <= now {
+        return Err(Error::TokenInvalid);
+    }
+    let access = portal_access::Entity::find_by_id(access_of(&row)?)
+        .one(db)
+        .await?
+        .ok_or(Error::TokenInvalid)?;
+    practices::get(db, access.practice_id).await
 }
 
 /// Staff turn on an access whose email confirmation never came (seed 003: "you will need to

@@ -17,6 +17,7 @@ use crate::auth::tokens::{
 use crate::domain::access::Relation;
 use crate::domain::login::PracticeStanding;
 use crate::error::{Error, Result};
+use crate::service::web_sessions;
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -239,8 +240,8 @@ pub async fn start(
     })
 }
 
-/// Ends every live session of an account, at one practice or (with `None`) everywhere.
-/// Returns how many ended.
+/// Ends every live session of an account, at one practice or (with `None`) everywhere: token
+/// sessions and the web sessions of Portico's pages. Returns how many ended.
 pub async fn end_all<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
@@ -256,7 +257,10 @@ pub async fn end_all<C: ConnectionTrait>(
     if let Some(p) = practice_id {
         q = q.filter(session::Column::PracticeId.eq(p));
     }
-    Ok(q.exec(conn).await?.rows_affected)
+    let tokens = q.exec(conn).await?.rows_affected;
+    // The browser sessions of Portico's own pages end with them.
+    let pages = web_sessions::revoke_web_sessions(conn, account_id, practice_id, now).await?;
+    Ok(tokens + pages)
 }
 
 async fn end_one<C: ConnectionTrait>(

@@ -5,6 +5,7 @@
 mod helpers;
 mod helpers_invitations;
 mod helpers_login;
+mod helpers_pages;
 mod mailbox;
 mod smtp_sink;
 
@@ -21,6 +22,7 @@ mod login;
 mod openapi;
 mod ops;
 mod outbox;
+mod pages;
 mod patients;
 mod refresh;
 mod registrations;

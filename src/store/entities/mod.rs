@@ -16,3 +16,4 @@ pub mod recovery_code;
 pub mod refresh_token;
 pub mod session;
 pub mod signing_key;
+pub mod web_session;

@@ -1,0 +1,20 @@
+//! Patient-facing web pages: server-rendered HTML from the templates in `web/templates/`, one
+//! stylesheet, no JavaScript. Handlers here are thin like the API's: they parse the form,
+//! call the same service function as the JSON API, and pick a template. They are not part of
+//! the OpenAPI document.
+
+pub mod assets;
+pub mod cookies;
+pub mod csrf;
+pub mod errors;
+pub mod form;
+pub mod invite;
+pub mod messages;
+pub mod page;
+pub mod register;
+pub mod routes;
+pub mod session;
+pub mod templates;
+pub mod verify_email;
+
+pub use routes::{PAGE_ROUTES, mount, wants_html};

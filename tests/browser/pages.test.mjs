@@ -1,0 +1,406 @@
+// Portico's patient pages in a real browser: Debian's Chromium, headless, with JavaScript
+// turned off (every page must work without it). Each test acts as a patient would: it opens
+// the link from a delivered email, fills in the form and reads the page. Every page state is
+// saved to artifacts/screenshots/ and checked for accessibility.
+
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, shot, startPortico } from './harness.mjs';
+import { checkA11y, checkFocusVisible } from './a11y.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+const PHONE = { width: 375, height: 812 };
+const TABLET = { width: 768, height: 1024 };
+
+let portico;
+let browser;
+let page;
+
+before(async () => {
+  portico = await startPortico();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await portico?.stop();
+});
+
+beforeEach(async () => {
+  await browser.clearCookies();
+  page = await browser.newPage();
+  await page.setViewportSize(PHONE);
+});
+
+afterEach(async () => {
+  await page?.close();
+});
+
+/** A practice with the given settings; returns its admin key. */
+async function practice(slug, name, phone, settings) {
+  const key = portico.createPractice(slug, name, phone);
+  if (settings) await portico.apiOk(key, 'PATCH', '/api/v1/practice/settings', settings);
+  return key;
+}
+
+async function patient(key, body) {
+  return portico.apiOk(key, 'POST', '/api/v1/practice/patients', body);
+}
+
+async function invite(key, patientId, body = { channel: 'email', relation: 'self' }) {
+  return portico.apiOk(key, 'POST', `/api/v1/practice/patients/${patientId}/invitations`, body);
+}
+
+async function accessOf(key, patientId) {
+  return portico.apiOk(key, 'GET', `/api/v1/practice/patients/${patientId}/access`);
+}
+
+async function fillDate(name, iso) {
+  const [y, m, d] = iso.split('-');
+  await page.fill(`#f-${name}-day`, String(Number(d)));
+  await page.fill(`#f-${name}-month`, String(Number(m)));
+  await page.fill(`#f-${name}-year`, y);
+}
+
+async function h1() {
+  return (await page.textContent('h1')).trim();
+}
+
+async function submit(label) {
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    page.click(`button:has-text("${label}")`),
+  ]);
+  return response;
+}
+
+test('a patient follows the emailed invitation, registers, and the link then shows as used', async () => {
+  const key = await practice('smith-family-clinic', 'Smith Family Clinic', '555-0100', {
+    contact_email: 'frontdesk@smith.example',
+    contact_name: 'Front desk',
+  });
+  const ann = await patient(key, {
+    first_name: 'Ann', last_name: 'Lee', date_of_birth: '1990-04-01', email: 'ann@example.org',
+  });
+  await invite(key, ann.id);
+  const mail = await portico.waitForMail('ann@example.org');
+  const link = portico.linkIn(mail, '/invite/');
+
+  const opened = await page.goto(link);
+  assert.equal(opened.status(), 200);
+  assert.equal(await h1(), 'Set up your patient portal');
+  const body = await page.textContent('body');
+  for (const text of ['Smith Family Clinic', 'Ann', '555-0100', 'frontdesk@smith.example', 'Front desk']) {
+    assert.ok(body.includes(text), `the invitation page shows ${text}`);
+  }
+  assert.equal(await page.getAttribute('a[href^="tel:"]', 'href'), 'tel:5550100');
+  const headers = opened.headers();
+  assert.match(headers['content-security-policy'], /default-src 'none'/);
+  assert.equal(headers['cache-control'], 'no-store');
+  await checkA11y(page, 'invitation form');
+  await checkFocusVisible(page, 'invitation form');
+  await shot(page, 'invite-patient-form-phone');
+
+  await page.fill('#f-username', 'ann.lee');
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  await fillDate('date_of_birth', '1990-04-01');
+  const done = await submit('Create account');
+  assert.equal(done.status(), 200);
+  assert.equal(await h1(), 'You can now log in');
+  assert.ok((await page.textContent('main')).includes('ann.lee'));
+  assert.equal(await page.getAttribute('main a.button', 'href'), '/login');
+  await checkA11y(page, 'invitation done');
+  await shot(page, 'invite-patient-done');
+
+  const [access] = await accessOf(key, ann.id);
+  assert.equal(access.status, 'active');
+  assert.equal(access.username, 'ann.lee');
+  assert.equal(access.relation, 'self');
+
+  const again = await page.goto(link);
+  assert.equal(again.status(), 410);
+  assert.equal(await h1(), 'This invitation link has already been used');
+  assert.ok((await page.textContent('main')).includes('555-0100'));
+  await checkA11y(page, 'used link');
+  await shot(page, 'invite-used');
+
+  // A second practice invites Ann, who links the account she already has.
+  const key2 = await practice('harbour-dental', 'Harbour Dental', '555-0222');
+  const ann2 = await patient(key2, {
+    first_name: 'Ann', last_name: 'Lee', date_of_birth: '1990-04-01', email: 'ann@example.org',
+  });
+  await invite(key2, ann2.id);
+  const link2 = portico.linkIn(await portico.waitForMail('ann@example.org', 2), '/invite/');
+  await page.goto(link2);
+  await Promise.all([page.waitForNavigation(), page.click('text=Use your existing account')]);
+  assert.ok((await page.textContent('main')).includes('Sign in with your existing account'));
+  assert.equal(await page.inputValue('input[name=account]'), 'existing');
+  await checkA11y(page, 'existing account form');
+  await shot(page, 'invite-existing-account-form');
+  await page.fill('#f-username', 'ann.lee');
+  await page.fill('#f-password', PASSWORD);
+  await fillDate('date_of_birth', '1990-04-01');
+  const linked = await submit('Link my account');
+  assert.equal(linked.status(), 200);
+  assert.ok((await page.textContent('main')).includes('Harbour Dental is now linked to your account'));
+  await shot(page, 'invite-existing-account-done');
+  const [access2] = await accessOf(key2, ann2.id);
+  assert.equal(access2.username, 'ann.lee');
+  assert.equal(access2.status, 'active');
+});
+
+test('a parent registers for a minor from the emailed link', async () => {
+  const key = await practice('lakeside-pediatrics', 'Lakeside Pediatrics', '555-0133');
+  const sam = await patient(key, {
+    first_name: 'Sam', last_name: 'Lee', date_of_birth: '2016-05-20', email: 'bea@example.org',
+  });
+  await invite(key, sam.id, {
+    channel: 'email',
+    relation: 'parent',
+    recipient: { first_name: 'Bea', last_name: 'Lee', email: 'bea@example.org' },
+  });
+  const link = portico.linkIn(await portico.waitForMail('bea@example.org'), '/invite/');
+
+  await page.goto(link);
+  assert.equal(await h1(), 'Set up access to Sam’s portal');
+  assert.ok((await page.textContent('main')).includes('as Sam’s parent'));
+  assert.equal((await page.textContent('#f-date_of_birth legend')).trim(), 'Sam’s date of birth');
+  await checkA11y(page, 'representative form');
+  await shot(page, 'invite-parent-form-phone');
+
+  await page.fill('#f-username', 'bea.lee');
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  await page.fill('#f-rep_first_name', 'Bea');
+  await page.fill('#f-rep_last_name', 'Lee');
+  await fillDate('rep_date_of_birth', '1984-02-11');
+  await fillDate('date_of_birth', '2016-05-20');
+  const done = await submit('Create account');
+  assert.equal(done.status(), 200);
+  assert.equal(await h1(), 'You can now log in');
+  assert.ok((await page.textContent('main')).includes('to act for Sam at Lakeside Pediatrics'));
+  await checkA11y(page, 'representative done');
+  await shot(page, 'invite-parent-done');
+
+  const [access] = await accessOf(key, sam.id);
+  assert.equal(access.relation, 'parent');
+  assert.equal(access.status, 'active');
+  assert.equal(access.username, 'bea.lee');
+});
+
+test('self sign-up with email confirmation through the emailed link', async () => {
+  await practice('riverside-clinic', 'Riverside Clinic', '555-0144', {
+    self_registration: 'verify_email',
+    required_fields: ['email', 'postal_code'],
+  });
+  await page.goto(`${portico.base}/register/riverside-clinic`);
+  assert.equal(await h1(), 'Sign up for the patient portal');
+  assert.equal(await page.isVisible('#f-postal_code'), true, 'the practice requires a postal code');
+  assert.equal(await page.isVisible('#f-mobile'), false, 'the practice does not require a mobile');
+  await checkA11y(page, 'sign-up form');
+  await shot(page, 'register-form-phone');
+
+  await page.fill('#f-first_name', 'Zoe');
+  await page.fill('#f-last_name', 'Park');
+  await fillDate('date_of_birth', '1995-06-15');
+  await page.fill('#f-email', 'zoe@example.org');
+  await page.fill('#f-username', 'zoe.park');
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  // The practice requires a postal code: left empty, it is asked for by name.
+  const refused = await submit('Sign up');
+  assert.equal(refused.status(), 422);
+  assert.equal((await page.textContent('#f-postal_code-error')).trim(), 'Error: Enter your home postal code.');
+  assert.equal(await page.inputValue('#f-email'), 'zoe@example.org');
+  assert.equal(await page.inputValue('#f-password'), '');
+  await checkA11y(page, 'sign-up form with errors');
+  await shot(page, 'register-form-errors');
+
+  await page.fill('#f-postal_code', '97201');
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  const created = await submit('Sign up');
+  assert.equal(created.status(), 200);
+  assert.equal(await h1(), 'Check your email');
+  assert.ok((await page.textContent('main')).includes('zoe@example.org'));
+  await checkA11y(page, 'check your email');
+  await shot(page, 'register-check-email');
+
+  const link = portico.linkIn(await portico.waitForMail('zoe@example.org'), '/verify-email/');
+  await page.goto(link);
+  assert.equal(await h1(), 'Confirm your email address');
+  assert.ok((await page.textContent('header')).includes('Riverside Clinic'));
+  await checkA11y(page, 'confirm email');
+  await shot(page, 'verify-email-confirm');
+  const confirmed = await submit('Confirm my email address');
+  assert.equal(confirmed.status(), 200);
+  assert.equal(await h1(), 'Email address confirmed');
+  assert.ok((await page.textContent('main')).includes('is now on'));
+  await checkA11y(page, 'email confirmed');
+  await shot(page, 'verify-email-done');
+
+  const reused = await page.goto(link);
+  assert.equal(reused.status(), 410);
+  assert.equal(await h1(), 'This link is not valid');
+  await shot(page, 'verify-email-invalid');
+});
+
+test('an expired or unknown invitation link tells the person whom to call', async () => {
+  const key = await practice('hillside-health', 'Hillside Health', '555-0199');
+  const max = await patient(key, {
+    first_name: 'Max', last_name: 'Kim', date_of_birth: '1970-09-09', email: 'max@example.org',
+  });
+  const sent = await invite(key, max.id);
+  const link = portico.linkIn(await portico.waitForMail('max@example.org'), '/invite/');
+  portico.expireInvitation(sent.id);
+
+  const expired = await page.goto(link);
+  assert.equal(expired.status(), 410);
+  assert.equal(await h1(), 'This invitation link has expired');
+  const main = await page.textContent('main');
+  assert.ok(main.includes('Please contact Hillside Health on 555-0199'), main);
+  assert.equal(await page.getAttribute('main a[href^="tel:"]', 'href'), 'tel:5550199');
+  await checkA11y(page, 'expired link');
+  await shot(page, 'invite-expired');
+
+  const unknown = await page.goto(`${portico.base}/invite/${'x'.repeat(43)}`);
+  assert.equal(unknown.status(), 404);
+  assert.equal(await h1(), 'This invitation link is not valid');
+  await checkA11y(page, 'unknown link');
+  await shot(page, 'invite-invalid');
+});
+
+test('a form error keeps what was typed, except the password', async () => {
+  const key = await practice('oakwood-clinic', 'Oakwood Clinic', '555-0155');
+  const olivia = await patient(key, {
+    first_name: 'Olivia', last_name: 'West', date_of_birth: '1988-12-03', email: 'olivia@example.org',
+  });
+  await invite(key, olivia.id);
+  const link = portico.linkIn(await portico.waitForMail('olivia@example.org'), '/invite/');
+  await page.goto(link);
+
+  await page.fill('#f-username', 'olivia.w');
+  await page.fill('#f-password', 'too short');
+  await page.fill('#f-password_confirm', 'too short');
+  await fillDate('date_of_birth', '1988-12-03');
+  const refused = await submit('Create account');
+  assert.equal(refused.status(), 422);
+  assert.ok((await page.textContent('.error-summary')).includes('There is a problem'));
+  assert.equal(await page.getAttribute('#f-password', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#f-password', 'aria-describedby'), /f-password-error/);
+  assert.match(await page.textContent('#f-password-error'), /at least 15 characters/);
+  assert.equal(await page.inputValue('#f-username'), 'olivia.w', 'the username is kept');
+  assert.equal(await page.inputValue('#f-password'), '', 'the password is not sent back');
+  assert.equal(await page.inputValue('#f-password_confirm'), '', 'nor its confirmation');
+  assert.equal(await page.inputValue('#f-date_of_birth-year'), '1988', 'the date of birth is kept');
+  assert.equal(await page.getAttribute('.error-summary a', 'href'), '#f-password');
+  const html = await page.content();
+  assert.ok(!html.includes('too short'), 'the typed password appears nowhere in the page');
+  await checkA11y(page, 'form with errors');
+  await shot(page, 'invite-form-errors-phone');
+
+  // A date of birth that does not match the record says so, next to the date.
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  await fillDate('date_of_birth', '1988-12-04');
+  await submit('Create account');
+  assert.match(await page.textContent('#f-date_of_birth-error'), /do not match our records/);
+  assert.equal(await page.getAttribute('.error-summary a', 'href'), '#f-date_of_birth-day');
+  await checkA11y(page, 'date of birth mismatch');
+  await shot(page, 'invite-form-dob-mismatch');
+
+  // Empty boxes are asked for by name.
+  await page.fill('#f-username', '');
+  await fillDate('date_of_birth', '1988-12-03');
+  await submit('Create account');
+  assert.match(await page.textContent('#f-username-error'), /Choose a username/);
+  assert.match(await page.textContent('#f-password-error'), /Choose a password/);
+
+  await page.fill('#f-username', 'olivia.w');
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  const done = await submit('Create account');
+  assert.equal(done.status(), 200);
+  assert.equal(await h1(), 'You can now log in');
+});
+
+test('pages fit a phone (375 px), a small phone (320 px) and a tablet (768 px)', async () => {
+  const key = await practice('maple-family-practice', 'Maple Family Practice of the Greater Riverside Area', '+1 (555) 010-0177', {
+    self_registration: 'auto_activate',
+    required_fields: ['email', 'mobile', 'postal_code'],
+  });
+  const lee = await patient(key, {
+    first_name: 'Lee', last_name: 'Moss', date_of_birth: '1979-01-30', email: 'lee@example.org', mobile: '+15550100177', postal_code: '97201',
+  });
+  await invite(key, lee.id);
+  const link = portico.linkIn(await portico.waitForMail('lee@example.org'), '/invite/');
+
+  for (const [name, size] of [['phone', PHONE], ['small-phone', { width: 320, height: 640 }], ['tablet', TABLET]]) {
+    await page.setViewportSize(size);
+    await page.goto(link);
+    await checkA11y(page, `invitation at ${size.width} px`);
+    await shot(page, `layout-invite-${name}`);
+    await page.goto(`${portico.base}/register/maple-family-practice`);
+    await checkA11y(page, `sign-up at ${size.width} px`);
+    await shot(page, `layout-register-${name}`);
+  }
+
+  // On a tablet the button sits at its natural width; on a phone it fills the line.
+  await page.setViewportSize(TABLET);
+  const tabletButton = await page.evaluate(() => document.querySelector('.button').getBoundingClientRect().width);
+  await page.setViewportSize(PHONE);
+  const phoneButton = await page.evaluate(() => document.querySelector('.button').getBoundingClientRect().width);
+  assert.ok(tabletButton < 300, `tablet button ${tabletButton}px`);
+  assert.ok(phoneButton > 300, `phone button ${phoneButton}px`);
+
+  await page.setViewportSize(TABLET);
+  await page.fill('#f-first_name', 'Robin');
+  await page.fill('#f-last_name', 'Hart');
+  await fillDate('date_of_birth', '2001-07-04');
+  await page.fill('#f-email', 'robin@example.org');
+  await page.fill('#f-mobile', '+1 555 010 0188');
+  await page.fill('#f-postal_code', '97202');
+  await page.fill('#f-username', 'robin.hart');
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  const done = await submit('Sign up');
+  assert.equal(done.status(), 200);
+  assert.equal(await h1(), 'You can log in now');
+  await checkA11y(page, 'signed up, auto-activated');
+  await shot(page, 'register-done-tablet');
+});
+
+test('unknown pages, a closed sign-up and an expired form are explained in plain words', async () => {
+  const missing = await page.goto(`${portico.base}/no/such/page`);
+  assert.equal(missing.status(), 404);
+  assert.equal(await h1(), 'Page not found');
+  assert.match(missing.headers()['content-type'], /text\/html/);
+  await checkA11y(page, 'not found');
+  await shot(page, 'not-found');
+
+  await practice('birch-clinic', 'Birch Clinic', '555-0166');
+  await page.goto(`${portico.base}/register/birch-clinic`);
+  assert.equal(await h1(), 'Online sign-up is not available');
+  assert.ok((await page.textContent('main')).includes('555-0166'));
+  await checkA11y(page, 'sign-up closed');
+  await shot(page, 'register-closed');
+
+  await practice('cedar-clinic', 'Cedar Clinic', '555-0167', { self_registration: 'auto_activate' });
+  await page.goto(`${portico.base}/register/cedar-clinic`);
+  await page.fill('#f-first_name', 'Kim');
+  // The browser loses its cookies (a new browser session, cleared data): the form is refused.
+  await browser.clearCookies();
+  const expired = await submit('Sign up');
+  assert.equal(expired.status(), 403);
+  assert.equal(await h1(), 'Your form expired, please try again');
+  assert.equal(await page.getAttribute('main a.button', 'href'), '/register/cedar-clinic');
+  const text = await page.textContent('body');
+  for (const raw of ['csrf', 'forbidden', '403', 'Error:']) {
+    assert.ok(!text.toLowerCase().includes(raw.toLowerCase()), `no raw "${raw}" on the page`);
+  }
+  await checkA11y(page, 'form expired');
+  await shot(page, 'form-expired');
+  await Promise.all([page.waitForNavigation(), page.click('main a.button')]);
+  assert.equal(await h1(), 'Sign up for the patient portal');
+});
