@@ -33,7 +33,14 @@ type Apis = (
     practice::RegistrationReviewApi,
     invitations::PatientInvitationsApi,
     registrations::RegistrationsApi,
+    MoreApis,
+);
+
+/// The rest, nested: `Default` is only implemented for tuples of up to 12.
+type MoreApis = (
     practice::AuditApi,
+    patient::MyDemographicChangesApi,
+    practice::DemographicChangesApi,
 );
 
 /// The OpenAPI service: every documented operation.

@@ -17,6 +17,8 @@ pub enum ApiTags {
     Invitations,
     /// Self sign-up at a practice that allows it, and email confirmation.
     Registration,
+    /// Changes to their details that patients ask for, for the practice to accept or decline.
+    DemographicChanges,
     /// The practice's audit trail.
     Audit,
     /// Logging in: tokens for one practice, refresh, logout.

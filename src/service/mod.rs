@@ -6,6 +6,7 @@ pub mod access_changes;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit_events;
+pub mod demographic_changes;
 pub mod email_change;
 pub mod invitations;
 pub mod login;

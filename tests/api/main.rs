@@ -14,6 +14,7 @@ mod accounts;
 mod api_keys;
 mod audit_events;
 mod cli;
+mod demographic_changes;
 mod email_change;
 mod errors;
 mod invitation_rules;
