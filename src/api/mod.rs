@@ -41,6 +41,7 @@ type MoreApis = (
     practice::AuditApi,
     patient::MyDemographicChangesApi,
     practice::DemographicChangesApi,
+    practice::PractitionersApi,
 );
 
 /// The OpenAPI service: every documented operation.

@@ -19,6 +19,8 @@ pub enum ApiTags {
     Registration,
     /// Changes to their details that patients ask for, for the practice to accept or decline.
     DemographicChanges,
+    /// The practice's practitioners, and which ones each patient may book with.
+    Practitioners,
     /// The practice's audit trail.
     Audit,
     /// Logging in: tokens for one practice, refresh, logout.

@@ -14,6 +14,7 @@ pub mod me;
 pub mod patient_auth;
 pub mod patients;
 pub mod practices;
+pub mod practitioners;
 pub mod redemption;
 pub mod registrations;
 pub mod sessions;

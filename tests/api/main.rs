@@ -25,6 +25,7 @@ mod ops;
 mod outbox;
 mod pages;
 mod patients;
+mod practitioners;
 mod refresh;
 mod registrations;
 mod representatives;

@@ -8,6 +8,7 @@ mod audit;
 mod demographic_changes;
 mod invitations;
 mod patients;
+mod practitioners;
 mod registrations;
 mod settings;
 
@@ -18,5 +19,6 @@ pub use audit::AuditApi;
 pub use demographic_changes::{DemographicChangeView, DemographicChangesApi, DemographicFields};
 pub use invitations::InvitationsApi;
 pub use patients::PatientsApi;
+pub use practitioners::PractitionersApi;
 pub use registrations::RegistrationReviewApi;
 pub use settings::SettingsApi;
