@@ -78,6 +78,9 @@ pub struct Settings {
     pub run_workers: bool,
     /// Milliseconds between outbox polls when idle (a queued message also wakes the worker).
     pub outbox_poll_ms: u64,
+    /// Milliseconds between runs of the job that ends parents' and guardians' access when a
+    /// patient comes of age (login and refresh also check, for the account at hand).
+    pub ageing_out_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -106,6 +109,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             run_workers: true,
             outbox_poll_ms: 1000,
+            ageing_out_interval_ms: 3_600_000,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod access_changes;
 pub mod accounts;
+pub mod ageing_out;
 pub mod api_keys;
 pub mod audit_events;
 pub mod demographic_changes;

@@ -17,7 +17,7 @@ use crate::auth::tokens::{
 use crate::domain::access::Relation;
 use crate::domain::login::PracticeStanding;
 use crate::error::{Error, Result};
-use crate::service::{practitioners, web_sessions};
+use crate::service::{ageing_out, practitioners, web_sessions};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -340,6 +340,7 @@ pub async fn refresh(
     if !secrets::looks_like_token(raw) {
         return Err(Error::InvalidGrant);
     }
+    ageing_out::expire_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;

@@ -3,6 +3,7 @@
 //! One binary for all of them, so they link once.
 
 mod helpers;
+mod helpers_ageing;
 mod helpers_invitations;
 mod helpers_login;
 mod helpers_pages;
@@ -11,6 +12,7 @@ mod smtp_sink;
 
 mod access_changes;
 mod accounts;
+mod ageing_out;
 mod api_keys;
 mod audit_events;
 mod cli;
