@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod edge;
+pub mod intake;
 pub mod invitations;
 pub mod json;
 pub mod jwks;
@@ -42,6 +43,7 @@ type MoreApis = (
     patient::MyDemographicChangesApi,
     practice::DemographicChangesApi,
     practice::PractitionersApi,
+    intake::IntakeApi,
 );
 
 /// The OpenAPI service: every documented operation.

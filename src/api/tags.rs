@@ -21,6 +21,8 @@ pub enum ApiTags {
     DemographicChanges,
     /// The practice's practitioners, and which ones each patient may book with.
     Practitioners,
+    /// Tablet intake sessions: a one-time code opens a short session limited to one patient.
+    Intake,
     /// The practice's audit trail.
     Audit,
     /// Logging in: tokens for one practice, refresh, logout.

@@ -19,6 +19,7 @@ mod cli;
 mod demographic_changes;
 mod email_change;
 mod errors;
+mod intake;
 mod invitation_rules;
 mod invitations;
 mod login;
