@@ -2,6 +2,7 @@
 //! their status; `/logout` ends the page session.
 
 use crate::domain::access::AccessStatus;
+use crate::domain::login::PracticeStanding;
 use crate::error::Error;
 use crate::service::{me, web_sessions};
 use crate::state::AppState;
@@ -34,6 +35,8 @@ struct PracticeView {
     phone: String,
     phone_href: String,
     current: bool,
+    /// Log in to this practice instead (an active practice that is not the current one).
+    switch_url: Option<String>,
     patients: Vec<PatientView>,
 }
 
@@ -71,6 +74,18 @@ pub async fn show(
             phone: p.phone.clone(),
             phone_href: phone_href(&p.phone),
             current: s.practice_id == Some(p.practice_id),
+            switch_url: (s.practice_id != Some(p.practice_id)
+                && p.standing() == Some(PracticeStanding::Active))
+            .then(|| {
+                let q = [
+                    ("practice", p.slug.as_str()),
+                    ("continue", DEFAULT_CONTINUE),
+                ];
+                format!(
+                    "{LOGIN_URL}?{}",
+                    serde_urlencoded::to_string(q).unwrap_or_default()
+                )
+            }),
             patients: p
                 .rows
                 .iter()

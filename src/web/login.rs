@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::service::login::{Credentials, PracticeOption};
 use crate::service::page_login::{self, PageLogin};
 use crate::service::practices;
+use crate::service::web_sessions;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
 use crate::web::csrf::{self, Csrf};
@@ -15,7 +16,7 @@ use crate::web::errors::form_expired;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::messages::{FieldSpec, on_form};
 use crate::web::page::{Page, phone_href, redirect};
-use crate::web::session::session_cookie;
+use crate::web::session::{CurrentSession, session_cookie};
 use crate::web::templates::LOGIN_URL;
 use poem::http::StatusCode;
 use poem::web::{Data, Query};
@@ -102,9 +103,12 @@ struct OptionView {
     status: PracticeStanding,
 }
 
+/// Active practices first (what the person can choose), then the ones that refuse.
 fn views(options: &[PracticeOption]) -> Vec<OptionView> {
-    options
-        .iter()
+    let mut sorted: Vec<&PracticeOption> = options.iter().collect();
+    sorted.sort_by_key(|o| o.standing != PracticeStanding::Active);
+    sorted
+        .into_iter()
         .map(|o| OptionView {
             slug: o.slug.clone(),
             name: o.name.clone(),
@@ -178,6 +182,7 @@ pub async fn show(
 pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
+    current: CurrentSession,
     csrf: Csrf,
     form: FormData,
 ) -> poem::Result<Response> {
@@ -209,7 +214,7 @@ pub async fn submit(
         practice: Some(carry.practice.clone()).filter(|p| !p.is_empty()),
     };
     match page_login::login(&state, creds, &meta, state.now()).await {
-        Ok(outcome) => next_step(&state, &csrf, &carry, outcome).await,
+        Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(e) => {
             let status = e.status();
             match e {
@@ -252,13 +257,21 @@ async fn next_step(
     state: &AppState,
     csrf: &Csrf,
     carry: &Carry,
+    current: &CurrentSession,
     outcome: PageLogin,
 ) -> poem::Result<Response> {
     Ok(match outcome {
-        PageLogin::LoggedIn(started) => redirect(
-            carry.target(),
-            vec![session_cookie(&state.settings, &started.token)],
-        ),
+        PageLogin::LoggedIn(started) => {
+            // Logging in again in the same browser (another practice, another account): the
+            // session it had ends, so no live session is left behind without its cookie.
+            if let Some(old) = &current.0 {
+                web_sessions::end(&state.db, &old.token, state.now()).await?;
+            }
+            redirect(
+                carry.target(),
+                vec![session_cookie(&state.settings, &started.token)],
+            )
+        }
         PageLogin::Choose { token, options } => Page::new(
             "login/choose.html",
             minijinja::context! {
@@ -330,6 +343,7 @@ async fn blocked_page(
 pub async fn choose(
     state: Data<&AppState>,
     meta: RequestMeta,
+    current: CurrentSession,
     csrf: Csrf,
     form: FormData,
 ) -> poem::Result<Response> {
@@ -347,7 +361,7 @@ pub async fn choose(
     )
     .await;
     match outcome {
-        Ok(outcome) => next_step(&state, &csrf, &carry, outcome).await,
+        Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant | Error::NoAccess) => Ok(start_again(&carry).into_response()),
         Err(e) => Err(e.into()),
     }
@@ -393,6 +407,7 @@ fn password_page(
 pub async fn change_password(
     state: Data<&AppState>,
     meta: RequestMeta,
+    current: CurrentSession,
     csrf: Csrf,
     form: FormData,
 ) -> poem::Result<Response> {
@@ -429,7 +444,7 @@ pub async fn change_password(
     let outcome =
         page_login::change_password(&state, token, form.raw("password"), &meta, state.now()).await;
     match outcome {
-        Ok(outcome) => next_step(&state, &csrf, &carry, outcome).await,
+        Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant) => Ok(start_again(&carry).into_response()),
         Err(e @ (Error::AccessBlocked { .. } | Error::AccessRevoked { .. })) => {
             Ok(blocked_page(&state, &csrf, &carry, e, None, &[])

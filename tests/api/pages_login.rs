@@ -404,3 +404,35 @@ async fn the_account_page_lists_every_practice_and_patient_with_status() {
     assert!(page.contains("tag--blocked") && page.contains("tag--active"));
     assert_eq!(page.count("Logged in</span>"), 1);
 }
+
+#[tokio::test]
+async fn logging_in_again_in_the_same_browser_ends_the_session_it_had() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    ann_at(&app, &c.key_b).await;
+    let browser = app.browser();
+    let first = browser
+        .log_in("?practice=a-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(first.status, 303);
+    let old = first.cookie("portico_session").unwrap();
+    let account = browser.open("/account").await;
+    assert!(
+        unescape(&account.body).contains("href=\"/login?practice=b-clinic&continue=%2Faccount\""),
+        "a way to the other practice: {}",
+        account.body
+    );
+
+    let second = browser
+        .log_in("?practice=b-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(second.status, 303);
+    assert_eq!(session_practice(&app, &second).await, Some(c.b));
+    assert!(
+        web_sessions::find_live(&app.state.db, &old, app.clock_now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
