@@ -9,7 +9,7 @@ use crate::state::AppState;
 use crate::web::csrf::{self, Csrf};
 use crate::web::errors::form_expired;
 use crate::web::form::FormData;
-use crate::web::invite::relation_label;
+use crate::web::invite::{relation_label, when};
 use crate::web::login::DEFAULT_CONTINUE;
 use crate::web::page::{Page, phone_href, redirect};
 use crate::web::session::{CurrentSession, clear_session_cookie};
@@ -114,6 +114,14 @@ pub async fn show(
     let mut page = Page::new(
         "account/index.html",
         minijinja::context! {
+            name => match (&account.first_name, &account.last_name) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (Some(f), None) => Some(f.clone()),
+                _ => None,
+            },
+            email_confirmed => account.email_verified_at.is_some(),
+            two_step => account.totp_enabled_at.map(when),
+            password_changed => when(account.password_changed_at),
             username => account.username,
             email => account.email,
             current_practice => current.map(|p| p.name.clone()),

@@ -147,6 +147,15 @@ async fn a_wrong_password_gets_one_plain_message_and_keeps_the_username() {
         assert!(!page.contains(password), "never echo a password");
         assert!(page.cookie("portico_session").is_none());
     }
+    let elsewhere = browser
+        .log_in("?practice=b-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(elsewhere.status, 403, "{}", elsewhere.body);
+    assert!(elsewhere.contains(
+        "This account has no portal access at B Clinic. If you think it should, please \
+         contact the practice on +1 555 0101."
+    ));
+
     let blank = browser.log_in("", "", "").await;
     assert_eq!(blank.status, 422);
     assert!(blank.contains("Enter your username.") && blank.contains("Enter your password."));
@@ -403,6 +412,8 @@ async fn the_account_page_lists_every_practice_and_patient_with_status() {
     assert!(page.contains("Sam") && page.contains("as their parent"));
     assert!(page.contains("tag--blocked") && page.contains("tag--active"));
     assert_eq!(page.count("Logged in</span>"), 1);
+    assert!(page.contains("<span>Name</span>Ann Lee"), "{}", page.body);
+    assert!(page.contains("<span>Two-step verification</span>Off"));
 }
 
 #[tokio::test]
