@@ -57,6 +57,7 @@ pub struct IntakeTokenResponse {
 
 /// The patient's details for the intake forms.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct IntakePatientView {
     pub id: Uuid,
     pub first_name: String,

@@ -13,6 +13,7 @@ pub mod intake;
 pub mod invitations;
 pub mod login;
 pub mod me;
+pub mod page_login;
 pub mod patient_auth;
 pub mod patients;
 pub mod practices;

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 /// The fields a patient may ask to change; absent fields stay as they are.
 #[derive(Debug, Clone, Object, Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct DemographicFields {
@@ -61,6 +62,7 @@ impl From<RequestedChanges> for DemographicFields {
 
 /// A demographic change request and where it stands.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DemographicChangeView {
     pub id: Uuid,
     pub patient_id: Uuid,
@@ -91,6 +93,7 @@ impl From<ChangeRequest> for DemographicChangeView {
 
 /// One page of requests.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DemographicChangePage {
     pub items: Vec<DemographicChangeView>,
     /// Pass as `cursor` to get the next page; absent on the last page.

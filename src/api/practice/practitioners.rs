@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 /// A practitioner of the practice.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PractitionerView {
     pub id: Uuid,
     pub name: String,
