@@ -9,9 +9,8 @@
 //! so two instances (or a job and a login) racing on the same access send them once.
 
 use crate::auth::secrets;
-use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::access::{AccessStatus, Relation, ages_out};
 use crate::domain::invitation::{Channel, InvitationRequest};
-use crate::domain::patient::age_on;
 use crate::domain::practice::MIN_AGE_OF_MAJORITY;
 use crate::error::Result;
 use crate::mail::notices;
@@ -118,7 +117,15 @@ async fn expire_among(
         let Some(practice) = practices.get(&patient.practice_id) else {
             continue;
         };
-        if age_on(patient.date_of_birth, today) < practice.age_of_majority {
+        let Some(relation) = Relation::from_db(&row.relation) else {
+            continue;
+        };
+        if !ages_out(
+            relation,
+            patient.date_of_birth,
+            today,
+            practice.age_of_majority,
+        ) {
             continue;
         }
         let txn = conn.begin().await?;

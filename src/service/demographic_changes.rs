@@ -194,10 +194,9 @@ async fn decide<C: ConnectionTrait>(
         .rows_affected
         == 1;
     if !decided {
-        return Err(Error::Conflict(format!(
-            "This request was already {}.",
-            current.status
-        )));
+        return Err(Error::Conflict(
+            "This request was already accepted or declined.".into(),
+        ));
     }
     Ok(demographic_change::Model {
         status: to.as_str().to_owned(),

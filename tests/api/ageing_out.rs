@@ -186,3 +186,32 @@ async fn the_periodic_job_started_by_serve_ends_the_access_by_itself() {
         vec!["representative_access_ended"]
     );
 }
+
+#[tokio::test]
+async fn a_parent_keeps_access_to_a_younger_child() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let admin = practice(&app).await;
+    let bea = app.seed_parent_of_minor(&admin, Some(MINOR_EMAIL)).await;
+    let kim = app
+        .seed_portal_account(
+            &admin,
+            serde_json::json!({"first_name": "Kim", "last_name": "Lee", "date_of_birth": "2016-05-01"}),
+            "bea.lee",
+            PASSWORD,
+            "parent",
+        )
+        .await;
+    assert_eq!(kim.account_id, bea.account_id, "one account, two children");
+
+    app.clock.advance(TimeDelta::days(1));
+    let tokens = app.login_tokens(&bea, None).await;
+    let listed: Vec<String> = tokens["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["first_name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, vec!["Kim"], "Sam is no longer listed");
+    assert_eq!(app.access_view(&admin, &bea).await["status"], "expired");
+    assert_eq!(app.access_view(&admin, &kim).await["status"], "active");
+}
