@@ -117,6 +117,25 @@ impl IntakeApi {
         })))
     }
 
+    /// End an intake session from the front desk; its code or token stops working at once.
+    ///
+    /// Roles: all.
+    #[oai(
+        path = "/practice/intake-sessions/:id/finish",
+        method = "post",
+        operation_id = "finishIntakeSession"
+    )]
+    async fn finish_by_staff(
+        &self,
+        state: Data<&AppState>,
+        staff: StaffAuth,
+        meta: RequestMeta,
+        id: Path<Uuid>,
+    ) -> Result<IntakeFinished> {
+        intake::finish_by_staff(&state.db, &staff.0, id.0, &meta, state.now()).await?;
+        Ok(IntakeFinished::Finished)
+    }
+
     /// Redeem an intake code on the tablet, once, for an `intake` access token.
     ///
     /// An unknown, used or expired code is `400 invalid_grant`.

@@ -237,17 +237,45 @@ pub async fn patient(db: &DatabaseConnection, who: &IntakePrincipal) -> Result<p
     patients::find_in_practice(db, who.session.practice_id, who.session.patient_id).await
 }
 
-/// Ends the session: its token stops working at once.
+/// Ends the session from the tablet: its token stops working at once.
 pub async fn finish(
     db: &DatabaseConnection,
     who: &IntakePrincipal,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    end(db, &who.session, Actor::Anonymous, meta, now).await
+}
+
+/// Ends a session from the front desk (the patient walked away with the tablet, say); a code
+/// not yet redeemed stops working too.
+pub async fn finish_by_staff(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    id: Uuid,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    staff.require(Permission::StartIntake)?;
+    let session = intake_session::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| s.practice_id == staff.practice_id)
+        .ok_or(Error::NotFound)?;
+    end(db, &session, staff.actor(), meta, now).await
+}
+
+async fn end(
+    db: &DatabaseConnection,
+    session: &intake_session::Model,
+    by: Actor,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let txn = db.begin().await?;
     let ended = intake_session::Entity::update_many()
         .col_expr(intake_session::Column::FinishedAt, Expr::value(now))
-        .filter(intake_session::Column::Id.eq(who.session.id))
+        .filter(intake_session::Column::Id.eq(session.id))
         .filter(intake_session::Column::FinishedAt.is_null())
         .exec(&txn)
         .await?
@@ -256,10 +284,10 @@ pub async fn finish(
         audit::record(
             &txn,
             meta,
-            Event::new("intake.finished", Actor::Anonymous)
-                .practice(who.session.practice_id)
-                .patient(who.session.patient_id)
-                .detail(json!({"intake_session_id": who.session.id})),
+            Event::new("intake.finished", by)
+                .practice(session.practice_id)
+                .patient(session.patient_id)
+                .detail(json!({"intake_session_id": session.id})),
             now,
         )
         .await?;

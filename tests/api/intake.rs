@@ -205,3 +205,64 @@ async fn a_portal_token_and_another_practice_cannot_use_intake() {
     assert_problem(r, 404, "not_found").await;
     assert_problem(redeem(&app, "not-a-code").await, 400, "invalid_grant").await;
 }
+
+#[tokio::test]
+async fn the_front_desk_can_end_a_session_and_its_code() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app
+        .create_practice("smith", "Smith Family Clinic", "555-0100")
+        .await;
+    let (_, other) = app
+        .create_practice("jones", "Jones Clinic", "555-0199")
+        .await;
+    let reception = app.create_key(&admin, "reception").await;
+    let ann = app
+        .create_patient(&admin, patient("Ann", "Lee", "ann@example.org"))
+        .await;
+    let pid = ann["id"].as_str().unwrap();
+
+    let started = start(&app, &reception, pid).await;
+    let tokens: Value = redeem(&app, started["code"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let path = format!(
+        "/api/v1/practice/intake-sessions/{}/finish",
+        started["id"].as_str().unwrap()
+    );
+    assert_problem(
+        app.call(Method::POST, &path, Some(&other), None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let r = app.call(Method::POST, &path, Some(&reception), None).await;
+    assert_eq!(r.status(), 204);
+    assert_problem(
+        app.get("/api/v1/intake/patient", token).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+
+    // A code not yet redeemed stops working too.
+    let unused = start(&app, &reception, pid).await;
+    let path = format!(
+        "/api/v1/practice/intake-sessions/{}/finish",
+        unused["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.call(Method::POST, &path, Some(&reception), None)
+            .await
+            .status(),
+        204
+    );
+    assert_problem(
+        redeem(&app, unused["code"].as_str().unwrap()).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+}
