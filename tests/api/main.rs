@@ -27,6 +27,7 @@ mod pages_login;
 mod patients;
 mod refresh;
 mod registrations;
+mod reliability;
 mod representatives;
 mod roles;
 mod settings;
