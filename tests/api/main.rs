@@ -32,6 +32,7 @@ mod patients;
 mod practitioners;
 mod refresh;
 mod registrations;
+mod reliability;
 mod representatives;
 mod roles;
 mod settings;
