@@ -7,6 +7,7 @@ pub mod invitations;
 pub mod json;
 pub mod jwks;
 pub mod ops;
+pub mod password_resets;
 pub mod patient;
 pub mod practice;
 pub mod problem;
@@ -32,7 +33,11 @@ type Apis = (
     practice::PatientAccountsApi,
     practice::RegistrationReviewApi,
     invitations::PatientInvitationsApi,
-    registrations::RegistrationsApi,
+    // A tuple has `Default` up to 12 members: later APIs are grouped in nested tuples.
+    (
+        registrations::RegistrationsApi,
+        password_resets::PasswordResetsApi,
+    ),
     practice::AuditApi,
 );
 

@@ -6,6 +6,7 @@ mod helpers;
 mod helpers_invitations;
 mod helpers_login;
 mod helpers_pages;
+mod helpers_security;
 mod mailbox;
 mod smtp_sink;
 
@@ -23,6 +24,7 @@ mod openapi;
 mod ops;
 mod outbox;
 mod pages;
+mod password_resets;
 mod patients;
 mod refresh;
 mod registrations;

@@ -1,15 +1,38 @@
+use crate::api::json::JsonBody;
 use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::login::PracticeStanding;
 use crate::error::Result;
-use crate::service::me;
+use crate::service::{me, passwords};
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
+use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 use uuid::Uuid;
+
+/// The current password and the new one.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    #[oai(write_only)]
+    pub current_password: String,
+    /// At least 15 characters (8 when two-step verification is on); not a common password,
+    /// nor containing the username, email or practice name.
+    #[oai(write_only)]
+    pub new_password: String,
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordChanged {
+    /// Changed. This session goes on; every other session of the account has ended.
+    #[oai(status = 204)]
+    Changed,
+}
 
 /// The signed-in account. Never its password, MFA secret or tokens.
 #[derive(Debug, Object)]
@@ -98,5 +121,34 @@ impl MeApi {
     ) -> Result<Json<Vec<MyPracticeView>>> {
         let practices = me::practices(&state.db, &patient.0).await?;
         Ok(Json(practices.into_iter().map(Into::into).collect()))
+    }
+
+    /// Change the password, giving the current one.
+    ///
+    /// A wrong current password is `401 invalid_credentials`; a new one the policy refuses is
+    /// `422 weak_password`. Every other session of the account ends, and its email address is
+    /// told.
+    #[oai(
+        path = "/me/password",
+        method = "post",
+        operation_id = "changeMyPassword"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        patient: PatientAuth,
+        body: JsonBody<ChangePasswordBody>,
+    ) -> Result<PasswordChanged> {
+        passwords::change_own(
+            &state,
+            &patient.0,
+            &body.0.current_password,
+            &body.0.new_password,
+            &meta,
+            state.now(),
+        )
+        .await?;
+        Ok(PasswordChanged::Changed)
     }
 }
