@@ -37,6 +37,7 @@ type Apis = (
     (
         registrations::RegistrationsApi,
         password_resets::PasswordResetsApi,
+        patient::MfaApi,
     ),
     practice::AuditApi,
 );

@@ -9,7 +9,10 @@
 //!    refused with its name and phone (seeds 000, 001, 004).
 //! 3. **What remains** ([`advance`]): a staff-created account must change its password first
 //!    (`password_change_required` with a single-use token bound to the account and practice);
-//!    issue 6 inserts the MFA step and MFA enrolment here, as more [`Pending`] steps.
+//!    then an account with two-step verification on gives a code (`mfa_required` with a
+//!    5-minute single-use `mfa_token`, finished by [`complete_mfa`]); and an account without it,
+//!    at a practice whose settings require it, enrols first (`mfa_enrolment_required` with a
+//!    token that allows only enrolment, finished by [`complete_enrolment`]).
 //! 4. **Tokens** (`sessions::start`): session, refresh token, `last_login_at`, audit.
 //!
 //! A step that needs the person again (password change, later MFA) ends with a token that
@@ -23,11 +26,12 @@ use crate::domain::login::{PracticeChoice, PracticeStanding, choose_practice};
 use crate::domain::password_policy::{self, PasswordContext};
 use crate::error::{Error, Result};
 use crate::service::accounts;
+use crate::service::mfa::{self, CodeKind, Enrolment};
 use crate::service::sessions::{self, IssuedTokens, ended, refusal};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_tokens};
+use crate::store::{account, account_tokens, practice};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -40,6 +44,14 @@ pub const PASSWORD_CHANGE_PURPOSE: &str = "password_change";
 pub const PASSWORD_CHANGE_TTL: TimeDelta = TimeDelta::minutes(10);
 /// Authentication methods (RFC 8176) of a password login.
 const AMR_PASSWORD: &[&str] = &["pwd"];
+/// `account_tokens.purpose` of the token that carries a login to its two-step code.
+pub const MFA_PURPOSE: &str = "mfa";
+/// How long the person has to type the code (SECURITY C5: at most 5 minutes).
+pub const MFA_TTL: TimeDelta = TimeDelta::minutes(5);
+/// `account_tokens.purpose` of the token that allows only setting up two-step verification.
+pub const MFA_ENROLMENT_PURPOSE: &str = "mfa_enrolment";
+/// How long the person has to set up an authenticator app.
+pub const MFA_ENROLMENT_TTL: TimeDelta = TimeDelta::minutes(15);
 
 /// What the person typed.
 #[derive(Debug, Clone)]
@@ -67,19 +79,37 @@ pub enum LoginOutcome {
     PracticeRequired(Vec<PracticeOption>),
     /// A staff-created account: choose a password with this token first.
     PasswordChangeRequired { token: String, expires_in: i64 },
+    /// Two-step verification is on: send a code with this token.
+    MfaRequired { token: String, expires_in: i64 },
+    /// The practice requires two-step verification: set it up with this token first.
+    MfaEnrolmentRequired { token: String, expires_in: i64 },
 }
 
-/// A step between a correct password and tokens. Issue 6 adds `Mfa` and `MfaEnrolment`.
+/// A step between a correct password and tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
     PasswordChange,
+    Mfa,
+    MfaEnrolment,
 }
 
-/// The first step still to do for this account, if any.
-fn pending(account: &account::Model) -> Option<Pending> {
-    account
-        .must_change_password
-        .then_some(Pending::PasswordChange)
+/// The first step still to do for this account at this practice, if any.
+async fn pending(
+    state: &AppState,
+    account: &account::Model,
+    at: &AtPractice,
+) -> Result<Option<Pending>> {
+    if account.must_change_password {
+        return Ok(Some(Pending::PasswordChange));
+    }
+    if account.totp_enabled_at.is_some() {
+        return Ok(Some(Pending::Mfa));
+    }
+    let required = practice::Entity::find_by_id(at.practice_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|p| p.mfa_required);
+    Ok(required.then_some(Pending::MfaEnrolment))
 }
 
 /// Step 1: the password.
@@ -266,7 +296,44 @@ async fn advance(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<LoginOutcome> {
-    match pending(account) {
+    match pending(state, account, at).await? {
+        Some(step @ (Pending::Mfa | Pending::MfaEnrolment)) => {
+            let (purpose, ttl, kind) = if step == Pending::Mfa {
+                (MFA_PURPOSE, MFA_TTL, "login.mfa_required")
+            } else {
+                (
+                    MFA_ENROLMENT_PURPOSE,
+                    MFA_ENROLMENT_TTL,
+                    "login.mfa_enrolment_required",
+                )
+            };
+            let txn = state.db.begin().await?;
+            let token = account_tokens::issue(
+                &txn,
+                account.id,
+                purpose,
+                Some(json!({"practice_id": at.practice_id})),
+                ttl,
+                now,
+            )
+            .await?;
+            audit::record(
+                &txn,
+                meta,
+                Event::new(kind, Actor::Account(account.id))
+                    .practice(at.practice_id)
+                    .account(account.id),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            let expires_in = ttl.num_seconds();
+            Ok(if step == Pending::Mfa {
+                LoginOutcome::MfaRequired { token, expires_in }
+            } else {
+                LoginOutcome::MfaEnrolmentRequired { token, expires_in }
+            })
+        }
         Some(Pending::PasswordChange) => {
             let txn = state.db.begin().await?;
             let token = account_tokens::issue(
@@ -312,12 +379,7 @@ pub async fn change_password_and_continue(
     let token = account_tokens::find_usable(&state.db, raw_token, PASSWORD_CHANGE_PURPOSE, now)
         .await?
         .ok_or(Error::InvalidGrant)?;
-    let practice_id: Uuid = token
-        .payload
-        .as_deref()
-        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-        .and_then(|v| v["practice_id"].as_str().and_then(|s| s.parse().ok()))
-        .ok_or(Error::InvalidGrant)?;
+    let practice_id = practice_of(&token)?;
     let account = account::Entity::find_by_id(token.account_id)
         .one(&state.db)
         .await?
@@ -371,4 +433,110 @@ pub async fn change_password_and_continue(
         Some(PracticeStanding::Active) => advance(state, &keyset, &account, &at, meta, now).await,
         other => Err(refusal(&at, other)),
     }
+}
+
+/// The practice a login-step token was issued for.
+fn practice_of(token: &crate::store::account_token::Model) -> Result<Uuid> {
+    token
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| v["practice_id"].as_str().and_then(|s| s.parse().ok()))
+        .ok_or(Error::InvalidGrant)
+}
+
+/// A usable login-step token, its account and the practice it is for.
+async fn step_token(
+    state: &AppState,
+    raw: &str,
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> Result<(
+    crate::store::account_token::Model,
+    account::Model,
+    AtPractice,
+)> {
+    let token = account_tokens::find_usable(&state.db, raw, purpose, now)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let practice_id = practice_of(&token)?;
+    let account = account::Entity::find_by_id(token.account_id)
+        .one(&state.db)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let at = access_rows::at_practice(&state.db, account.id, practice_id)
+        .await?
+        .ok_or(Error::NoAccess)?;
+    Ok((token, account, at))
+}
+
+/// Spends a login-step token and starts the session, if the practice still lets the account in.
+async fn finish(
+    state: &AppState,
+    token_id: Uuid,
+    account: &account::Model,
+    at: &AtPractice,
+    amr: &[&str],
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens> {
+    if !account_tokens::consume(&state.db, token_id, now).await? {
+        return Err(Error::InvalidGrant);
+    }
+    match at.standing() {
+        Some(PracticeStanding::Active) => {
+            let keyset = state.keys.current(now).await;
+            sessions::start(state, &keyset, account.id, at, amr, meta, now).await
+        }
+        other => Err(refusal(at, other)),
+    }
+}
+
+/// The two-step code of a login: a TOTP or recovery code with the `mfa_token`. A wrong code
+/// leaves the token usable until it expires (throttled like passwords); a right one spends
+/// the token and the code.
+pub async fn complete_mfa(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens> {
+    let (token, account, at) = step_token(state, raw_token, MFA_PURPOSE, now).await?;
+    let kind = mfa::verify(state, &account, code, meta, now).await?;
+    finish(state, token.id, &account, &at, kind.amr(), meta, now).await
+}
+
+/// The enrolment a practice requires, during login: the secret and QR code for the app.
+pub async fn start_enrolment(
+    state: &AppState,
+    raw_token: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Enrolment> {
+    let (_, account, _) = step_token(state, raw_token, MFA_ENROLMENT_PURPOSE, now).await?;
+    mfa::start_enrolment(state, &account, meta, now).await
+}
+
+/// Confirms the enrolment with a code and finishes the login: tokens and the recovery codes.
+pub async fn complete_enrolment(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(Vec<String>, IssuedTokens)> {
+    let (token, account, at) = step_token(state, raw_token, MFA_ENROLMENT_PURPOSE, now).await?;
+    let codes = mfa::confirm_enrolment(state, &account, code, meta, now).await?;
+    let tokens = finish(
+        state,
+        token.id,
+        &account,
+        &at,
+        CodeKind::Totp.amr(),
+        meta,
+        now,
+    )
+    .await?;
+    Ok((codes, tokens))
 }

@@ -10,6 +10,7 @@ pub mod email_change;
 pub mod invitations;
 pub mod login;
 pub mod me;
+pub mod mfa;
 pub mod passwords;
 pub mod patient_auth;
 pub mod patients;

@@ -75,3 +75,74 @@ pub fn str_of(v: &Value, key: &str) -> String {
         .unwrap_or_else(|| panic!("no {key} in {v}"))
         .to_owned()
 }
+
+/// The TOTP code of a base32 secret at an instant, as an authenticator app shows it.
+pub fn totp_code(secret_base32: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    totp.generate(u64::try_from(at.timestamp()).unwrap())
+        .to_string()
+}
+
+/// Two-step verification turned on for a signed-in account.
+pub struct Enrolled {
+    pub secret: String,
+    pub recovery_codes: Vec<String>,
+}
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, bearer: Option<&str>, body: Value) -> Response {
+        self.call(Method::POST, path, bearer, Some(body)).await
+    }
+
+    /// `POST /api/v1/me/mfa/totp` then `…/confirm` with the current code; then moves the
+    /// clock to the next step, so the next code is a new one.
+    pub async fn enrol_totp(&self, access_token: &str) -> Enrolled {
+        let r = self
+            .post_json("/api/v1/me/mfa/totp", Some(access_token), json!({}))
+            .await;
+        assert_eq!(r.status(), 200);
+        let started: Value = r.json().await.unwrap();
+        let secret = str_of(&started, "secret");
+        let code = totp_code(&secret, self.clock_now());
+        let r = self
+            .post_json(
+                "/api/v1/me/mfa/totp/confirm",
+                Some(access_token),
+                json!({ "code": code }),
+            )
+            .await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        self.clock.advance(chrono::TimeDelta::seconds(30));
+        Enrolled {
+            secret,
+            recovery_codes: body["recovery_codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned())
+                .collect(),
+        }
+    }
+
+    /// `POST /api/v1/login/mfa`.
+    pub async fn login_mfa(&self, mfa_token: &str, code: &str) -> Response {
+        self.post_json(
+            "/api/v1/login/mfa",
+            None,
+            json!({ "mfa_token": mfa_token, "code": code }),
+        )
+        .await
+    }
+
+    /// Logs in with the password and expects `mfa_required`; returns the `mfa_token`.
+    pub async fn login_until_mfa(&self, username: &str, password: &str) -> String {
+        let r = self.login(username, password, None).await;
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["status"], "mfa_required", "{body}");
+        assert!(body.get("access_token").is_none(), "{body}");
+        str_of(&body, "mfa_token")
+    }
+}

@@ -20,6 +20,7 @@ mod errors;
 mod invitation_rules;
 mod invitations;
 mod login;
+mod mfa;
 mod openapi;
 mod ops;
 mod outbox;

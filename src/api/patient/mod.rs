@@ -3,6 +3,8 @@
 
 mod login;
 mod me;
+mod mfa;
 
 pub use login::{LoginApi, TokenResponse};
 pub use me::MeApi;
+pub use mfa::MfaApi;
