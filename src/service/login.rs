@@ -25,9 +25,9 @@ use crate::domain::access::AccessStatus;
 use crate::domain::login::{PracticeChoice, PracticeStanding, choose_practice};
 use crate::domain::password_policy::{self, PasswordContext};
 use crate::error::{Error, Result};
-use crate::service::accounts;
 use crate::service::mfa::{self, CodeKind, Enrolment};
 use crate::service::sessions::{self, IssuedTokens, ended, refusal};
+use crate::service::{accounts, throttle};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -119,6 +119,8 @@ pub async fn login(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<LoginOutcome> {
+    // Before any hash: a throttled account or client waits (429), known or not.
+    throttle::check(state, &creds.username, meta, now).await?;
     let found = accounts::find_by_username(&state.db, &creds.username).await?;
     let verdict = state
         .hasher
@@ -131,6 +133,7 @@ pub async fn login(
         (Some(a), Verification::Valid { needs_rehash }) => (a, needs_rehash),
         (found, _) => {
             record_failure(state, found.as_ref(), &creds.username, meta, now).await?;
+            throttle::record_failure(state, &creds.username, meta, now).await?;
             return Err(Error::InvalidCredentials);
         }
     };
@@ -360,9 +363,12 @@ async fn advance(
                 expires_in: PASSWORD_CHANGE_TTL.num_seconds(),
             })
         }
-        None => Ok(LoginOutcome::Tokens(
-            sessions::start(state, keyset, account.id, at, AMR_PASSWORD, meta, now).await?,
-        )),
+        None => {
+            let tokens =
+                sessions::start(state, keyset, account.id, at, AMR_PASSWORD, meta, now).await?;
+            throttle::forget_account(&state.db, &account.username).await?;
+            Ok(LoginOutcome::Tokens(tokens))
+        }
     }
 }
 
@@ -486,7 +492,9 @@ async fn finish(
     match at.standing() {
         Some(PracticeStanding::Active) => {
             let keyset = state.keys.current(now).await;
-            sessions::start(state, &keyset, account.id, at, amr, meta, now).await
+            let tokens = sessions::start(state, &keyset, account.id, at, amr, meta, now).await?;
+            throttle::forget_account(&state.db, &account.username).await?;
+            Ok(tokens)
         }
         other => Err(refusal(at, other)),
     }
@@ -503,7 +511,15 @@ pub async fn complete_mfa(
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens> {
     let (token, account, at) = step_token(state, raw_token, MFA_PURPOSE, now).await?;
-    let kind = mfa::verify(state, &account, code, meta, now).await?;
+    // Wrong codes count against the account like wrong passwords (one counter, both factors).
+    throttle::check(state, &account.username, meta, now).await?;
+    let kind = match mfa::verify(state, &account, code, meta, now).await {
+        Err(Error::InvalidMfaCode) => {
+            throttle::record_failure(state, &account.username, meta, now).await?;
+            return Err(Error::InvalidMfaCode);
+        }
+        other => other?,
+    };
     finish(state, token.id, &account, &at, kind.amr(), meta, now).await
 }
 

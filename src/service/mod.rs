@@ -19,4 +19,5 @@ pub mod redemption;
 pub mod registrations;
 pub mod sessions;
 pub mod staff_accounts;
+pub mod throttle;
 pub mod web_sessions;

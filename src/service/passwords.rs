@@ -175,6 +175,8 @@ pub async fn complete_reset(
         .exec(&txn)
         .await?;
     let ended = sessions::end_all(&txn, account.id, None, ended::PASSWORD_CHANGED, now).await?;
+    // A reset is the way out of a throttled account.
+    crate::service::throttle::forget_account(&txn, &account.username).await?;
     if let Some(to) = &account.email {
         let msg = account_security::password_changed(to, &account.username, true);
         outbox::enqueue(&txn, None, msg, now).await?;
@@ -247,6 +249,7 @@ pub async fn verify_current(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let account = &principal.account;
+    crate::service::throttle::check(state, &account.username, meta, now).await?;
     let verdict = state
         .hasher
         .verify(password, Some(account.password_hash.as_str()))
@@ -264,6 +267,7 @@ pub async fn verify_current(
             now,
         )
         .await?;
+        crate::service::throttle::record_failure(state, &account.username, meta, now).await?;
         return Err(Error::InvalidCredentials);
     }
     Ok(())

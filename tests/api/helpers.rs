@@ -109,6 +109,19 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = TestDb::create(&dir).await;
+        Self::spawn_on(dir, db, adjust).await
+    }
+
+    /// A second server (another instance) on this one's database; the first keeps it.
+    pub async fn spawn_sharing_database(&self) -> Self {
+        let db = TestDb {
+            url: self._db.url.clone(),
+            pg: None,
+        };
+        Self::spawn_on(tempfile::tempdir().unwrap(), db, |_| {}).await
+    }
+
+    async fn spawn_on(dir: TempDir, db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings {
             database_url: Secret::new(db.url.clone()),
             bind: "127.0.0.1:0".parse().unwrap(),

@@ -33,4 +33,5 @@ mod representatives;
 mod roles;
 mod settings;
 mod staff_accounts;
+mod throttling;
 mod tokens;
