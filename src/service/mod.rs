@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod login;
 pub mod me;
 pub mod mfa;
+pub mod own_email;
 pub mod passwords;
 pub mod patient_auth;
 pub mod patients;

@@ -24,6 +24,7 @@ mod mfa;
 mod openapi;
 mod ops;
 mod outbox;
+mod own_email;
 mod pages;
 mod password_resets;
 mod patients;
