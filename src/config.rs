@@ -44,6 +44,9 @@ pub struct Settings {
     pub database_url: Secret,
     /// Pool size; SQLite defaults to one connection (one writer, no lock errors).
     pub database_max_connections: Option<u32>,
+    /// How long a request waits for a database connection before it is answered 503
+    /// `temporarily_unavailable` (while the database is down or the pool is exhausted).
+    pub database_acquire_timeout_ms: u64,
     pub bind: SocketAddr,
     /// The origin patients see. Links in messages and the token issuer are built from it,
     /// never from the request's Host header.
@@ -85,6 +88,7 @@ impl Default for Settings {
         Self {
             database_url: Secret::new("sqlite://portico.db?mode=rwc"),
             database_max_connections: None,
+            database_acquire_timeout_ms: 5_000,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".into(),
             mail_dir: "var/mail".into(),

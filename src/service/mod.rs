@@ -12,6 +12,7 @@ pub mod login;
 pub mod me;
 pub mod mfa;
 pub mod own_email;
+pub mod page_login;
 pub mod passwords;
 pub mod patient_auth;
 pub mod patients;

@@ -128,7 +128,7 @@ async fn a_hundred_and_one_wrong_passwords_in_an_hour_are_never_accepted() {
 async fn throttling_is_shared_by_two_instances_on_one_database() {
     let one = TestApp::spawn().await;
     seeded(&one).await;
-    let two = one.spawn_sharing_database().await;
+    let two = one.spawn_peer().await;
     for i in 0..5 {
         let app = if i % 2 == 0 { &one } else { &two };
         assert_eq!(app.login("ann.lee", WRONG, None).await.status(), 401);
