@@ -21,7 +21,9 @@ use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{account, account_token, account_tokens, outbox, session};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -29,6 +31,8 @@ use uuid::Uuid;
 pub const RESET_PURPOSE: &str = "password_reset";
 /// How long a reset link works.
 pub const RESET_TTL: TimeDelta = TimeDelta::minutes(30);
+/// At most this many reset links per account an hour, so the form cannot flood a mailbox.
+pub const RESETS_PER_HOUR: u64 = 3;
 
 /// Checks a new password for this account: against its username, email, two-step setting
 /// and the name of every practice where it has access.
@@ -91,7 +95,34 @@ async fn send_reset_links(
         .into_iter()
         .filter(|a| a.email.is_some())
         .collect();
+    let matched = !accounts.is_empty();
+    let mut accounts_due = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        let recent = account_token::Entity::find()
+            .filter(account_token::Column::AccountId.eq(a.id))
+            .filter(account_token::Column::Purpose.eq(RESET_PURPOSE))
+            .filter(account_token::Column::CreatedAt.gt(now - TimeDelta::hours(1)))
+            .count(&state.db)
+            .await?;
+        if recent < RESETS_PER_HOUR {
+            accounts_due.push(a);
+        } else {
+            audit::record(
+                &state.db,
+                meta,
+                Event::new("password_reset.throttled", Actor::Anonymous)
+                    .account(a.id)
+                    .detail(json!({"links_in_last_hour": recent})),
+                now,
+            )
+            .await?;
+        }
+    }
+    let accounts = accounts_due;
     let Some(to) = accounts.first().and_then(|a| a.email.clone()) else {
+        if matched {
+            return Ok(false);
+        }
         audit::record(
             &state.db,
             meta,

@@ -260,3 +260,46 @@ async fn changing_my_password_needs_the_current_one_and_ends_my_other_sessions()
     let kinds = app.audit_kinds().await;
     assert!(kinds.contains(&"password.reauthentication_failed".to_owned()));
 }
+
+#[tokio::test]
+async fn at_most_three_reset_links_an_hour_go_to_one_account() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, key) = app
+        .create_practice("smith", "Smith Clinic", "555-0100")
+        .await;
+    app.seed_portal_account(
+        &key,
+        patient("Ann", "Lee", "ann@example.org"),
+        "ann.lee",
+        PASSWORD,
+        "self",
+    )
+    .await;
+    for n in 1..=3 {
+        assert_eq!(app.request_reset("ann.lee").await.status(), 202);
+        app.reset_mail("ann@example.org", n).await;
+    }
+    // The next two are answered the same, and audited, but send nothing.
+    for n in 1..=2 {
+        assert_eq!(app.request_reset("ann.lee").await.status(), 202);
+        let mut throttled = 0;
+        for _ in 0..200 {
+            throttled = app
+                .audit_kinds()
+                .await
+                .iter()
+                .filter(|k| *k == "password_reset.throttled")
+                .count();
+            if throttled == n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(throttled, n);
+    }
+    assert_eq!(mailbox::all_mail(&app.mail_dir()).len(), 3);
+    // An hour later a link goes again.
+    app.clock.advance(TimeDelta::minutes(61));
+    app.request_reset("ann.lee").await;
+    app.reset_mail("ann@example.org", 4).await;
+}
