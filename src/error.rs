@@ -25,6 +25,10 @@ pub enum Error {
         slug: String,
         phone: String,
     },
+    /// A two-step verification code (TOTP or recovery code) that is wrong, outside the ±1 step
+    /// window, or already used. One code for all, like `invalid_credentials`.
+    #[error("The verification code is not valid. Please try again with a new code.")]
+    InvalidMfaCode,
     #[error("This account has no portal access at that practice.")]
     NoAccess,
     /// A refresh token or login-step token that is unknown, expired, already used or whose
@@ -80,6 +84,7 @@ impl Error {
             Error::InvalidCredentials => "invalid_credentials",
             Error::AccessBlocked { .. } => "access_blocked",
             Error::AccessRevoked { .. } => "access_revoked",
+            Error::InvalidMfaCode => "invalid_mfa_code",
             Error::NoAccess => "no_access",
             Error::InvalidGrant => "invalid_grant",
             Error::InvitationInvalid => "invitation_invalid",
@@ -106,7 +111,9 @@ impl Error {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::InvalidCredentials | Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::InvalidCredentials | Error::InvalidMfaCode | Error::Unauthorized => {
+                StatusCode::UNAUTHORIZED
+            }
             Error::AccessBlocked { .. }
             | Error::AccessRevoked { .. }
             | Error::NoAccess

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_core;
 mod m20261123_000400_invitation_delivery;
 mod m20261123_000500_signing_key_generations;
+mod m20261123_000600_throttles;
 mod m20261123_000800_web_sessions;
 mod m20261123_000900_intake_sessions;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000500_signing_key_generations::Migration),
             Box::new(m20261123_000800_web_sessions::Migration),
             Box::new(m20261123_000900_intake_sessions::Migration),
+            Box::new(m20261123_000600_throttles::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod json;
 pub mod jwks;
 pub mod ops;
+pub mod password_resets;
 pub mod patient;
 pub mod practice;
 pub mod problem;
@@ -40,6 +41,8 @@ type Apis = (
 
 /// The rest, nested: `Default` is only implemented for tuples of up to 12.
 type MoreApis = (
+    password_resets::PasswordResetsApi,
+    patient::MfaApi,
     practice::AuditApi,
     patient::MyDemographicChangesApi,
     practice::DemographicChangesApi,

@@ -59,6 +59,7 @@ pub struct Problem {
 fn title(err: &Error) -> &'static str {
     match err {
         Error::InvalidCredentials => "Invalid credentials",
+        Error::InvalidMfaCode => "Invalid verification code",
         Error::AccessBlocked { .. } => "Access blocked",
         Error::AccessRevoked { .. } => "Access deactivated",
         Error::NoAccess => "No access",

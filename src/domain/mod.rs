@@ -10,4 +10,5 @@ pub mod password_policy;
 pub mod patient;
 pub mod practice;
 pub mod role;
+pub mod throttle;
 pub mod username;

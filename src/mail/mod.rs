@@ -1,6 +1,7 @@
 //! Delivering queued messages: email through lettre (SMTP, or .eml files in a folder by
 //! default) and SMS through an HTTP gateway (or JSON files in a folder by default).
 
+pub mod account_security;
 pub mod compose;
 pub mod notices;
 pub mod onboarding;

@@ -9,7 +9,10 @@
 //!    refused with its name and phone (seeds 000, 001, 004).
 //! 3. **What remains** ([`advance`]): a staff-created account must change its password first
 //!    (`password_change_required` with a single-use token bound to the account and practice);
-//!    issue 6 inserts the MFA step and MFA enrolment here, as more [`Pending`] steps.
+//!    then an account with two-step verification on gives a code (`mfa_required` with a
+//!    5-minute single-use `mfa_token`, finished by [`complete_mfa`]); and an account without it,
+//!    at a practice whose settings require it, enrols first (`mfa_enrolment_required` with a
+//!    token that allows only enrolment, finished by [`complete_enrolment`]).
 //! 4. **Tokens** (`sessions::start`): session, refresh token, `last_login_at`, audit.
 //!
 //! A step that needs the person again (password change, later MFA) ends with a token that
@@ -24,12 +27,13 @@ use crate::domain::access::AccessStatus;
 use crate::domain::login::{PracticeChoice, PracticeStanding, choose_practice};
 use crate::domain::password_policy::{self, PasswordContext};
 use crate::error::{Error, Result};
+use crate::service::mfa::{self, CodeKind, Enrolment};
 use crate::service::sessions::{self, IssuedTokens, ended, refusal};
-use crate::service::{accounts, ageing_out};
+use crate::service::{accounts, ageing_out, throttle};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_tokens};
+use crate::store::{account, account_tokens, practice};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -42,6 +46,14 @@ pub const PASSWORD_CHANGE_PURPOSE: &str = "password_change";
 pub const PASSWORD_CHANGE_TTL: TimeDelta = TimeDelta::minutes(10);
 /// Authentication methods (RFC 8176) of a password login.
 const AMR_PASSWORD: &[&str] = &["pwd"];
+/// `account_tokens.purpose` of the token that carries a login to its two-step code.
+pub const MFA_PURPOSE: &str = "mfa";
+/// How long the person has to type the code (SECURITY C5: at most 5 minutes).
+pub const MFA_TTL: TimeDelta = TimeDelta::minutes(5);
+/// `account_tokens.purpose` of the token that allows only setting up two-step verification.
+pub const MFA_ENROLMENT_PURPOSE: &str = "mfa_enrolment";
+/// How long the person has to set up an authenticator app.
+pub const MFA_ENROLMENT_TTL: TimeDelta = TimeDelta::minutes(15);
 
 /// What the person typed.
 #[derive(Debug, Clone)]
@@ -82,6 +94,10 @@ pub enum LoginOutcome {
     PracticeRequired(Vec<PracticeOption>),
     /// A staff-created account: choose a password with this token first.
     PasswordChangeRequired { token: String, expires_in: i64 },
+    /// Two-step verification is on: send a code with this token.
+    MfaRequired { token: String, expires_in: i64 },
+    /// The practice requires two-step verification: set it up with this token first.
+    MfaEnrolmentRequired { token: String, expires_in: i64 },
 }
 
 /// Where a login stands after the steps every channel shares (password, practice, what
@@ -108,19 +124,37 @@ pub enum Step {
     },
     /// A staff-created account: choose a password with this token first.
     PasswordChange { token: String, expires_in: i64 },
+    /// Two-step verification is on: a code with this token (`complete_mfa`).
+    Mfa { token: String, expires_in: i64 },
+    /// The practice requires two-step verification: enrol with this token first.
+    MfaEnrolment { token: String, expires_in: i64 },
 }
 
-/// A step between a correct password and tokens. Issue 6 adds `Mfa` and `MfaEnrolment`.
+/// A step between a correct password and tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
     PasswordChange,
+    Mfa,
+    MfaEnrolment,
 }
 
-/// The first step still to do for this account, if any.
-fn pending(account: &account::Model) -> Option<Pending> {
-    account
-        .must_change_password
-        .then_some(Pending::PasswordChange)
+/// The first step still to do for this account at this practice, if any.
+async fn pending(
+    state: &AppState,
+    account: &account::Model,
+    at: &AtPractice,
+) -> Result<Option<Pending>> {
+    if account.must_change_password {
+        return Ok(Some(Pending::PasswordChange));
+    }
+    if account.totp_enabled_at.is_some() {
+        return Ok(Some(Pending::Mfa));
+    }
+    let required = practice::Entity::find_by_id(at.practice_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|p| p.mfa_required);
+    Ok(required.then_some(Pending::MfaEnrolment))
 }
 
 /// A login through the JSON API: steps 1 to 3, then tokens.
@@ -144,9 +178,14 @@ async fn outcome(
     match step {
         Step::Ready { account, at } => {
             let keyset = state.keys.current(now).await;
-            Ok(LoginOutcome::Tokens(
-                sessions::start(state, &keyset, account.id, &at, AMR_PASSWORD, meta, now).await?,
-            ))
+            let tokens =
+                sessions::start(state, &keyset, account.id, &at, AMR_PASSWORD, meta, now).await?;
+            throttle::forget_account(&state.db, &account.username).await?;
+            Ok(LoginOutcome::Tokens(tokens))
+        }
+        Step::Mfa { token, expires_in } => Ok(LoginOutcome::MfaRequired { token, expires_in }),
+        Step::MfaEnrolment { token, expires_in } => {
+            Ok(LoginOutcome::MfaEnrolmentRequired { token, expires_in })
         }
         Step::Choose { options, .. } => Ok(LoginOutcome::PracticeRequired(options)),
         Step::Refused { refusal, .. } => Err(refusal),
@@ -163,6 +202,8 @@ pub async fn authenticate(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
+    // Before any hash: a throttled account or client waits (429), known or not.
+    throttle::check(state, &creds.username, meta, now).await?;
     let found = accounts::find_by_username(&state.db, &creds.username).await?;
     let verdict = state
         .hasher
@@ -175,6 +216,7 @@ pub async fn authenticate(
         (Some(a), Verification::Valid { needs_rehash }) => (a, needs_rehash),
         (found, _) => {
             record_failure(state, found.as_ref(), &creds.username, meta, now).await?;
+            throttle::record_failure(state, &creds.username, meta, now).await?;
             return Err(Error::InvalidCredentials);
         }
     };
@@ -351,7 +393,44 @@ async fn advance(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    match pending(&account) {
+    match pending(state, &account, &at).await? {
+        Some(step @ (Pending::Mfa | Pending::MfaEnrolment)) => {
+            let (purpose, ttl, kind) = if step == Pending::Mfa {
+                (MFA_PURPOSE, MFA_TTL, "login.mfa_required")
+            } else {
+                (
+                    MFA_ENROLMENT_PURPOSE,
+                    MFA_ENROLMENT_TTL,
+                    "login.mfa_enrolment_required",
+                )
+            };
+            let txn = state.db.begin().await?;
+            let token = account_tokens::issue(
+                &txn,
+                account.id,
+                purpose,
+                Some(json!({"practice_id": at.practice_id})),
+                ttl,
+                now,
+            )
+            .await?;
+            audit::record(
+                &txn,
+                meta,
+                Event::new(kind, Actor::Account(account.id))
+                    .practice(at.practice_id)
+                    .account(account.id),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            let expires_in = ttl.num_seconds();
+            Ok(if step == Pending::Mfa {
+                Step::Mfa { token, expires_in }
+            } else {
+                Step::MfaEnrolment { token, expires_in }
+            })
+        }
         Some(Pending::PasswordChange) => {
             let txn = state.db.begin().await?;
             let token = account_tokens::issue(
@@ -407,12 +486,7 @@ pub async fn change_password(
     let token = account_tokens::find_usable(&state.db, raw_token, PASSWORD_CHANGE_PURPOSE, now)
         .await?
         .ok_or(Error::InvalidGrant)?;
-    let practice_id: Uuid = token
-        .payload
-        .as_deref()
-        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-        .and_then(|v| v["practice_id"].as_str().and_then(|s| s.parse().ok()))
-        .ok_or(Error::InvalidGrant)?;
+    let practice_id = practice_of(&token)?;
     let account = account::Entity::find_by_id(token.account_id)
         .one(&state.db)
         .await?
@@ -465,4 +539,120 @@ pub async fn change_password(
         Some(PracticeStanding::Active) => advance(state, account, at, meta, now).await,
         other => Err(refusal(&at, other)),
     }
+}
+
+/// The practice a login-step token was issued for.
+fn practice_of(token: &crate::store::account_token::Model) -> Result<Uuid> {
+    token
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| v["practice_id"].as_str().and_then(|s| s.parse().ok()))
+        .ok_or(Error::InvalidGrant)
+}
+
+/// A usable login-step token, its account and the practice it is for.
+async fn step_token(
+    state: &AppState,
+    raw: &str,
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> Result<(
+    crate::store::account_token::Model,
+    account::Model,
+    AtPractice,
+)> {
+    let token = account_tokens::find_usable(&state.db, raw, purpose, now)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let practice_id = practice_of(&token)?;
+    let account = account::Entity::find_by_id(token.account_id)
+        .one(&state.db)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let at = access_rows::at_practice(&state.db, account.id, practice_id)
+        .await?
+        .ok_or(Error::NoAccess)?;
+    Ok((token, account, at))
+}
+
+/// Spends a login-step token and starts the session, if the practice still lets the account in.
+async fn finish(
+    state: &AppState,
+    token_id: Uuid,
+    account: &account::Model,
+    at: &AtPractice,
+    amr: &[&str],
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens> {
+    if !account_tokens::consume(&state.db, token_id, now).await? {
+        return Err(Error::InvalidGrant);
+    }
+    match at.standing() {
+        Some(PracticeStanding::Active) => {
+            let keyset = state.keys.current(now).await;
+            let tokens = sessions::start(state, &keyset, account.id, at, amr, meta, now).await?;
+            throttle::forget_account(&state.db, &account.username).await?;
+            Ok(tokens)
+        }
+        other => Err(refusal(at, other)),
+    }
+}
+
+/// The two-step code of a login: a TOTP or recovery code with the `mfa_token`. A wrong code
+/// leaves the token usable until it expires (throttled like passwords); a right one spends
+/// the token and the code.
+pub async fn complete_mfa(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens> {
+    let (token, account, at) = step_token(state, raw_token, MFA_PURPOSE, now).await?;
+    // Wrong codes count against the account like wrong passwords (one counter, both factors).
+    throttle::check(state, &account.username, meta, now).await?;
+    let kind = match mfa::verify(state, &account, code, meta, now).await {
+        Err(Error::InvalidMfaCode) => {
+            throttle::record_failure(state, &account.username, meta, now).await?;
+            return Err(Error::InvalidMfaCode);
+        }
+        other => other?,
+    };
+    finish(state, token.id, &account, &at, kind.amr(), meta, now).await
+}
+
+/// The enrolment a practice requires, during login: the secret and QR code for the app.
+pub async fn start_enrolment(
+    state: &AppState,
+    raw_token: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Enrolment> {
+    let (_, account, _) = step_token(state, raw_token, MFA_ENROLMENT_PURPOSE, now).await?;
+    mfa::start_enrolment(state, &account, meta, now).await
+}
+
+/// Confirms the enrolment with a code and finishes the login: tokens and the recovery codes.
+pub async fn complete_enrolment(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(Vec<String>, IssuedTokens)> {
+    let (token, account, at) = step_token(state, raw_token, MFA_ENROLMENT_PURPOSE, now).await?;
+    let codes = mfa::confirm_enrolment(state, &account, code, meta, now).await?;
+    let tokens = finish(
+        state,
+        token.id,
+        &account,
+        &at,
+        CodeKind::Totp.amr(),
+        meta,
+        now,
+    )
+    .await?;
+    Ok((codes, tokens))
 }

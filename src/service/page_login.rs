@@ -126,6 +126,13 @@ async fn finish(
             }
         }
         Step::PasswordChange { token, .. } => PageLogin::PasswordChange { token },
+        // The pages have no two-step form yet: refuse rather than log in without the code.
+        Step::Mfa { .. } | Step::MfaEnrolment { .. } => {
+            return Err(Error::PolicyDenied(
+                "This account uses two-step verification, which these pages do not support yet. Please sign in with your practice's portal app."
+                    .into(),
+            ));
+        }
     })
 }
 

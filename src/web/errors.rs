@@ -51,6 +51,7 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
             ],
         ),
         Error::InvalidCredentials
+        | Error::InvalidMfaCode
         | Error::NoAccess
         | Error::UsernameTaken
         | Error::WeakPassword(_)

@@ -98,6 +98,41 @@ pub enum PasswordChangeRequiredStatus {
     PasswordChangeRequired,
 }
 
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum MfaRequiredStatus {
+    MfaRequired,
+}
+
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum MfaEnrolmentRequiredStatus {
+    MfaEnrolmentRequired,
+}
+
+/// Two-step verification is on: send a code from the authenticator app (or a recovery code)
+/// with this token to `POST /api/v1/login/mfa`.
+#[derive(Debug, Object)]
+pub struct MfaRequired {
+    pub status: MfaRequiredStatus,
+    /// Single use, bound to this account and practice. Not a bearer token.
+    pub mfa_token: String,
+    /// Seconds the token stays valid (300).
+    pub expires_in: i64,
+}
+
+/// The practice requires two-step verification and this account has not set it up: get a
+/// secret at `POST /api/v1/login/mfa/enrolment`, then confirm a code at
+/// `POST /api/v1/login/mfa/enrolment/confirm`, which finishes the login.
+#[derive(Debug, Object)]
+pub struct MfaEnrolmentRequired {
+    pub status: MfaEnrolmentRequiredStatus,
+    /// Allows only the enrolment; single use.
+    pub mfa_enrolment_token: String,
+    /// Seconds the token stays valid.
+    pub expires_in: i64,
+}
+
 /// A practice the account may choose, with where it stands there.
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -145,6 +180,8 @@ pub enum LoginResponse {
     Tokens(TokenResponse),
     PracticeRequired(PracticeRequired),
     PasswordChangeRequired(PasswordChangeRequired),
+    MfaRequired(MfaRequired),
+    MfaEnrolmentRequired(MfaEnrolmentRequired),
 }
 
 impl From<LoginOutcome> for LoginResponse {
@@ -161,6 +198,20 @@ impl From<LoginOutcome> for LoginResponse {
                 LoginResponse::PasswordChangeRequired(PasswordChangeRequired {
                     status: PasswordChangeRequiredStatus::PasswordChangeRequired,
                     password_change_token: token,
+                    expires_in,
+                })
+            }
+            LoginOutcome::MfaRequired { token, expires_in } => {
+                LoginResponse::MfaRequired(MfaRequired {
+                    status: MfaRequiredStatus::MfaRequired,
+                    mfa_token: token,
+                    expires_in,
+                })
+            }
+            LoginOutcome::MfaEnrolmentRequired { token, expires_in } => {
+                LoginResponse::MfaEnrolmentRequired(MfaEnrolmentRequired {
+                    status: MfaEnrolmentRequiredStatus::MfaEnrolmentRequired,
+                    mfa_enrolment_token: token,
                     expires_in,
                 })
             }
@@ -201,7 +252,9 @@ impl LoginApi {
     /// Log in to a practice with a username and password.
     ///
     /// Answers tokens, or `practice_required` (several practices: log in again naming one),
-    /// or `password_change_required` (a staff-created account chooses its password first). A
+    /// or `password_change_required` (a staff-created account chooses its password first), or
+    /// `mfa_required` (send a code to `/api/v1/login/mfa`), or `mfa_enrolment_required` (the
+    /// practice requires two-step verification: set it up first). A
     /// wrong username or password is `401 invalid_credentials`, the same for both. After a
     /// correct password only: `403 access_blocked` or `access_revoked` with the practice's
     /// name and phone, or `403 no_access`.

@@ -1,15 +1,71 @@
+use crate::api::json::JsonBody;
 use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::login::PracticeStanding;
 use crate::error::Result;
-use crate::service::{me, practitioners};
+use crate::service::{me, own_email, passwords, practitioners};
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
+use crate::store::audit::RequestMeta;
 use poem::web::Data;
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 use uuid::Uuid;
+
+/// The current password and the new one.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    #[oai(write_only)]
+    pub current_password: String,
+    /// At least 15 characters (8 when two-step verification is on); not a common password,
+    /// nor containing the username, email or practice name.
+    #[oai(write_only)]
+    pub new_password: String,
+}
+
+/// A new email address, with the current password. Nothing else can be changed here.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeBody {
+    pub email: String,
+    #[oai(write_only)]
+    pub current_password: String,
+}
+
+/// The change waits for the new address to be confirmed.
+#[derive(Debug, Object)]
+pub struct EmailChangePending {
+    /// The address a confirmation link was sent to; it replaces the current one once
+    /// the link is followed (24 hours).
+    pub pending_email: String,
+}
+
+#[derive(ApiResponse)]
+pub enum EmailChangeRequested {
+    /// A link was sent to the new address, and the current address was told.
+    #[oai(status = 202)]
+    Accepted(Json<EmailChangePending>),
+}
+
+#[derive(ApiResponse)]
+pub enum EmailChangeConfirmed {
+    /// The new address is now the account's, verified.
+    #[oai(status = 204)]
+    Confirmed,
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordChanged {
+    /// Changed. This session goes on; every other session of the account has ended.
+    #[oai(status = 204)]
+    Changed,
+}
 
 /// The signed-in account. Never its password, MFA secret or tokens.
 #[derive(Debug, Object)]
@@ -140,5 +196,79 @@ impl MeApi {
     ) -> Result<Json<Vec<MyPracticeView>>> {
         let practices = me::practices(&state.db, &patient.0).await?;
         Ok(Json(practices.into_iter().map(Into::into).collect()))
+    }
+
+    /// Change the account's email address, giving the current password.
+    ///
+    /// The new address takes effect only when the link sent to it
+    /// (`{public_url}/confirm-email/{token}`) is confirmed; the current address is told at
+    /// once. A wrong password is `401 invalid_credentials`; unknown fields are refused.
+    #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        patient: PatientAuth,
+        body: JsonBody<UpdateMeBody>,
+    ) -> Result<EmailChangeRequested> {
+        let pending = own_email::request(
+            &state,
+            &patient.0,
+            &body.0.email,
+            &body.0.current_password,
+            &meta,
+            state.now(),
+        )
+        .await?;
+        Ok(EmailChangeRequested::Accepted(Json(EmailChangePending {
+            pending_email: pending,
+        })))
+    }
+
+    /// Confirm a new email address with the token from the link sent to it.
+    ///
+    /// An unknown, used or expired link is `410 token_invalid`.
+    #[oai(
+        path = "/email-changes/:token",
+        method = "post",
+        operation_id = "confirmEmailChange"
+    )]
+    async fn confirm_email(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        token: Path<String>,
+    ) -> Result<EmailChangeConfirmed> {
+        own_email::confirm(&state, &token.0, &meta, state.now()).await?;
+        Ok(EmailChangeConfirmed::Confirmed)
+    }
+
+    /// Change the password, giving the current one.
+    ///
+    /// A wrong current password is `401 invalid_credentials`; a new one the policy refuses is
+    /// `422 weak_password`. Every other session of the account ends, and its email address is
+    /// told.
+    #[oai(
+        path = "/me/password",
+        method = "post",
+        operation_id = "changeMyPassword"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        patient: PatientAuth,
+        body: JsonBody<ChangePasswordBody>,
+    ) -> Result<PasswordChanged> {
+        passwords::change_own(
+            &state,
+            &patient.0,
+            &body.0.current_password,
+            &body.0.new_password,
+            &meta,
+            state.now(),
+        )
+        .await?;
+        Ok(PasswordChanged::Changed)
     }
 }

@@ -4,7 +4,9 @@
 mod demographic_changes;
 mod login;
 mod me;
+mod mfa;
 
 pub use demographic_changes::MyDemographicChangesApi;
 pub use login::{LoginApi, TokenResponse};
 pub use me::MeApi;
+pub use mfa::MfaApi;

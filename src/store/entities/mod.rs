@@ -17,4 +17,5 @@ pub mod recovery_code;
 pub mod refresh_token;
 pub mod session;
 pub mod signing_key;
+pub mod throttle;
 pub mod web_session;

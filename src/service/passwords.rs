@@ -1,0 +1,328 @@
+//! Choosing a new password outside a login: the emailed reset link, and the signed-in
+//! account's own change. Both go through `password_policy::check` (the one rule), end the
+//! account's other sessions and email a notice. Neither touches two-step verification: after a
+//! reset the next login still asks for the code (SECURITY C5).
+//!
+//! A reset request answers the same for a known and an unknown username or address, in the
+//! same time: the request only queues the work (a background task finds the accounts, issues
+//! the links and queues the message), so nothing in the answer or its timing depends on
+//! whether an account exists.
+
+use crate::auth::secrets;
+use crate::domain::password_policy::{self, PasswordContext};
+use crate::error::{Error, Result};
+use crate::mail::account_security::{self, ResetLink};
+use crate::service::patient_auth::PatientPrincipal;
+use crate::service::sessions::{self, ended};
+use crate::service::web_sessions;
+use crate::state::AppState;
+use crate::store::access_rows::{self, by_practice};
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{account, account_token, account_tokens, outbox, session};
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// `account_tokens.purpose` of a password reset link.
+pub const RESET_PURPOSE: &str = "password_reset";
+/// How long a reset link works.
+pub const RESET_TTL: TimeDelta = TimeDelta::minutes(30);
+/// At most this many reset links per account an hour, so the form cannot flood a mailbox.
+pub const RESETS_PER_HOUR: u64 = 3;
+
+/// Checks a new password for this account: against its username, email, two-step setting
+/// and the name of every practice where it has access.
+pub async fn check_for_account<C: ConnectionTrait>(
+    conn: &C,
+    account: &account::Model,
+    password: &str,
+) -> Result<()> {
+    let practices = by_practice(access_rows::for_account(conn, account.id, None).await?);
+    let names: Vec<Option<&str>> = if practices.is_empty() {
+        vec![None]
+    } else {
+        practices.iter().map(|p| Some(p.name.as_str())).collect()
+    };
+    for practice_name in names {
+        password_policy::check(
+            password,
+            &PasswordContext {
+                username: Some(&account.username),
+                email: account.email.as_deref(),
+                practice_name,
+                mfa: account.totp_enabled_at.is_some(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/password-resets`: queues the work and returns at once, whatever the input.
+pub fn request_reset(state: &AppState, identifier: String, meta: RequestMeta) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let now = state.now();
+        match send_reset_links(&state, &identifier, &meta, now).await {
+            Ok(true) => state.outbox_wakeup.notify_one(),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "password reset request failed"),
+        }
+    });
+}
+
+/// Finds the accounts (by username, or every account using an email address), issues one
+/// link each and queues one message per address. Returns whether a message was queued.
+async fn send_reset_links(
+    state: &AppState,
+    identifier: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let folded = identifier.trim().to_lowercase();
+    let column = if folded.contains('@') {
+        account::Column::EmailFolded
+    } else {
+        account::Column::UsernameFolded
+    };
+    let accounts: Vec<account::Model> = account::Entity::find()
+        .filter(column.eq(folded.as_str()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|a| a.email.is_some())
+        .collect();
+    let matched = !accounts.is_empty();
+    let mut accounts_due = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        let recent = account_token::Entity::find()
+            .filter(account_token::Column::AccountId.eq(a.id))
+            .filter(account_token::Column::Purpose.eq(RESET_PURPOSE))
+            .filter(account_token::Column::CreatedAt.gt(now - TimeDelta::hours(1)))
+            .count(&state.db)
+            .await?;
+        if recent < RESETS_PER_HOUR {
+            accounts_due.push(a);
+        } else {
+            audit::record(
+                &state.db,
+                meta,
+                Event::new("password_reset.throttled", Actor::Anonymous)
+                    .account(a.id)
+                    .detail(json!({"links_in_last_hour": recent})),
+                now,
+            )
+            .await?;
+        }
+    }
+    let accounts = accounts_due;
+    let Some(to) = accounts.first().and_then(|a| a.email.clone()) else {
+        if matched {
+            return Ok(false);
+        }
+        audit::record(
+            &state.db,
+            meta,
+            Event::new("password_reset.requested", Actor::Anonymous).detail(json!({
+                "outcome": "no_account",
+                "identifier_sha256": secrets::hash_token(&folded),
+            })),
+            now,
+        )
+        .await?;
+        return Ok(false);
+    };
+    let issuer = state.settings.issuer();
+    let txn = state.db.begin().await?;
+    let mut links = Vec::with_capacity(accounts.len());
+    for a in &accounts {
+        let token = account_tokens::issue(&txn, a.id, RESET_PURPOSE, None, RESET_TTL, now).await?;
+        links.push(ResetLink {
+            username: a.username.clone(),
+            link: format!("{issuer}/reset-password/{token}"),
+        });
+        audit::record(
+            &txn,
+            meta,
+            Event::new("password_reset.requested", Actor::Anonymous)
+                .account(a.id)
+                .detail(json!({"outcome": "link_sent", "accounts_on_address": accounts.len()})),
+            now,
+        )
+        .await?;
+    }
+    let msg = account_security::password_reset(&to, &links, RESET_TTL.num_minutes());
+    outbox::enqueue(&txn, None, msg, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// `POST /api/v1/password-resets/{token}`: sets the password (policy first: a weak one does
+/// not spend the link), spends this and every other reset link of the account, ends every
+/// session, marks the email verified (the link proved it; seed 003's practice-enabled
+/// account completes its set-up this way) and emails a notice.
+pub async fn complete_reset(
+    state: &AppState,
+    raw_token: &str,
+    new_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let token = account_tokens::find_usable(&state.db, raw_token, RESET_PURPOSE, now)
+        .await?
+        .ok_or(Error::TokenInvalid)?;
+    let account = account::Entity::find_by_id(token.account_id)
+        .one(&state.db)
+        .await?
+        .ok_or(Error::TokenInvalid)?;
+    check_for_account(&state.db, &account, new_password).await?;
+    let hash = state.hasher.hash(new_password).await?;
+
+    let txn = state.db.begin().await?;
+    if !account_tokens::consume(&txn, token.id, now).await? {
+        return Err(Error::TokenInvalid);
+    }
+    account_token::Entity::update_many()
+        .col_expr(account_token::Column::UsedAt, Expr::value(now))
+        .filter(account_token::Column::AccountId.eq(account.id))
+        .filter(account_token::Column::Purpose.eq(RESET_PURPOSE))
+        .filter(account_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let mut update = account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(hash))
+        .col_expr(account::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(account::Column::MustChangePassword, Expr::value(false))
+        .col_expr(account::Column::SessionsValidAfter, Expr::value(now))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now));
+    if account.email_verified_at.is_none() {
+        update = update.col_expr(account::Column::EmailVerifiedAt, Expr::value(now));
+    }
+    update
+        .filter(account::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    let ended = sessions::end_all(&txn, account.id, None, ended::PASSWORD_CHANGED, now).await?;
+    // A reset is the way out of a throttled account.
+    crate::service::throttle::forget_account(&txn, &account.username).await?;
+    if let Some(to) = &account.email {
+        let msg = account_security::password_changed(to, &account.username, true);
+        outbox::enqueue(&txn, None, msg, now).await?;
+    }
+    audit::record(
+        &txn,
+        meta,
+        Event::new("password.changed", Actor::Account(account.id))
+            .account(account.id)
+            .detail(json!({"reason": "reset", "sessions_ended": ended})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(())
+}
+
+/// `POST /api/v1/me/password`: the current password first (a wrong one is
+/// `invalid_credentials`, audited), then the policy; ends every other session of the account
+/// (the one making the change stays) and emails a notice.
+pub async fn change_own(
+    state: &AppState,
+    principal: &PatientPrincipal,
+    current: &str,
+    new_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let account = &principal.account;
+    verify_current(state, principal, current, meta, now).await?;
+    check_for_account(&state.db, account, new_password).await?;
+    let hash = state.hasher.hash(new_password).await?;
+
+    let txn = state.db.begin().await?;
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(hash))
+        .col_expr(account::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    let ended = end_others(&txn, account.id, principal.session_id, now).await?;
+    if let Some(to) = &account.email {
+        let msg = account_security::password_changed(to, &account.username, false);
+        outbox::enqueue(&txn, None, msg, now).await?;
+    }
+    audit::record(
+        &txn,
+        meta,
+        Event::new("password.changed", Actor::Account(account.id))
+            .practice(principal.practice_id)
+            .account(account.id)
+            .detail(json!({"reason": "changed_by_account", "sessions_ended": ended})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(())
+}
+
+/// The signed-in account proves it knows its password again (password change, email change,
+/// turning two-step verification off). A wrong one is audited and `invalid_credentials`.
+pub async fn verify_current(
+    state: &AppState,
+    principal: &PatientPrincipal,
+    password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let account = &principal.account;
+    crate::service::throttle::check(state, &account.username, meta, now).await?;
+    let verdict = state
+        .hasher
+        .verify(password, Some(account.password_hash.as_str()))
+        .await?;
+    if !matches!(verdict, crate::auth::password::Verification::Valid { .. }) {
+        audit::record(
+            &state.db,
+            meta,
+            Event::new(
+                "password.reauthentication_failed",
+                Actor::Account(account.id),
+            )
+            .practice(principal.practice_id)
+            .account(account.id),
+            now,
+        )
+        .await?;
+        crate::service::throttle::record_failure(state, &account.username, meta, now).await?;
+        return Err(Error::InvalidCredentials);
+    }
+    Ok(())
+}
+
+/// Ends the account's sessions other than `keep`, and all its page sessions.
+pub async fn end_others<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    keep: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let tokens = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            session::Column::RevokedReason,
+            Expr::value(ended::PASSWORD_CHANGED),
+        )
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::Id.ne(keep))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected;
+    let pages = web_sessions::revoke_web_sessions(conn, account_id, None, now).await?;
+    Ok(tokens + pages)
+}

@@ -1,0 +1,264 @@
+//! Two-step verification: enrolment, the code step of a login, replays, recovery codes, a
+//! practice that requires it, turning it off, and a reset that does not bypass it.
+
+use crate::helpers::{TestApp, assert_problem};
+use crate::helpers_invitations::fast;
+use crate::helpers_login::{PASSWORD, claims_of, patient};
+use crate::helpers_security::{str_of, totp_code};
+use crate::mailbox;
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+
+async fn ann(app: &TestApp) -> (String, crate::helpers_login::SeededAccount) {
+    let (_, key) = app
+        .create_practice("smith", "Smith Clinic", "555-0100")
+        .await;
+    let ann = app
+        .seed_portal_account(
+            &key,
+            patient("Ann", "Lee", "ann@example.org"),
+            "ann.lee",
+            PASSWORD,
+            "self",
+        )
+        .await;
+    (key, ann)
+}
+
+#[tokio::test]
+async fn totp_turns_on_only_after_a_valid_code_then_login_asks_for_a_code() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+
+    let r = app
+        .post_json("/api/v1/me/mfa/totp", Some(&at), json!({}))
+        .await;
+    let started: Value = r.json().await.unwrap();
+    let secret = str_of(&started, "secret");
+    assert!(
+        str_of(&started, "otpauth_uri").starts_with("otpauth://totp/Portico:ann.lee?"),
+        "{started}"
+    );
+    assert!(str_of(&started, "qr_code").starts_with("data:image/svg+xml;base64,"));
+    // Sealed at rest: the column is not the secret.
+    let stored = app.account_named("ann.lee").await.totp_secret.unwrap();
+    assert!(!stored.contains(&secret));
+
+    // A wrong code leaves it off: the password alone still logs in.
+    let wrong = app
+        .post_json(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&at),
+            json!({"code": "000000"}),
+        )
+        .await;
+    assert_problem(wrong, 401, "invalid_mfa_code").await;
+    assert!(app.login_tokens(&ann, None).await["access_token"].is_string());
+
+    let code = totp_code(&secret, app.clock_now());
+    let r = app
+        .post_json(
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&at),
+            json!({"code": code}),
+        )
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["recovery_codes"].as_array().unwrap().len(),
+        10,
+        "{body}"
+    );
+    // Two steps on, so the step before now was not used (the confirmation used its own).
+    app.clock.advance(TimeDelta::seconds(60));
+
+    let mfa_token = app.login_until_mfa("ann.lee", PASSWORD).await;
+    // The pending handle is not a bearer token.
+    assert_eq!(app.me(&mfa_token).await.status(), 401);
+    assert_problem(
+        app.login_mfa(&mfa_token, "123456").await,
+        401,
+        "invalid_mfa_code",
+    )
+    .await;
+    // One step of clock skew is allowed.
+    let earlier = totp_code(&secret, app.clock_now() - TimeDelta::seconds(30));
+    let r = app.login_mfa(&mfa_token, &earlier).await;
+    let tokens: Value = r.json().await.unwrap();
+    let amr = claims_of(&str_of(&tokens, "access_token"))["amr"].clone();
+    assert_eq!(amr, json!(["pwd", "otp", "mfa"]));
+    // The handle worked once.
+    let next = totp_code(&secret, app.clock_now());
+    assert_problem(app.login_mfa(&mfa_token, &next).await, 400, "invalid_grant").await;
+    let mails = mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 1).await;
+    assert!(mails[0].subject.contains("turned on"));
+}
+
+#[tokio::test]
+async fn a_replayed_totp_code_is_refused_audited_and_emailed() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    let first = app.login_until_mfa("ann.lee", PASSWORD).await;
+    assert_eq!(app.login_mfa(&first, &code).await.status(), 200);
+    let second = app.login_until_mfa("ann.lee", PASSWORD).await;
+    assert_problem(app.login_mfa(&second, &code).await, 401, "invalid_mfa_code").await;
+    // An older step after a newer one was accepted is refused too.
+    let older = totp_code(&enrolled.secret, app.clock_now() - TimeDelta::seconds(30));
+    assert_problem(
+        app.login_mfa(&second, &older).await,
+        401,
+        "invalid_mfa_code",
+    )
+    .await;
+
+    assert!(app.audit_kinds().await.contains(&"mfa.replay".to_owned()));
+    let mails = mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 2).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.contains("used sign-in code"))
+    );
+    // The next step's code works.
+    app.clock.advance(TimeDelta::seconds(30));
+    let fresh = totp_code(&enrolled.secret, app.clock_now());
+    assert_eq!(app.login_mfa(&second, &fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_same_code_in_parallel_logs_in_once() {
+    let app = TestApp::spawn().await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    let mut handles = Vec::new();
+    for _ in 0..5 {
+        handles.push(app.login_until_mfa("ann.lee", PASSWORD).await);
+    }
+    let results =
+        futures_util::future::join_all(handles.iter().map(|h| app.login_mfa(h, &code))).await;
+    let ok = results.iter().filter(|r| r.status() == 200).count();
+    assert_eq!(ok, 1);
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    let code = enrolled.recovery_codes[3].to_uppercase();
+
+    let first = app.login_until_mfa("ann.lee", PASSWORD).await;
+    let r = app.login_mfa(&first, &code).await;
+    let tokens: Value = r.json().await.unwrap();
+    assert_eq!(
+        claims_of(&str_of(&tokens, "access_token"))["amr"],
+        json!(["pwd", "mfa"])
+    );
+
+    let second = app.login_until_mfa("ann.lee", PASSWORD).await;
+    assert_problem(app.login_mfa(&second, &code).await, 401, "invalid_mfa_code").await;
+    assert!(app.audit_kinds().await.contains(&"mfa.replay".to_owned()));
+    // Another one still works.
+    assert_eq!(
+        app.login_mfa(&second, &enrolled.recovery_codes[4])
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_does_not_bypass_two_step_verification() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    app.enrol_totp(&at).await;
+    app.request_reset("ann.lee").await;
+    let (_, links) = app.reset_mail("ann@example.org", 2).await;
+    // With MFA on, 8 characters are enough.
+    assert_eq!(
+        app.complete_reset(&links[0], "tulip-7Qz").await.status(),
+        204
+    );
+    app.login_until_mfa("ann.lee", "tulip-7Qz").await;
+}
+
+#[tokio::test]
+async fn turning_two_step_verification_off_needs_a_code() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    let wrong = app
+        .post_json(
+            "/api/v1/me/mfa/totp/disable",
+            Some(&at),
+            json!({"code": "999999"}),
+        )
+        .await;
+    assert_problem(wrong, 401, "invalid_mfa_code").await;
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    let r = app
+        .post_json(
+            "/api/v1/me/mfa/totp/disable",
+            Some(&at),
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    assert!(app.login_tokens(&ann, None).await["access_token"].is_string());
+    let mails = mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 2).await;
+    assert!(mails.iter().any(|m| m.subject.contains("removed")));
+}
+
+#[tokio::test]
+async fn a_practice_that_requires_two_step_verification_makes_the_account_enrol_at_login() {
+    let app = TestApp::spawn().await;
+    let (key, ann) = ann(&app).await;
+    app.set_settings(&key, json!({"mfa_required": true})).await;
+
+    let r = app.login(&ann.username, PASSWORD, None).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "mfa_enrolment_required", "{body}");
+    assert!(body.get("access_token").is_none());
+    let token = str_of(&body, "mfa_enrolment_token");
+    // It allows only enrolment.
+    assert_problem(app.login_mfa(&token, "123456").await, 400, "invalid_grant").await;
+    assert_eq!(app.me(&token).await.status(), 401);
+
+    let r = app
+        .post_json(
+            "/api/v1/login/mfa/enrolment",
+            None,
+            json!({"mfa_enrolment_token": token}),
+        )
+        .await;
+    let started: Value = r.json().await.unwrap();
+    let secret = str_of(&started, "secret");
+    let code = totp_code(&secret, app.clock_now());
+    let r = app
+        .post_json(
+            "/api/v1/login/mfa/enrolment/confirm",
+            None,
+            json!({"mfa_enrolment_token": token, "code": code}),
+        )
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["recovery_codes"].as_array().unwrap().len(),
+        10,
+        "{body}"
+    );
+    let amr = claims_of(&str_of(&body["tokens"], "access_token"))["amr"].clone();
+    assert_eq!(amr, json!(["pwd", "otp", "mfa"]));
+    // From now on the login asks for a code.
+    app.clock.advance(TimeDelta::seconds(30));
+    app.login_until_mfa(&ann.username, PASSWORD).await;
+}
