@@ -41,7 +41,7 @@ pub const PASSWORD_CHANGE_PURPOSE: &str = "password_change";
 /// How long a person has to choose a new password before logging in again.
 pub const PASSWORD_CHANGE_TTL: TimeDelta = TimeDelta::minutes(10);
 /// Authentication methods (RFC 8176) of a password login.
-const AMR_PASSWORD: &[&str] = &["pwd"];
+pub const AMR_PASSWORD: &[&str] = &["pwd"];
 
 /// What the person typed.
 #[derive(Debug, Clone)]
@@ -89,10 +89,12 @@ pub enum LoginOutcome {
 /// A new step between the password and the session (MFA) is a new variant here.
 #[derive(Debug)]
 pub enum Step {
-    /// Every step done: log the account in at this practice.
+    /// Every step done: log the account in at this practice, having authenticated with
+    /// `amr` (RFC 8176: `pwd`; the MFA step adds `otp`).
     Ready {
         account: account::Model,
         at: AtPractice,
+        amr: &'static [&'static str],
     },
     /// Several practices and none requested.
     Choose {
@@ -142,10 +144,10 @@ async fn outcome(
     now: DateTime<Utc>,
 ) -> Result<LoginOutcome> {
     match step {
-        Step::Ready { account, at } => {
+        Step::Ready { account, at, amr } => {
             let keyset = state.keys.current(now).await;
             Ok(LoginOutcome::Tokens(
-                sessions::start(state, &keyset, account.id, &at, AMR_PASSWORD, meta, now).await?,
+                sessions::start(state, &keyset, account.id, &at, amr, meta, now).await?,
             ))
         }
         Step::Choose { options, .. } => Ok(LoginOutcome::PracticeRequired(options)),
@@ -377,7 +379,11 @@ async fn advance(
                 expires_in: PASSWORD_CHANGE_TTL.num_seconds(),
             })
         }
-        None => Ok(Step::Ready { account, at }),
+        None => Ok(Step::Ready {
+            account,
+            at,
+            amr: AMR_PASSWORD,
+        }),
     }
 }
 

@@ -100,9 +100,9 @@ async fn finish(
     now: DateTime<Utc>,
 ) -> Result<PageLogin> {
     Ok(match step {
-        Step::Ready { account, at } => {
-            PageLogin::LoggedIn(web_sessions::log_in(&state.db, account.id, &at, meta, now).await?)
-        }
+        Step::Ready { account, at, amr } => PageLogin::LoggedIn(
+            web_sessions::log_in(&state.db, account.id, &at, amr, meta, now).await?,
+        ),
         Step::Choose { account, options } => PageLogin::Choose {
             token: choice_token(state, &account, choice, now).await?,
             options,

@@ -31,14 +31,18 @@ async fn ann_at(app: &TestApp, key: &str) -> SeededAccount {
         .await
 }
 
-/// The practice of the live web session behind a response's session cookie.
-async fn session_practice(app: &TestApp, page: &Html) -> Option<Uuid> {
+/// The live web session behind a response's session cookie.
+async fn live_session(app: &TestApp, page: &Html) -> portico::store::web_session::Model {
     let token = page.cookie("portico_session").expect("a session cookie");
     web_sessions::find_live(&app.state.db, &token, app.clock_now())
         .await
         .unwrap()
         .expect("a live session")
-        .practice_id
+}
+
+/// The practice of the live web session behind a response's session cookie.
+async fn session_practice(app: &TestApp, page: &Html) -> Option<Uuid> {
+    live_session(app, page).await.practice_id
 }
 
 #[tokio::test]
@@ -77,7 +81,10 @@ async fn logging_in_starts_a_session_at_the_practice_and_goes_to_continue() {
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} in {cookie}");
     }
-    assert_eq!(session_practice(&app, &done).await, Some(c.a));
+    let session = live_session(&app, &done).await;
+    assert_eq!(session.practice_id, Some(c.a));
+    assert_eq!(session.amr, "pwd", "how the person logged in, for OIDC");
+    assert_eq!(session.created_at, app.clock_now());
 
     let account = browser.open("/account").await;
     assert_eq!(account.status, 200, "{}", account.body);
