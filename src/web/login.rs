@@ -45,6 +45,12 @@ pub fn safe_continue(raw: Option<&str>) -> Option<&str> {
     ok.then_some(c)
 }
 
+/// The login page's address for a login that goes on to `next` (a path here, like an
+/// authorize request) at `practice`: what a page that needs a login redirects to.
+pub fn login_url(next: &str, practice: Option<&str>) -> String {
+    Carry::new(Some(next), practice).login_url()
+}
+
 /// `?continue=…&practice=…` on the login page.
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
@@ -496,5 +502,10 @@ mod tests {
             "/login?continue=%2Foauth2%2Fauthorize%3Fa%3D1%26b%3D2&practice=smith"
         );
         assert_eq!(Carry::default().login_url(), "/login");
+        assert_eq!(
+            login_url("/oauth2/authorize?a=1", None),
+            "/login?continue=%2Foauth2%2Fauthorize%3Fa%3D1"
+        );
+        assert_eq!(login_url("//evil", None), "/login");
     }
 }

@@ -437,7 +437,7 @@ async fn logging_in_again_in_the_same_browser_ends_the_session_it_had() {
     let old = first.cookie("portico_session").unwrap();
     let account = browser.open("/account").await;
     assert!(
-        unescape(&account.body).contains("href=\"/login?practice=b-clinic&continue=%2Faccount\""),
+        unescape(&account.body).contains("href=\"/login?continue=%2Faccount&practice=b-clinic\""),
         "a way to the other practice: {}",
         account.body
     );
