@@ -108,8 +108,13 @@ pub enum Step {
         refusal: Error,
         others: Vec<PracticeOption>,
     },
-    /// A staff-created account: choose a password with this token first.
-    PasswordChange { token: String, expires_in: i64 },
+    /// A staff-created account: choose a password with this token first (at `practice`, a
+    /// slug, whose name and contact the page shows).
+    PasswordChange {
+        token: String,
+        expires_in: i64,
+        practice: String,
+    },
 }
 
 /// A step between a correct password and tokens. Issue 6 adds `Mfa` and `MfaEnrolment`.
@@ -152,9 +157,9 @@ async fn outcome(
         }
         Step::Choose { options, .. } => Ok(LoginOutcome::PracticeRequired(options)),
         Step::Refused { refusal, .. } => Err(refusal),
-        Step::PasswordChange { token, expires_in } => {
-            Ok(LoginOutcome::PasswordChangeRequired { token, expires_in })
-        }
+        Step::PasswordChange {
+            token, expires_in, ..
+        } => Ok(LoginOutcome::PasswordChangeRequired { token, expires_in }),
     }
 }
 
@@ -377,6 +382,7 @@ async fn advance(
             Ok(Step::PasswordChange {
                 token,
                 expires_in: PASSWORD_CHANGE_TTL.num_seconds(),
+                practice: at.slug.clone(),
             })
         }
         None => Ok(Step::Ready {

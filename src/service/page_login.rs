@@ -38,8 +38,9 @@ pub enum PageLogin {
         token: Option<String>,
         others: Vec<PracticeOption>,
     },
-    /// A staff-created account: choose a password with this token first.
-    PasswordChange { token: String },
+    /// A staff-created account: choose a password with this token first, at `practice` (a
+    /// slug).
+    PasswordChange { token: String, practice: String },
 }
 
 /// Username and password (and perhaps a practice) typed on the login page.
@@ -125,7 +126,9 @@ async fn finish(
                 others,
             }
         }
-        Step::PasswordChange { token, .. } => PageLogin::PasswordChange { token },
+        Step::PasswordChange {
+            token, practice, ..
+        } => PageLogin::PasswordChange { token, practice },
     })
 }
 

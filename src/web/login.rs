@@ -295,8 +295,15 @@ async fn next_step(
         } => blocked_page(state, csrf, carry, refusal, token, &others)
             .await?
             .into_response(),
-        PageLogin::PasswordChange { token } => {
-            password_page(csrf, carry, &token, &FormErrors::default(), StatusCode::OK)
+        PageLogin::PasswordChange { token, practice } => {
+            // The practice the login is for stays on the page (its name and contact).
+            let carry = Carry {
+                practice,
+                ..carry.clone()
+            };
+            let page = password_page(csrf, &carry, &token, &FormErrors::default(), StatusCode::OK);
+            with_practice(state, page, &carry.practice)
+                .await?
                 .into_response()
         }
     })
@@ -439,7 +446,9 @@ pub async fn change_password(
             &errors,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
-        return Ok(page.into_response());
+        return Ok(with_practice(&state, page, &carry.practice)
+            .await?
+            .into_response());
     }
     let specs = [FieldSpec::text(
         "password",
@@ -460,7 +469,10 @@ pub async fn change_password(
         Err(e) => {
             let status = e.status();
             on_form(e, &specs, &form, &mut errors)?;
-            Ok(password_page(&csrf, &carry, token, &errors, status).into_response())
+            let page = password_page(&csrf, &carry, token, &errors, status);
+            Ok(with_practice(&state, page, &carry.practice)
+                .await?
+                .into_response())
         }
     }
 }

@@ -289,8 +289,16 @@ async fn a_staff_created_account_chooses_a_password_then_is_logged_in() {
         .await;
     assert_eq!(change.status, 200, "{}", change.body);
     assert_eq!(change.h1(), "Choose a new password");
+    assert!(
+        change.contains("Contact A Clinic") && change.contains("tel:5550100"),
+        "the practice's contact on the step"
+    );
     assert!(change.cookie("portico_session").is_none());
     let token = change.input_value("password_token").unwrap();
+    let practice = change
+        .input_value("practice")
+        .expect("the step carries the practice");
+    assert_eq!(practice, "a-clinic");
 
     let mismatch = browser
         .submit_on(
@@ -312,12 +320,17 @@ async fn a_staff_created_account_chooses_a_password_then_is_logged_in() {
             "/login/password",
             &[
                 ("password_token", token.as_str()),
+                ("practice", practice.as_str()),
                 ("password", "short"),
                 ("password_confirm", "short"),
             ],
         )
         .await;
     assert_eq!(weak.status, 422, "{}", weak.body);
+    assert!(
+        weak.contains("Contact A Clinic"),
+        "still the practice's page"
+    );
     assert!(weak.contains("aria-describedby=\"f-password-hint f-password-error\""));
     assert!(!weak.contains("value=\"short\""));
 
