@@ -6,6 +6,13 @@
 //! the login to the practice chooser with a short-lived, single-use token (like the forced
 //! password change's), so the person picks a practice without typing the password twice,
 //! and no session exists before every step is done (ASVS 7.2.4).
+//!
+//! A step between the password and the session (the two-step code, its enrolment) is a
+//! [`Step`] variant carrying a single-use token, like `PasswordChange`: it becomes a
+//! [`PageLogin`] variant here, a page whose form carries the token and where the login goes
+//! next (`web::login`'s `Carry`), and a handler that finishes the step with the service and
+//! hands its `Step` back to [`finish`]. `Step::Ready` carries the authentication methods
+//! (`amr`), which the web session records.
 
 use crate::error::{Error, Result};
 use crate::service::login::{self, Credentials, PracticeOption, Step};
