@@ -45,7 +45,7 @@ pub const PASSWORD_CHANGE_PURPOSE: &str = "password_change";
 /// How long a person has to choose a new password before logging in again.
 pub const PASSWORD_CHANGE_TTL: TimeDelta = TimeDelta::minutes(10);
 /// Authentication methods (RFC 8176) of a password login.
-const AMR_PASSWORD: &[&str] = &["pwd"];
+pub const AMR_PASSWORD: &[&str] = &["pwd"];
 /// `account_tokens.purpose` of the token that carries a login to its two-step code.
 pub const MFA_PURPOSE: &str = "mfa";
 /// How long the person has to type the code (SECURITY C5: at most 5 minutes).
@@ -105,10 +105,12 @@ pub enum LoginOutcome {
 /// A new step between the password and the session (MFA) is a new variant here.
 #[derive(Debug)]
 pub enum Step {
-    /// Every step done: log the account in at this practice.
+    /// Every step done: log the account in at this practice, having authenticated with
+    /// `amr` (RFC 8176: `pwd`; the MFA step adds `otp`).
     Ready {
         account: account::Model,
         at: AtPractice,
+        amr: &'static [&'static str],
     },
     /// Several practices and none requested.
     Choose {
@@ -122,8 +124,13 @@ pub enum Step {
         refusal: Error,
         others: Vec<PracticeOption>,
     },
-    /// A staff-created account: choose a password with this token first.
-    PasswordChange { token: String, expires_in: i64 },
+    /// A staff-created account: choose a password with this token first (at `practice`, a
+    /// slug, whose name and contact the page shows).
+    PasswordChange {
+        token: String,
+        expires_in: i64,
+        practice: String,
+    },
     /// Two-step verification is on: a code with this token (`complete_mfa`).
     Mfa { token: String, expires_in: i64 },
     /// The practice requires two-step verification: enrol with this token first.
@@ -176,10 +183,9 @@ async fn outcome(
     now: DateTime<Utc>,
 ) -> Result<LoginOutcome> {
     match step {
-        Step::Ready { account, at } => {
+        Step::Ready { account, at, amr } => {
             let keyset = state.keys.current(now).await;
-            let tokens =
-                sessions::start(state, &keyset, account.id, &at, AMR_PASSWORD, meta, now).await?;
+            let tokens = sessions::start(state, &keyset, account.id, &at, amr, meta, now).await?;
             throttle::forget_account(&state.db, &account.username).await?;
             Ok(LoginOutcome::Tokens(tokens))
         }
@@ -189,9 +195,9 @@ async fn outcome(
         }
         Step::Choose { options, .. } => Ok(LoginOutcome::PracticeRequired(options)),
         Step::Refused { refusal, .. } => Err(refusal),
-        Step::PasswordChange { token, expires_in } => {
-            Ok(LoginOutcome::PasswordChangeRequired { token, expires_in })
-        }
+        Step::PasswordChange {
+            token, expires_in, ..
+        } => Ok(LoginOutcome::PasswordChangeRequired { token, expires_in }),
     }
 }
 
@@ -455,9 +461,14 @@ async fn advance(
             Ok(Step::PasswordChange {
                 token,
                 expires_in: PASSWORD_CHANGE_TTL.num_seconds(),
+                practice: at.slug.clone(),
             })
         }
-        None => Ok(Step::Ready { account, at }),
+        None => Ok(Step::Ready {
+            account,
+            at,
+            amr: AMR_PASSWORD,
+        }),
     }
 }
 

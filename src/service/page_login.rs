@@ -6,6 +6,13 @@
 //! the login to the practice chooser with a short-lived, single-use token (like the forced
 //! password change's), so the person picks a practice without typing the password twice,
 //! and no session exists before every step is done (ASVS 7.2.4).
+//!
+//! A step between the password and the session (the two-step code, its enrolment) is a
+//! [`Step`] variant carrying a single-use token, like `PasswordChange`: it becomes a
+//! [`PageLogin`] variant here, a page whose form carries the token and where the login goes
+//! next (`web::login`'s `Carry`), and a handler that finishes the step with the service and
+//! hands its `Step` back to [`finish`]. `Step::Ready` carries the authentication methods
+//! (`amr`), which the web session records.
 
 use crate::error::{Error, Result};
 use crate::service::login::{self, Credentials, PracticeOption, Step};
@@ -38,8 +45,9 @@ pub enum PageLogin {
         token: Option<String>,
         others: Vec<PracticeOption>,
     },
-    /// A staff-created account: choose a password with this token first.
-    PasswordChange { token: String },
+    /// A staff-created account: choose a password with this token first, at `practice` (a
+    /// slug).
+    PasswordChange { token: String, practice: String },
 }
 
 /// Username and password (and perhaps a practice) typed on the login page.
@@ -100,9 +108,9 @@ async fn finish(
     now: DateTime<Utc>,
 ) -> Result<PageLogin> {
     Ok(match step {
-        Step::Ready { account, at } => {
-            PageLogin::LoggedIn(web_sessions::log_in(&state.db, account.id, &at, meta, now).await?)
-        }
+        Step::Ready { account, at, amr } => PageLogin::LoggedIn(
+            web_sessions::log_in(&state.db, account.id, &at, amr, meta, now).await?,
+        ),
         Step::Choose { account, options } => PageLogin::Choose {
             token: choice_token(state, &account, choice, now).await?,
             options,
@@ -125,7 +133,9 @@ async fn finish(
                 others,
             }
         }
-        Step::PasswordChange { token, .. } => PageLogin::PasswordChange { token },
+        Step::PasswordChange {
+            token, practice, ..
+        } => PageLogin::PasswordChange { token, practice },
         // The pages have no two-step form yet: refuse rather than log in without the code.
         Step::Mfa { .. } | Step::MfaEnrolment { .. } => {
             return Err(Error::PolicyDenied(

@@ -8,6 +8,7 @@
 
 use crate::auth::secrets;
 use crate::error::Result;
+use crate::service::login::AMR_PASSWORD;
 use crate::service::sessions::refusal;
 use crate::store::access_rows::AtPractice;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -43,6 +44,17 @@ pub async fn start<C: ConnectionTrait>(
     practice_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Started> {
+    start_with(conn, account_id, practice_id, AMR_PASSWORD, now).await
+}
+
+/// [`start`], recording how the person authenticated (`amr`, RFC 8176).
+pub async fn start_with<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    practice_id: Option<Uuid>,
+    amr: &[&str],
+    now: DateTime<Utc>,
+) -> Result<Started> {
     let token = secrets::new_token();
     let session = web_session::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -53,6 +65,7 @@ pub async fn start<C: ConnectionTrait>(
         last_seen_at: Set(now),
         expires_at: Set(now + TimeDelta::seconds(ABSOLUTE_TIMEOUT_SECS)),
         revoked_at: Set(None),
+        amr: Set(amr.join(" ")),
     }
     .insert(conn)
     .await?;
@@ -67,6 +80,7 @@ pub async fn log_in(
     db: &sea_orm::DatabaseConnection,
     account_id: Uuid,
     at: &AtPractice,
+    amr: &[&str],
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Started> {
@@ -75,7 +89,7 @@ pub async fn log_in(
         return Err(refusal(at, at.standing()));
     }
     let txn = db.begin().await?;
-    let started = start(&txn, account_id, Some(at.practice_id), now).await?;
+    let started = start_with(&txn, account_id, Some(at.practice_id), amr, now).await?;
     portal_access::Entity::update_many()
         .col_expr(portal_access::Column::LastLoginAt, Expr::value(now))
         .filter(portal_access::Column::Id.is_in(active.iter().map(|r| r.access_id)))
@@ -90,7 +104,7 @@ pub async fn log_in(
                 .patient(row.patient_id)
                 .account(account_id)
                 .access(row.access_id)
-                .detail(json!({"web_session_id": started.session.id, "amr": ["pwd"]})),
+                .detail(json!({"web_session_id": started.session.id, "amr": amr})),
             now,
         )
         .await?;
@@ -211,6 +225,7 @@ mod tests {
             last_seen_at: now,
             expires_at: now + TimeDelta::seconds(ABSOLUTE_TIMEOUT_SECS),
             revoked_at: None,
+            amr: "pwd".into(),
         }
     }
 

@@ -10,10 +10,9 @@ use crate::web::csrf::{self, Csrf};
 use crate::web::errors::form_expired;
 use crate::web::form::FormData;
 use crate::web::invite::{relation_label, when};
-use crate::web::login::DEFAULT_CONTINUE;
+use crate::web::login::{DEFAULT_CONTINUE, login_url};
 use crate::web::page::{Page, phone_href, redirect};
 use crate::web::session::{CurrentSession, clear_session_cookie};
-use crate::web::templates::LOGIN_URL;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use serde::Serialize;
@@ -59,8 +58,7 @@ pub async fn show(
     csrf: Csrf,
 ) -> poem::Result<Response> {
     let Some(live) = session.0 else {
-        let q = serde_urlencoded::to_string([("continue", DEFAULT_CONTINUE)]).unwrap_or_default();
-        return Ok(redirect(&format!("{LOGIN_URL}?{q}"), vec![]));
+        return Ok(redirect(&login_url(DEFAULT_CONTINUE, None), vec![]));
     };
     let s = &live.session;
     let (account, practices) = me::account_overview(&state.db, s.account_id)
@@ -76,16 +74,7 @@ pub async fn show(
             current: s.practice_id == Some(p.practice_id),
             switch_url: (s.practice_id != Some(p.practice_id)
                 && p.standing() == Some(PracticeStanding::Active))
-            .then(|| {
-                let q = [
-                    ("practice", p.slug.as_str()),
-                    ("continue", DEFAULT_CONTINUE),
-                ];
-                format!(
-                    "{LOGIN_URL}?{}",
-                    serde_urlencoded::to_string(q).unwrap_or_default()
-                )
-            }),
+            .then(|| login_url(DEFAULT_CONTINUE, Some(&p.slug))),
             patients: p
                 .rows
                 .iter()

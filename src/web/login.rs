@@ -45,6 +45,12 @@ pub fn safe_continue(raw: Option<&str>) -> Option<&str> {
     ok.then_some(c)
 }
 
+/// The login page's address for a login that goes on to `next` (a path here, like an
+/// authorize request) at `practice`: what a page that needs a login redirects to.
+pub fn login_url(next: &str, practice: Option<&str>) -> String {
+    Carry::new(Some(next), practice).login_url()
+}
+
 /// `?continue=…&practice=…` on the login page.
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
@@ -289,8 +295,15 @@ async fn next_step(
         } => blocked_page(state, csrf, carry, refusal, token, &others)
             .await?
             .into_response(),
-        PageLogin::PasswordChange { token } => {
-            password_page(csrf, carry, &token, &FormErrors::default(), StatusCode::OK)
+        PageLogin::PasswordChange { token, practice } => {
+            // The practice the login is for stays on the page (its name and contact).
+            let carry = Carry {
+                practice,
+                ..carry.clone()
+            };
+            let page = password_page(csrf, &carry, &token, &FormErrors::default(), StatusCode::OK);
+            with_practice(state, page, &carry.practice)
+                .await?
                 .into_response()
         }
     })
@@ -433,7 +446,9 @@ pub async fn change_password(
             &errors,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
-        return Ok(page.into_response());
+        return Ok(with_practice(&state, page, &carry.practice)
+            .await?
+            .into_response());
     }
     let specs = [FieldSpec::text(
         "password",
@@ -454,7 +469,10 @@ pub async fn change_password(
         Err(e) => {
             let status = e.status();
             on_form(e, &specs, &form, &mut errors)?;
-            Ok(password_page(&csrf, &carry, token, &errors, status).into_response())
+            let page = password_page(&csrf, &carry, token, &errors, status);
+            Ok(with_practice(&state, page, &carry.practice)
+                .await?
+                .into_response())
         }
     }
 }
@@ -496,5 +514,10 @@ mod tests {
             "/login?continue=%2Foauth2%2Fauthorize%3Fa%3D1%26b%3D2&practice=smith"
         );
         assert_eq!(Carry::default().login_url(), "/login");
+        assert_eq!(
+            login_url("/oauth2/authorize?a=1", None),
+            "/login?continue=%2Foauth2%2Fauthorize%3Fa%3D1"
+        );
+        assert_eq!(login_url("//evil", None), "/login");
     }
 }

@@ -31,14 +31,18 @@ async fn ann_at(app: &TestApp, key: &str) -> SeededAccount {
         .await
 }
 
-/// The practice of the live web session behind a response's session cookie.
-async fn session_practice(app: &TestApp, page: &Html) -> Option<Uuid> {
+/// The live web session behind a response's session cookie.
+async fn live_session(app: &TestApp, page: &Html) -> portico::store::web_session::Model {
     let token = page.cookie("portico_session").expect("a session cookie");
     web_sessions::find_live(&app.state.db, &token, app.clock_now())
         .await
         .unwrap()
         .expect("a live session")
-        .practice_id
+}
+
+/// The practice of the live web session behind a response's session cookie.
+async fn session_practice(app: &TestApp, page: &Html) -> Option<Uuid> {
+    live_session(app, page).await.practice_id
 }
 
 #[tokio::test]
@@ -77,7 +81,10 @@ async fn logging_in_starts_a_session_at_the_practice_and_goes_to_continue() {
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} in {cookie}");
     }
-    assert_eq!(session_practice(&app, &done).await, Some(c.a));
+    let session = live_session(&app, &done).await;
+    assert_eq!(session.practice_id, Some(c.a));
+    assert_eq!(session.amr, "pwd", "how the person logged in, for OIDC");
+    assert_eq!(session.created_at, app.clock_now());
 
     let account = browser.open("/account").await;
     assert_eq!(account.status, 200, "{}", account.body);
@@ -282,8 +289,16 @@ async fn a_staff_created_account_chooses_a_password_then_is_logged_in() {
         .await;
     assert_eq!(change.status, 200, "{}", change.body);
     assert_eq!(change.h1(), "Choose a new password");
+    assert!(
+        change.contains("Contact A Clinic") && change.contains("tel:5550100"),
+        "the practice's contact on the step"
+    );
     assert!(change.cookie("portico_session").is_none());
     let token = change.input_value("password_token").unwrap();
+    let practice = change
+        .input_value("practice")
+        .expect("the step carries the practice");
+    assert_eq!(practice, "a-clinic");
 
     let mismatch = browser
         .submit_on(
@@ -305,12 +320,17 @@ async fn a_staff_created_account_chooses_a_password_then_is_logged_in() {
             "/login/password",
             &[
                 ("password_token", token.as_str()),
+                ("practice", practice.as_str()),
                 ("password", "short"),
                 ("password_confirm", "short"),
             ],
         )
         .await;
     assert_eq!(weak.status, 422, "{}", weak.body);
+    assert!(
+        weak.contains("Contact A Clinic"),
+        "still the practice's page"
+    );
     assert!(weak.contains("aria-describedby=\"f-password-hint f-password-error\""));
     assert!(!weak.contains("value=\"short\""));
 
@@ -430,7 +450,7 @@ async fn logging_in_again_in_the_same_browser_ends_the_session_it_had() {
     let old = first.cookie("portico_session").unwrap();
     let account = browser.open("/account").await;
     assert!(
-        unescape(&account.body).contains("href=\"/login?practice=b-clinic&continue=%2Faccount\""),
+        unescape(&account.body).contains("href=\"/login?continue=%2Faccount&practice=b-clinic\""),
         "a way to the other practice: {}",
         account.body
     );

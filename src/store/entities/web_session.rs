@@ -19,6 +19,9 @@ pub struct Model {
     /// The absolute end of the session, whatever the activity.
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// How the person authenticated (RFC 8176 values, space-separated): `pwd`, later
+    /// `pwd otp`. `created_at` is when (the ID token's `auth_time`).
+    pub amr: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
