@@ -587,27 +587,41 @@ async fn step_token(
     Ok((token, account, at))
 }
 
-/// Spends a login-step token and starts the session, if the practice still lets the account in.
-async fn finish(
+/// Spends a login-step token: the login is ready if the practice still lets the account in
+/// (the throttle forgets the account's failures, as after a right password).
+async fn ready(
     state: &AppState,
     token_id: Uuid,
-    account: &account::Model,
-    at: &AtPractice,
-    amr: &[&str],
-    meta: &RequestMeta,
+    account: account::Model,
+    at: AtPractice,
+    amr: &'static [&'static str],
     now: DateTime<Utc>,
-) -> Result<IssuedTokens> {
+) -> Result<Step> {
     if !account_tokens::consume(&state.db, token_id, now).await? {
         return Err(Error::InvalidGrant);
     }
     match at.standing() {
         Some(PracticeStanding::Active) => {
-            let keyset = state.keys.current(now).await;
-            let tokens = sessions::start(state, &keyset, account.id, at, amr, meta, now).await?;
             throttle::forget_account(&state.db, &account.username).await?;
-            Ok(tokens)
+            Ok(Step::Ready { account, at, amr })
         }
-        other => Err(refusal(at, other)),
+        other => Err(refusal(&at, other)),
+    }
+}
+
+/// Tokens for a login step that ended ready (the API's end of [`mfa_step`] and
+/// [`enrolment_step`]).
+async fn tokens(
+    state: &AppState,
+    step: Step,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens> {
+    match outcome(state, step, meta, now).await? {
+        LoginOutcome::Tokens(tokens) => Ok(tokens),
+        _ => Err(Error::internal(anyhow::anyhow!(
+            "a finished login step did not end ready"
+        ))),
     }
 }
 
@@ -621,6 +635,19 @@ pub async fn complete_mfa(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens> {
+    let step = mfa_step(state, raw_token, code, meta, now).await?;
+    tokens(state, step, meta, now).await
+}
+
+/// The two-step code checked and its token spent: `Step::Ready` with the methods used (the
+/// pages start a web session with it, the API tokens).
+pub async fn mfa_step(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Step> {
     let (token, account, at) = step_token(state, raw_token, MFA_PURPOSE, now).await?;
     // Wrong codes count against the account like wrong passwords (one counter, both factors).
     throttle::check(state, &account.username, meta, now).await?;
@@ -631,7 +658,7 @@ pub async fn complete_mfa(
         }
         other => other?,
     };
-    finish(state, token.id, &account, &at, kind.amr(), meta, now).await
+    ready(state, token.id, account, at, kind.amr(), now).await
 }
 
 /// The enrolment a practice requires, during login: the secret and QR code for the app.
@@ -645,6 +672,16 @@ pub async fn start_enrolment(
     mfa::start_enrolment(state, &account, meta, now).await
 }
 
+/// The enrolment started with [`start_enrolment`], shown again after a wrong code.
+pub async fn pending_enrolment(
+    state: &AppState,
+    raw_token: &str,
+    now: DateTime<Utc>,
+) -> Result<Enrolment> {
+    let (_, account, _) = step_token(state, raw_token, MFA_ENROLMENT_PURPOSE, now).await?;
+    mfa::pending_enrolment(state, &account)?.ok_or(Error::InvalidGrant)
+}
+
 /// Confirms the enrolment with a code and finishes the login: tokens and the recovery codes.
 pub async fn complete_enrolment(
     state: &AppState,
@@ -653,17 +690,21 @@ pub async fn complete_enrolment(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<(Vec<String>, IssuedTokens)> {
+    let (codes, step) = enrolment_step(state, raw_token, code, meta, now).await?;
+    Ok((codes, tokens(state, step, meta, now).await?))
+}
+
+/// The enrolment confirmed with a code and its token spent: the recovery codes (shown once)
+/// and `Step::Ready`.
+pub async fn enrolment_step(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(Vec<String>, Step)> {
     let (token, account, at) = step_token(state, raw_token, MFA_ENROLMENT_PURPOSE, now).await?;
     let codes = mfa::confirm_enrolment(state, &account, code, meta, now).await?;
-    let tokens = finish(
-        state,
-        token.id,
-        &account,
-        &at,
-        CodeKind::Totp.amr(),
-        meta,
-        now,
-    )
-    .await?;
-    Ok((codes, tokens))
+    let step = ready(state, token.id, account, at, CodeKind::Totp.amr(), now).await?;
+    Ok((codes, step))
 }

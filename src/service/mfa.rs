@@ -112,19 +112,7 @@ pub async fn start_enrolment(
     let sealed = sealer(state)?
         .seal(&seed, &account.id.to_string())
         .map_err(Error::internal)?;
-    let t = totp(seed, &account.username)?;
-    let uri = t
-        .to_url()
-        .map_err(|e| Error::internal(anyhow::anyhow!("otpauth URI: {e}")))?;
-    let svg = qrcode::QrCode::new(uri.as_bytes())
-        .map_err(Error::internal)?
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .build();
-    let qr_code = format!(
-        "data:image/svg+xml;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(svg)
-    );
+    let enrolment = enrolment_of(&totp(seed, &account.username)?)?;
     let txn = state.db.begin().await?;
     account::Entity::update_many()
         .col_expr(account::Column::TotpSecret, Expr::value(sealed))
@@ -145,11 +133,40 @@ pub async fn start_enrolment(
     )
     .await?;
     txn.commit().await?;
+    Ok(enrolment)
+}
+
+/// What the app needs of a TOTP: its key, URI and the URI as a QR code.
+fn enrolment_of(t: &Totp) -> Result<Enrolment> {
+    let uri = t
+        .to_url()
+        .map_err(|e| Error::internal(anyhow::anyhow!("otpauth URI: {e}")))?;
+    let svg = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(Error::internal)?
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    let qr_code = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    );
     Ok(Enrolment {
         secret: t.secret().to_base32(),
         otpauth_uri: uri,
         qr_code,
     })
+}
+
+/// The enrolment started and not yet confirmed, shown again (after a wrong code the page keeps
+/// the same key, so the person need not scan again). `None` when none is pending.
+pub fn pending_enrolment(state: &AppState, account: &account::Model) -> Result<Option<Enrolment>> {
+    if account.totp_enabled_at.is_some() {
+        return Ok(None);
+    }
+    account_totp(state, account)?
+        .as_ref()
+        .map(enrolment_of)
+        .transpose()
 }
 
 /// Confirms an enrolment with a code from the app: turns two-step verification on and

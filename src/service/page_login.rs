@@ -16,6 +16,7 @@
 
 use crate::error::{Error, Result};
 use crate::service::login::{self, Credentials, PracticeOption, Step};
+use crate::service::mfa::Enrolment;
 use crate::service::web_sessions::{self, Started};
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
@@ -48,6 +49,16 @@ pub enum PageLogin {
     /// A staff-created account: choose a password with this token first, at `practice` (a
     /// slug).
     PasswordChange { token: String, practice: String },
+    /// Two-step verification is on: the code with this token.
+    Mfa { token: String },
+    /// The practice requires two-step verification: set it up with this token (the enrolment
+    /// is started: its key and QR code are for the page).
+    MfaEnrolment { token: String, enrolment: Enrolment },
+    /// Set up during the login and logged in: the recovery codes, to show once.
+    Enrolled {
+        started: Started,
+        codes: Vec<String>,
+    },
 }
 
 /// Username and password (and perhaps a practice) typed on the login page.
@@ -99,6 +110,33 @@ pub async fn change_password(
     finish(state, step, None, meta, now).await
 }
 
+/// The two-step code (from the app, or a recovery code), then the session.
+pub async fn mfa(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<PageLogin> {
+    let step = login::mfa_step(state, raw_token, code, meta, now).await?;
+    finish(state, step, None, meta, now).await
+}
+
+/// The first code from the app set up during the login, then the session.
+pub async fn enrol(
+    state: &AppState,
+    raw_token: &str,
+    code: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<PageLogin> {
+    let (codes, step) = login::enrolment_step(state, raw_token, code, meta, now).await?;
+    Ok(match finish(state, step, None, meta, now).await? {
+        PageLogin::LoggedIn(started) => PageLogin::Enrolled { started, codes },
+        other => other,
+    })
+}
+
 /// A [`Step`] as the pages need it. `choice` is a chooser token still usable.
 async fn finish(
     state: &AppState,
@@ -136,12 +174,10 @@ async fn finish(
         Step::PasswordChange {
             token, practice, ..
         } => PageLogin::PasswordChange { token, practice },
-        // The pages have no two-step form yet: refuse rather than log in without the code.
-        Step::Mfa { .. } | Step::MfaEnrolment { .. } => {
-            return Err(Error::PolicyDenied(
-                "This account uses two-step verification, which these pages do not support yet. Please sign in with your practice's portal app."
-                    .into(),
-            ));
+        Step::Mfa { token, .. } => PageLogin::Mfa { token },
+        Step::MfaEnrolment { token, .. } => {
+            let enrolment = login::start_enrolment(state, &token, meta, now).await?;
+            PageLogin::MfaEnrolment { token, enrolment }
         }
     })
 }

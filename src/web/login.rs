@@ -1,6 +1,7 @@
 //! `/login`: the login page and the steps after it, with `service::page_login` (the same steps
 //! as `POST /api/v1/login`): the practice chooser (`/login/practice`), the blocked message,
-//! the forced password change (`/login/password`), then a web session and a redirect to
+//! the forced password change (`/login/password`), the two-step steps (`web::login_mfa`),
+//! then a web session and a redirect to
 //! `continue` (the OpenID Connect authorize request sends people here too).
 
 use crate::domain::login::PracticeStanding;
@@ -14,6 +15,7 @@ use crate::store::audit::RequestMeta;
 use crate::web::csrf::{self, Csrf};
 use crate::web::errors::form_expired;
 use crate::web::form::{FormData, FormErrors};
+use crate::web::login_mfa;
 use crate::web::messages::{FieldSpec, on_form};
 use crate::web::page::{Page, phone_href, redirect};
 use crate::web::session::{CurrentSession, session_cookie};
@@ -61,10 +63,10 @@ pub struct LoginQuery {
 
 /// What every step's form carries along: where to go after, and the practice asked for.
 #[derive(Debug, Clone, Default, Serialize)]
-struct Carry {
+pub(super) struct Carry {
     #[serde(rename = "continue")]
     next: String,
-    practice: String,
+    pub(super) practice: String,
 }
 
 impl Carry {
@@ -75,16 +77,16 @@ impl Carry {
         }
     }
 
-    fn from_form(form: &FormData) -> Self {
+    pub(super) fn from_form(form: &FormData) -> Self {
         Self::new(form.optional("continue"), form.optional("practice"))
     }
 
-    fn target(&self) -> &str {
+    pub(super) fn target(&self) -> &str {
         safe_continue(Some(&self.next)).unwrap_or(DEFAULT_CONTINUE)
     }
 
     /// The login page again, with what it was opened with.
-    fn login_url(&self) -> String {
+    pub(super) fn login_url(&self) -> String {
         let mut pairs = Vec::new();
         if !self.next.is_empty() {
             pairs.push(("continue", self.next.as_str()));
@@ -125,7 +127,7 @@ fn views(options: &[PracticeOption]) -> Vec<OptionView> {
         .collect()
 }
 
-async fn with_practice(state: &AppState, page: Page, slug: &str) -> poem::Result<Page> {
+pub(super) async fn with_practice(state: &AppState, page: Page, slug: &str) -> poem::Result<Page> {
     if slug.is_empty() {
         return Ok(page);
     }
@@ -259,7 +261,7 @@ async fn no_access_message(state: &AppState, carry: &Carry) -> poem::Result<Stri
 }
 
 /// The page (or redirect) for where the login now stands.
-async fn next_step(
+pub(super) async fn next_step(
     state: &AppState,
     csrf: &Csrf,
     carry: &Carry,
@@ -306,12 +308,37 @@ async fn next_step(
                 .await?
                 .into_response()
         }
+        PageLogin::Mfa { token } => {
+            login_mfa::code_page(csrf, carry, &token, &FormErrors::default(), StatusCode::OK)
+                .into_response()
+        }
+        PageLogin::MfaEnrolment { token, enrolment } => {
+            let page = login_mfa::setup_page(
+                csrf,
+                carry,
+                &token,
+                &enrolment,
+                &FormErrors::default(),
+                StatusCode::OK,
+            );
+            with_practice(state, page, &carry.practice)
+                .await?
+                .into_response()
+        }
+        PageLogin::Enrolled { started, codes } => {
+            if let Some(old) = &current.0 {
+                web_sessions::end(&state.db, &old.token, state.now()).await?;
+            }
+            login_mfa::recovery_codes_page(&codes, carry.target())
+                .cookie(session_cookie(&state.settings, &started.token))
+                .into_response()
+        }
     })
 }
 
 /// "Your portal access to … is blocked. Please contact the practice on …", with the other
 /// practices still to choose from.
-async fn blocked_page(
+pub(super) async fn blocked_page(
     state: &AppState,
     csrf: &Csrf,
     carry: &Carry,
@@ -381,7 +408,7 @@ pub async fn choose(
 }
 
 /// A step whose token has run out (or was used): log in again.
-fn start_again(carry: &Carry) -> Page {
+pub(super) fn start_again(carry: &Carry) -> Page {
     Page::new(
         "error.html",
         minijinja::context! {

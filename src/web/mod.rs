@@ -11,6 +11,7 @@ pub mod errors;
 pub mod form;
 pub mod invite;
 pub mod login;
+pub mod login_mfa;
 pub mod messages;
 pub mod page;
 pub mod register;

@@ -1,7 +1,7 @@
 //! Where the pages are mounted, and which requests get HTML errors.
 
 use crate::api::edge::labelled;
-use crate::web::{account, assets, invite, login, register, verify_email};
+use crate::web::{account, assets, invite, login, login_mfa, register, verify_email};
 use poem::{Route, get, post};
 
 /// The pages and their methods (for the `Allow` header of a 405).
@@ -13,6 +13,8 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/login", &["GET", "POST"]),
     ("/login/practice", &["POST"]),
     ("/login/password", &["POST"]),
+    ("/login/mfa", &["POST"]),
+    ("/login/mfa-setup", &["POST"]),
     ("/logout", &["POST"]),
     ("/account", &["GET"]),
 ];
@@ -47,6 +49,14 @@ pub fn mount(route: Route) -> Route {
         .at(
             "/login/password",
             labelled("page_login_password", post(login::change_password)),
+        )
+        .at(
+            "/login/mfa",
+            labelled("page_login_mfa", post(login_mfa::submit_code)),
+        )
+        .at(
+            "/login/mfa-setup",
+            labelled("page_login_mfa_setup", post(login_mfa::submit_setup)),
         )
         .at("/logout", labelled("page_logout", post(account::logout)))
         .at("/account", labelled("page_account", get(account::show)))

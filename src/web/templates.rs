@@ -31,6 +31,9 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "login/choose.html",
     "login/blocked.html",
     "login/password.html",
+    "login/mfa.html",
+    "login/mfa_setup.html",
+    "login/recovery_codes.html",
     "account/index.html",
     "account/logged_out.html",
 );

@@ -31,6 +31,7 @@ mod outbox;
 mod own_email;
 mod pages;
 mod pages_login;
+mod pages_mfa;
 mod password_resets;
 mod patients;
 mod practitioners;
