@@ -160,6 +160,19 @@ async fn send_reset_links(
     Ok(true)
 }
 
+/// Whether a reset link still works (the page shows its form, or says to ask again).
+pub async fn reset_link_usable<C: ConnectionTrait>(
+    conn: &C,
+    raw_token: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(
+        account_tokens::find_usable(conn, raw_token, RESET_PURPOSE, now)
+            .await?
+            .is_some(),
+    )
+}
+
 /// `POST /api/v1/password-resets/{token}`: sets the password (policy first: a weak one does
 /// not spend the link), spends this and every other reset link of the account, ends every
 /// session, marks the email verified (the link proved it; seed 003's practice-enabled

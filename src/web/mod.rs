@@ -15,6 +15,7 @@ pub mod login_mfa;
 pub mod messages;
 pub mod page;
 pub mod register;
+pub mod reset;
 pub mod routes;
 pub mod session;
 pub mod templates;

@@ -1,7 +1,7 @@
 //! Where the pages are mounted, and which requests get HTML errors.
 
 use crate::api::edge::labelled;
-use crate::web::{account, assets, invite, login, login_mfa, register, verify_email};
+use crate::web::{account, assets, invite, login, login_mfa, register, reset, verify_email};
 use poem::{Route, get, post};
 
 /// The pages and their methods (for the `Allow` header of a 405).
@@ -15,6 +15,8 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/login/password", &["POST"]),
     ("/login/mfa", &["POST"]),
     ("/login/mfa-setup", &["POST"]),
+    ("/reset-password", &["GET", "POST"]),
+    ("/reset-password/{token}", &["GET", "POST"]),
     ("/logout", &["POST"]),
     ("/account", &["GET"]),
 ];
@@ -57,6 +59,14 @@ pub fn mount(route: Route) -> Route {
         .at(
             "/login/mfa-setup",
             labelled("page_login_mfa_setup", post(login_mfa::submit_setup)),
+        )
+        .at(
+            "/reset-password",
+            labelled("page_reset", get(reset::request_form).post(reset::request)),
+        )
+        .at(
+            "/reset-password/:token",
+            labelled("page_reset_token", get(reset::show).post(reset::submit)),
         )
         .at("/logout", labelled("page_logout", post(account::logout)))
         .at("/account", labelled("page_account", get(account::show)))

@@ -34,6 +34,10 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "login/mfa.html",
     "login/mfa_setup.html",
     "login/recovery_codes.html",
+    "reset/request.html",
+    "reset/sent.html",
+    "reset/form.html",
+    "reset/done.html",
     "account/index.html",
     "account/logged_out.html",
 );

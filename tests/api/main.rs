@@ -32,6 +32,7 @@ mod own_email;
 mod pages;
 mod pages_login;
 mod pages_mfa;
+mod pages_reset;
 mod password_resets;
 mod patients;
 mod practitioners;
