@@ -7,6 +7,7 @@ import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, shot, startPortico } from './harness.mjs';
 import { checkA11y, checkFocusVisible } from './a11y.mjs';
+import { totp } from './totp.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const PHONE = { width: 375, height: 812 };
@@ -567,4 +568,102 @@ test('an account the practice created changes its temporary password at first lo
   await page.context().clearCookies();
   await logIn('', 'cy.ray', PASSWORD);
   assert.equal(await h1(), 'Your account', 'the new password works');
+});
+
+test('a patient resets a forgotten password from the emailed link, then logs in with it', async () => {
+  const key = await practice('pine-clinic', 'Pine Clinic', '555-0170');
+  await annAt([key], 'rita.ho');
+  const NEW_PASSWORD = 'a brand new river stone passphrase';
+
+  await page.goto(`${portico.base}/login`);
+  await Promise.all([page.waitForNavigation(), page.click('a:has-text("Forgotten your password?")')]);
+  assert.equal(await h1(), 'Reset your password');
+  await checkA11y(page, 'reset request');
+  await shot(page, 'reset-request');
+  await page.fill('#f-identifier', 'rita.ho@example.org');
+  const sent = await submit('Email me a link');
+  assert.equal(sent.status(), 200);
+  assert.equal(await h1(), 'Check your email');
+  await checkA11y(page, 'reset sent');
+  await shot(page, 'reset-sent');
+
+  // The invitation was the first email; the reset link is the second.
+  const link = portico.linkIn(await portico.waitForMail('rita.ho@example.org', 2), '/reset-password/');
+  await page.goto(link);
+  assert.equal(await h1(), 'Choose a new password');
+  await page.fill('#f-password', NEW_PASSWORD);
+  await page.fill('#f-password_confirm', 'something else');
+  const mismatch = await submit('Save new password');
+  assert.equal(mismatch.status(), 422);
+  assert.equal(await page.getAttribute('#f-password_confirm', 'aria-invalid'), 'true');
+  await checkA11y(page, 'reset form error');
+  await shot(page, 'reset-form-error');
+  await page.fill('#f-password', NEW_PASSWORD);
+  await page.fill('#f-password_confirm', NEW_PASSWORD);
+  const done = await submit('Save new password');
+  assert.equal(done.status(), 200);
+  assert.equal(await h1(), 'You can log in with your new password');
+  await checkA11y(page, 'reset done');
+  await shot(page, 'reset-done');
+
+  await logIn('', 'rita.ho', NEW_PASSWORD);
+  assert.equal(await h1(), 'Your account', 'the new password works');
+  await page.context().clearCookies();
+  await page.goto(link);
+  assert.equal(await h1(), 'This link does not work any more');
+});
+
+test('a practice that requires two-step verification: set up at login, then log in with a code', async () => {
+  const key = await practice('aspen-clinic', 'Aspen Clinic', '555-0180', { mfa_required: true });
+  await annAt([key], 'tom.yu');
+
+  await logIn('?practice=aspen-clinic', 'tom.yu', PASSWORD);
+  assert.equal(await h1(), 'Set up two-step verification');
+  assert.ok((await page.textContent('main')).includes('Aspen Clinic asks every patient'));
+  const qrWidth = await page.$eval('img.qr', (img) => img.naturalWidth);
+  assert.ok(qrWidth > 0, 'the QR code image loads (the page allows data: images)');
+  const secret = (await page.textContent('.secret')).trim();
+  await checkA11y(page, 'mfa setup');
+  await shot(page, 'mfa-setup');
+
+  await page.fill('#f-code', '000000');
+  const wrong = await submit('Turn on two-step verification');
+  assert.equal(wrong.status(), 401);
+  assert.equal(await page.getAttribute('#f-code', 'aria-invalid'), 'true');
+  assert.equal((await page.textContent('.secret')).trim(), secret, 'the same key: nothing to scan again');
+  await checkA11y(page, 'mfa setup error');
+
+  await page.fill('#f-code', totp(secret));
+  const on = await submit('Turn on two-step verification');
+  assert.equal(on.status(), 200);
+  assert.equal(await h1(), 'Keep your recovery codes');
+  const codes = await page.$$eval('ul.codes code', (els) => els.map((e) => e.textContent.trim()));
+  assert.equal(codes.length, 10);
+  await checkA11y(page, 'recovery codes');
+  await shot(page, 'mfa-recovery-codes');
+  await Promise.all([page.waitForNavigation(), page.click('a:has-text("I have kept my codes, continue")')]);
+  assert.equal(await h1(), 'Your account');
+
+  await page.context().clearCookies();
+  await logIn('?practice=aspen-clinic', 'tom.yu', PASSWORD);
+  assert.equal(await h1(), 'Enter your code');
+  await checkA11y(page, 'mfa code');
+  await shot(page, 'mfa-code');
+  await page.fill('#f-code', '123456');
+  const bad = await submit('Continue');
+  assert.equal(bad.status(), 401);
+  assert.ok((await page.textContent('#f-code-error')).includes('That code is not right'));
+  await checkA11y(page, 'mfa code error');
+  // The code of the next 30 seconds (the server accepts one step either side): the code that
+  // turned it on may not be used twice.
+  await page.fill('#f-code', totp(secret, Date.now() + 30_000));
+  const inn = await submit('Continue');
+  assert.equal(inn.status(), 200);
+  assert.equal(await h1(), 'Your account');
+
+  await page.context().clearCookies();
+  await logIn('?practice=aspen-clinic', 'tom.yu', PASSWORD);
+  await page.fill('#f-code', codes[0]);
+  await submit('Continue');
+  assert.equal(await h1(), 'Your account', 'a recovery code works too');
 });
