@@ -4,6 +4,7 @@
 //! the OpenAPI document.
 
 pub mod account;
+pub mod account_mfa;
 pub mod assets;
 pub mod cookies;
 pub mod csrf;

@@ -1,7 +1,9 @@
 //! Where the pages are mounted, and which requests get HTML errors.
 
 use crate::api::edge::labelled;
-use crate::web::{account, assets, invite, login, login_mfa, register, reset, verify_email};
+use crate::web::{
+    account, account_mfa, assets, invite, login, login_mfa, register, reset, verify_email,
+};
 use poem::{Route, get, post};
 
 /// The pages and their methods (for the `Allow` header of a 405).
@@ -19,6 +21,7 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/reset-password/{token}", &["GET", "POST"]),
     ("/logout", &["POST"]),
     ("/account", &["GET"]),
+    ("/account/two-step", &["GET", "POST"]),
 ];
 
 /// Adds the pages to the application's routes.
@@ -70,6 +73,13 @@ pub fn mount(route: Route) -> Route {
         )
         .at("/logout", labelled("page_logout", post(account::logout)))
         .at("/account", labelled("page_account", get(account::show)))
+        .at(
+            "/account/two-step",
+            labelled(
+                "page_account_two_step",
+                get(account_mfa::show).post(account_mfa::submit),
+            ),
+        )
 }
 
 /// Paths that belong to machines (JSON APIs, OAuth, operations): their errors stay problem

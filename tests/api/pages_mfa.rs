@@ -229,3 +229,55 @@ fn secret_on(page: &Html) -> String {
     let at = page.body.find("class=\"secret\">").expect("the key") + 15;
     page.body[at..at + page.body[at..].find('<').unwrap()].to_owned()
 }
+
+#[tokio::test]
+async fn the_account_page_turns_two_step_verification_on_and_shows_the_codes_once() {
+    let app = TestApp::spawn_with(fast).await;
+    ann(&app).await;
+    let anonymous = app.browser().open("/account/two-step").await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(
+        anonymous.location(),
+        "/login?continue=%2Faccount%2Ftwo-step"
+    );
+
+    let browser = app.browser();
+    assert_eq!(browser.log_in("", "ann.lee", PASSWORD).await.status, 303);
+    let account = browser.open("/account").await;
+    assert!(
+        account.contains("href=\"/account/two-step\""),
+        "{}",
+        account.body
+    );
+
+    let setup = browser.open("/account/two-step").await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    assert_eq!(setup.h1(), "Set up two-step verification");
+    let secret = secret_on(&setup);
+    // Opening it again keeps the key already scanned.
+    assert_eq!(secret_on(&browser.open("/account/two-step").await), secret);
+
+    let wrong = browser
+        .submit_on(&setup, "/account/two-step", &[("code", "000000")])
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong.contains("That code is not right."));
+    assert_eq!(secret_on(&wrong), secret);
+
+    let code = totp_code(&secret, app.clock_now());
+    let done = browser
+        .submit_on(&wrong, "/account/two-step", &[("code", &code)])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.h1(), "Keep your recovery codes");
+    assert_eq!(done.count("<li><code>"), 10);
+
+    assert!(browser.open("/account").await.contains("On since"));
+    let again = browser.open("/account/two-step").await;
+    assert_eq!(again.status, 303, "already on: nothing to set up");
+    app.clock.advance(TimeDelta::seconds(30));
+    assert_eq!(
+        app.browser().log_in("", "ann.lee", PASSWORD).await.h1(),
+        "Enter your code"
+    );
+}
