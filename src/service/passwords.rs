@@ -239,6 +239,41 @@ pub async fn complete_reset(
     Ok(())
 }
 
+/// Who acts on their own account: the account, the practice of the session, and the session
+/// that stays when the others end (the API's token session, or the page's web session).
+pub struct Acting<'a> {
+    pub account: &'a account::Model,
+    pub practice_id: Option<Uuid>,
+    pub keep: Keep,
+}
+
+/// The session a password change keeps.
+#[derive(Debug, Clone, Copy)]
+pub enum Keep {
+    /// An API session (tokens): every page session ends.
+    Tokens(Uuid),
+    /// A page session: every API session ends.
+    Page(Uuid),
+}
+
+impl<'a> From<&'a PatientPrincipal> for Acting<'a> {
+    fn from(p: &'a PatientPrincipal) -> Self {
+        Acting {
+            account: &p.account,
+            practice_id: Some(p.practice_id),
+            keep: Keep::Tokens(p.session_id),
+        }
+    }
+}
+
+fn event(kind: &'static str, who: &Acting<'_>) -> Event {
+    let e = Event::new(kind, Actor::Account(who.account.id)).account(who.account.id);
+    match who.practice_id {
+        Some(p) => e.practice(p),
+        None => e,
+    }
+}
+
 /// `POST /api/v1/me/password`: the current password first (a wrong one is
 /// `invalid_credentials`, audited), then the policy; ends every other session of the account
 /// (the one making the change stays) and emails a notice.
@@ -250,8 +285,20 @@ pub async fn change_own(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let account = &principal.account;
-    verify_current(state, principal, current, meta, now).await?;
+    change_as(state, &principal.into(), current, new_password, meta, now).await
+}
+
+/// [`change_own`] for any session (the account page too).
+pub async fn change_as(
+    state: &AppState,
+    who: &Acting<'_>,
+    current: &str,
+    new_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let account = who.account;
+    verify_current_as(state, who, current, meta, now).await?;
     check_for_account(&state.db, account, new_password).await?;
     let hash = state.hasher.hash(new_password).await?;
 
@@ -263,7 +310,7 @@ pub async fn change_own(
         .filter(account::Column::Id.eq(account.id))
         .exec(&txn)
         .await?;
-    let ended = end_others(&txn, account.id, principal.session_id, now).await?;
+    let ended = end_others(&txn, account.id, who.keep, now).await?;
     if let Some(to) = &account.email {
         let msg = account_security::password_changed(to, &account.username, false);
         outbox::enqueue(&txn, None, msg, now).await?;
@@ -271,9 +318,7 @@ pub async fn change_own(
     audit::record(
         &txn,
         meta,
-        Event::new("password.changed", Actor::Account(account.id))
-            .practice(principal.practice_id)
-            .account(account.id)
+        event("password.changed", who)
             .detail(json!({"reason": "changed_by_account", "sessions_ended": ended})),
         now,
     )
@@ -292,7 +337,18 @@ pub async fn verify_current(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let account = &principal.account;
+    verify_current_as(state, &principal.into(), password, meta, now).await
+}
+
+/// [`verify_current`] for any session.
+pub async fn verify_current_as(
+    state: &AppState,
+    who: &Acting<'_>,
+    password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let account = who.account;
     crate::service::throttle::check(state, &account.username, meta, now).await?;
     let verdict = state
         .hasher
@@ -302,12 +358,7 @@ pub async fn verify_current(
         audit::record(
             &state.db,
             meta,
-            Event::new(
-                "password.reauthentication_failed",
-                Actor::Account(account.id),
-            )
-            .practice(principal.practice_id)
-            .account(account.id),
+            event("password.reauthentication_failed", who),
             now,
         )
         .await?;
@@ -317,25 +368,30 @@ pub async fn verify_current(
     Ok(())
 }
 
-/// Ends the account's sessions other than `keep`, and all its page sessions.
+/// Ends the account's sessions and page sessions other than `keep`.
 pub async fn end_others<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
-    keep: Uuid,
+    keep: Keep,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let tokens = session::Entity::update_many()
+    let mut tokens = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(
             session::Column::RevokedReason,
             Expr::value(ended::PASSWORD_CHANGED),
         )
         .filter(session::Column::AccountId.eq(account_id))
-        .filter(session::Column::Id.ne(keep))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?
-        .rows_affected;
-    let pages = web_sessions::revoke_web_sessions(conn, account_id, None, now).await?;
+        .filter(session::Column::RevokedAt.is_null());
+    if let Keep::Tokens(id) = keep {
+        tokens = tokens.filter(session::Column::Id.ne(id));
+    }
+    let tokens = tokens.exec(conn).await?.rows_affected;
+    let pages = match keep {
+        Keep::Tokens(_) => web_sessions::revoke_web_sessions(conn, account_id, None, now).await?,
+        Keep::Page(id) => {
+            web_sessions::revoke_other_web_sessions(conn, account_id, id, now).await?
+        }
+    };
     Ok(tokens + pages)
 }

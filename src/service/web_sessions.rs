@@ -211,6 +211,23 @@ pub async fn revoke_web_sessions<C: ConnectionTrait>(
     Ok(update.exec(conn).await?.rows_affected)
 }
 
+/// Ends the account's page sessions except `keep` (a password changed on the account page).
+pub async fn revoke_other_web_sessions<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    keep: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(web_session::Entity::update_many()
+        .col_expr(web_session::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(web_session::Column::AccountId.eq(account_id))
+        .filter(web_session::Column::Id.ne(keep))
+        .filter(web_session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod account_mfa;
+pub mod account_password;
 pub mod assets;
 pub mod cookies;
 pub mod csrf;

@@ -2,7 +2,8 @@
 
 use crate::api::edge::labelled;
 use crate::web::{
-    account, account_mfa, assets, invite, login, login_mfa, register, reset, verify_email,
+    account, account_mfa, account_password, assets, invite, login, login_mfa, register, reset,
+    verify_email,
 };
 use poem::{Route, get, post};
 
@@ -22,6 +23,7 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/logout", &["POST"]),
     ("/account", &["GET"]),
     ("/account/two-step", &["GET", "POST"]),
+    ("/account/password", &["GET", "POST"]),
 ];
 
 /// Adds the pages to the application's routes.
@@ -78,6 +80,13 @@ pub fn mount(route: Route) -> Route {
             labelled(
                 "page_account_two_step",
                 get(account_mfa::show).post(account_mfa::submit),
+            ),
+        )
+        .at(
+            "/account/password",
+            labelled(
+                "page_account_password",
+                get(account_password::show).post(account_password::submit),
             ),
         )
 }

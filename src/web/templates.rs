@@ -40,6 +40,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "reset/done.html",
     "account/index.html",
     "account/logged_out.html",
+    "account/password.html",
+    "account/password_done.html",
 );
 
 /// Where the login page lives (`web::login`); pages link to it.

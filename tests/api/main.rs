@@ -30,6 +30,7 @@ mod ops;
 mod outbox;
 mod own_email;
 mod pages;
+mod pages_account;
 mod pages_login;
 mod pages_mfa;
 mod pages_reset;

@@ -1,0 +1,112 @@
+//! `/account/password`: the logged-in account changes its password (the current one first),
+//! with `service::passwords` like `POST /api/v1/me/password`. This page session stays; every
+//! other session of the account ends.
+
+use crate::error::Error;
+use crate::service::passwords::{self, Acting, Keep};
+use crate::state::AppState;
+use crate::store::account;
+use crate::store::audit::RequestMeta;
+use crate::web::csrf::{self, Csrf};
+use crate::web::errors::form_expired;
+use crate::web::form::{FormData, FormErrors};
+use crate::web::login::login_url;
+use crate::web::messages::{FieldSpec, on_form};
+use crate::web::page::{Page, redirect};
+use crate::web::session::CurrentSession;
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{IntoResponse, Response, handler};
+use sea_orm::EntityTrait;
+
+/// Where the form lives.
+pub const URL: &str = "/account/password";
+const ORDER: &[&str] = &["current_password", "password", "password_confirm"];
+
+fn form_page(csrf: &Csrf, errors: &FormErrors, status: StatusCode) -> Page {
+    Page::new("account/password.html", ())
+        .with(errors.context(ORDER))
+        .csrf(csrf)
+        .status(status)
+}
+
+/// The form; without a live session, the login page first.
+#[handler]
+pub async fn show(session: CurrentSession, csrf: Csrf) -> Response {
+    if session.0.is_none() {
+        return redirect(&login_url(URL, None), vec![]);
+    }
+    form_page(&csrf, &FormErrors::default(), StatusCode::OK).into_response()
+}
+
+/// Changes the password.
+#[handler]
+pub async fn submit(
+    state: Data<&AppState>,
+    meta: RequestMeta,
+    session: CurrentSession,
+    csrf: Csrf,
+    form: FormData,
+) -> poem::Result<Response> {
+    if !csrf.verify(form.raw(csrf::FIELD)) {
+        return Ok(form_expired(URL).into_response());
+    }
+    let Some(live) = session.0 else {
+        return Ok(redirect(&login_url(URL, None), vec![]));
+    };
+    let mut errors = FormErrors::default();
+    if form.raw("current_password").is_empty() {
+        errors.add("current_password", "Enter your current password.");
+    }
+    if form.raw("password").is_empty() {
+        errors.add("password", "Choose a new password.");
+    } else if form.raw("password") != form.raw("password_confirm") {
+        errors.add(
+            "password_confirm",
+            "The passwords do not match. Type the same password in both boxes.",
+        );
+    }
+    if !errors.is_empty() {
+        return Ok(form_page(&csrf, &errors, StatusCode::UNPROCESSABLE_ENTITY).into_response());
+    }
+    let account = account::Entity::find_by_id(live.session.account_id)
+        .one(&state.db)
+        .await
+        .map_err(Error::from)?
+        .ok_or(Error::Unauthorized)?;
+    let who = Acting {
+        account: &account,
+        practice_id: live.session.practice_id,
+        keep: Keep::Page(live.session.id),
+    };
+    let outcome = passwords::change_as(
+        &state,
+        &who,
+        form.raw("current_password"),
+        form.raw("password"),
+        &meta,
+        state.now(),
+    )
+    .await;
+    match outcome {
+        Ok(()) => Ok(Page::new("account/password_done.html", ()).into_response()),
+        Err(Error::InvalidCredentials) => {
+            errors.add(
+                "current_password",
+                "Your current password is not right. Please check it and try again.",
+            );
+            Ok(form_page(&csrf, &errors, StatusCode::UNAUTHORIZED).into_response())
+        }
+        Err(e) => {
+            let status = e.status();
+            let specs = [FieldSpec::text(
+                "password",
+                "new_password",
+                "Your new password",
+                "Choose a new password.",
+            )];
+            on_form(e, &specs, &form, &mut errors)?;
+            Ok(form_page(&csrf, &errors, status).into_response())
+        }
+    }
+}
