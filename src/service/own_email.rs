@@ -5,7 +5,7 @@
 use crate::domain::contact::EmailAddress;
 use crate::error::{Error, Result};
 use crate::mail::account_security;
-use crate::service::passwords;
+use crate::service::passwords::{self, Acting};
 use crate::service::patient_auth::PatientPrincipal;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -30,9 +30,29 @@ pub async fn request(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<String> {
+    request_as(
+        state,
+        &principal.into(),
+        new_email,
+        current_password,
+        meta,
+        now,
+    )
+    .await
+}
+
+/// [`request`] for any session (the account page too).
+pub async fn request_as(
+    state: &AppState,
+    who: &Acting<'_>,
+    new_email: &str,
+    current_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<String> {
     let email = EmailAddress::parse("email", new_email)?;
-    let account = &principal.account;
-    passwords::verify_current(state, principal, current_password, meta, now).await?;
+    let account = who.account;
+    passwords::verify_current_as(state, who, current_password, meta, now).await?;
     if account.email_folded.as_deref() == Some(email.folded().as_str()) {
         return Err(Error::invalid("email", "is already this account's address"));
     }
@@ -76,16 +96,13 @@ pub async fn request(
         )
         .await?;
     }
-    audit::record(
-        &txn,
-        meta,
-        Event::new("account.email_change_requested", Actor::Account(account.id))
-            .practice(principal.practice_id)
-            .account(account.id)
-            .detail(json!({"old_address_notified": account.email.is_some()})),
-        now,
-    )
-    .await?;
+    let mut event = Event::new("account.email_change_requested", Actor::Account(account.id))
+        .account(account.id)
+        .detail(json!({"old_address_notified": account.email.is_some()}));
+    if let Some(p) = who.practice_id {
+        event = event.practice(p);
+    }
+    audit::record(&txn, meta, event, now).await?;
     txn.commit().await?;
     state.outbox_wakeup.notify_one();
     Ok(email.as_str().to_owned())

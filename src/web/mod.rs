@@ -4,6 +4,7 @@
 //! the OpenAPI document.
 
 pub mod account;
+pub mod account_email;
 pub mod account_mfa;
 pub mod account_password;
 pub mod assets;

@@ -2,8 +2,8 @@
 
 use crate::api::edge::labelled;
 use crate::web::{
-    account, account_mfa, account_password, assets, invite, login, login_mfa, register, reset,
-    verify_email,
+    account, account_email, account_mfa, account_password, assets, invite, login, login_mfa,
+    register, reset, verify_email,
 };
 use poem::{Route, get, post};
 
@@ -24,6 +24,8 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/account", &["GET"]),
     ("/account/two-step", &["GET", "POST"]),
     ("/account/password", &["GET", "POST"]),
+    ("/account/email", &["GET", "POST"]),
+    ("/confirm-email/{token}", &["GET", "POST"]),
 ];
 
 /// Adds the pages to the application's routes.
@@ -87,6 +89,20 @@ pub fn mount(route: Route) -> Route {
             labelled(
                 "page_account_password",
                 get(account_password::show).post(account_password::submit),
+            ),
+        )
+        .at(
+            "/account/email",
+            labelled(
+                "page_account_email",
+                get(account_email::show).post(account_email::submit),
+            ),
+        )
+        .at(
+            "/confirm-email/:token",
+            labelled(
+                "page_confirm_email",
+                get(account_email::confirm_show).post(account_email::confirm_submit),
             ),
         )
 }

@@ -42,6 +42,10 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "account/logged_out.html",
     "account/password.html",
     "account/password_done.html",
+    "account/email.html",
+    "account/email_sent.html",
+    "confirm_email/confirm.html",
+    "confirm_email/done.html",
 );
 
 /// Where the login page lives (`web::login`); pages link to it.

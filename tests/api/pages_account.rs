@@ -113,3 +113,79 @@ async fn changing_the_password_needs_the_current_one_and_logs_out_the_other_devi
     let mails = mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 1).await;
     assert!(!mails.is_empty(), "a notice");
 }
+
+#[tokio::test]
+async fn changing_the_email_needs_the_password_and_takes_effect_from_the_link() {
+    let app = TestApp::spawn_with(fast).await;
+    ann(&app).await;
+    let browser = app.browser();
+    assert_eq!(browser.log_in("", "ann.lee", PASSWORD).await.status, 303);
+    assert!(
+        browser
+            .open("/account")
+            .await
+            .contains("href=\"/account/email\"")
+    );
+    let form = browser.open("/account/email").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_eq!(form.h1(), "Change your email address");
+
+    let wrong = browser
+        .submit_on(
+            &form,
+            "/account/email",
+            &[
+                ("email", "ann@new.example"),
+                ("current_password", "nope nope"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong.contains("Your password is not right."));
+    assert_eq!(
+        wrong.input_value("email").as_deref(),
+        Some("ann@new.example")
+    );
+
+    let bad = browser
+        .submit_on(
+            &form,
+            "/account/email",
+            &[("email", "not an address"), ("current_password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.contains("id=\"f-email-error\""), "{}", bad.body);
+
+    let sent = browser
+        .submit_on(
+            &form,
+            "/account/email",
+            &[("email", "ann@new.example"), ("current_password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.h1(), "Check your new inbox");
+
+    let mails = mailbox::wait_for_mail(&app.mail_dir(), "ann@new.example", 1).await;
+    let prefix = format!("{}/confirm-email/", app.state.settings.issuer());
+    let link = mails[0].link(&prefix).expect("a confirmation link");
+    let reader = app.browser();
+    let confirm = reader.open(&link).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert_eq!(confirm.h1(), "Confirm your new email address");
+    assert!(
+        app.account_named("ann.lee").await.email.as_deref() == Some("ann@example.org"),
+        "opening the link alone changes nothing"
+    );
+    let path = link.replace(app.state.settings.issuer(), "");
+    let done = reader.submit_on(&confirm, &path, &[]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.h1(), "Email address changed");
+    assert_eq!(
+        app.account_named("ann.lee").await.email.as_deref(),
+        Some("ann@new.example")
+    );
+    let again = reader.submit_on(&confirm, &path, &[]).await;
+    assert_eq!(again.status, 410, "{}", again.body);
+}

@@ -1,0 +1,202 @@
+//! `/account/email`: the logged-in account asks to change its email address (with its
+//! password), and `/confirm-email/{token}`, the link sent to the new address, with
+//! `service::own_email` like `PATCH /api/v1/me`. The old address is told at once.
+
+use crate::error::Error;
+use crate::service::own_email;
+use crate::service::passwords::{Acting, Keep};
+use crate::state::AppState;
+use crate::store::account;
+use crate::store::audit::RequestMeta;
+use crate::web::csrf::{self, Csrf};
+use crate::web::errors::form_expired;
+use crate::web::form::{FormData, FormErrors};
+use crate::web::login::login_url;
+use crate::web::messages::{FieldSpec, on_form};
+use crate::web::page::{Page, redirect};
+use crate::web::session::CurrentSession;
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{IntoResponse, Response, handler};
+use sea_orm::EntityTrait;
+
+/// Where the form lives.
+pub const URL: &str = "/account/email";
+const ORDER: &[&str] = &["email", "current_password"];
+
+fn form_page(
+    csrf: &Csrf,
+    current: Option<&str>,
+    form: &FormData,
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Page {
+    Page::new(
+        "account/email.html",
+        minijinja::context! {
+            email => current,
+            values => minijinja::value::Serde(form.echo()),
+        },
+    )
+    .with(errors.context(ORDER))
+    .csrf(csrf)
+    .status(status)
+}
+
+async fn logged_in(
+    state: &AppState,
+    session: &CurrentSession,
+) -> poem::Result<Option<account::Model>> {
+    let Some(live) = &session.0 else {
+        return Ok(None);
+    };
+    Ok(Some(
+        account::Entity::find_by_id(live.session.account_id)
+            .one(&state.db)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::Unauthorized)?,
+    ))
+}
+
+/// The form; without a live session, the login page first.
+#[handler]
+pub async fn show(
+    state: Data<&AppState>,
+    session: CurrentSession,
+    csrf: Csrf,
+) -> poem::Result<Response> {
+    let Some(account) = logged_in(&state, &session).await? else {
+        return Ok(redirect(&login_url(URL, None), vec![]));
+    };
+    Ok(form_page(
+        &csrf,
+        account.email.as_deref(),
+        &FormData::default(),
+        &FormErrors::default(),
+        StatusCode::OK,
+    )
+    .into_response())
+}
+
+/// Sends the confirmation link to the new address.
+#[handler]
+pub async fn submit(
+    state: Data<&AppState>,
+    meta: RequestMeta,
+    session: CurrentSession,
+    csrf: Csrf,
+    form: FormData,
+) -> poem::Result<Response> {
+    if !csrf.verify(form.raw(csrf::FIELD)) {
+        return Ok(form_expired(URL).into_response());
+    }
+    let Some(account) = logged_in(&state, &session).await? else {
+        return Ok(redirect(&login_url(URL, None), vec![]));
+    };
+    let live = session
+        .0
+        .as_ref()
+        .map(|l| &l.session)
+        .ok_or(Error::Unauthorized)?;
+    let mut errors = FormErrors::default();
+    if form.is_blank("email") {
+        errors.add("email", "Enter your new email address.");
+    }
+    if form.raw("current_password").is_empty() {
+        errors.add("current_password", "Enter your password.");
+    }
+    let current = account.email.as_deref();
+    if !errors.is_empty() {
+        let page = form_page(
+            &csrf,
+            current,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+        return Ok(page.into_response());
+    }
+    let who = Acting {
+        account: &account,
+        practice_id: live.practice_id,
+        keep: Keep::Page(live.id),
+    };
+    let outcome = own_email::request_as(
+        &state,
+        &who,
+        form.raw("email").trim(),
+        form.raw("current_password"),
+        &meta,
+        state.now(),
+    )
+    .await;
+    match outcome {
+        Ok(email) => Ok(Page::new(
+            "account/email_sent.html",
+            minijinja::context! { email, hours => own_email::TTL.num_hours() },
+        )
+        .into_response()),
+        Err(Error::InvalidCredentials) => {
+            errors.add(
+                "current_password",
+                "Your password is not right. Please check it and try again.",
+            );
+            let page = form_page(&csrf, current, &form, &errors, StatusCode::UNAUTHORIZED);
+            Ok(page.into_response())
+        }
+        Err(e) => {
+            let status = e.status();
+            let specs = [FieldSpec::text(
+                "email",
+                "email",
+                "Your new email address",
+                "Enter your new email address.",
+            )];
+            on_form(e, &specs, &form, &mut errors)?;
+            Ok(form_page(&csrf, current, &form, &errors, status).into_response())
+        }
+    }
+}
+
+/// A confirmation link that no longer works.
+fn invalid() -> Page {
+    Page::new(
+        "error.html",
+        minijinja::context! {
+            heading => "This link does not work any more",
+            paragraphs => vec![
+                "A link to confirm a new email address works for 24 hours, and only once. \
+                 Asking to change the address again also stops older links.",
+                "Log in and ask again from your account page.",
+            ],
+            action => minijinja::context! { href => URL, label => "Change your email address" },
+        },
+    )
+    .status(StatusCode::GONE)
+}
+
+/// The link sent to the new address: a button to confirm.
+#[handler]
+pub async fn confirm_show(csrf: Csrf) -> Page {
+    Page::new("confirm_email/confirm.html", ()).csrf(&csrf)
+}
+
+/// Confirms the new address.
+#[handler]
+pub async fn confirm_submit(
+    state: Data<&AppState>,
+    meta: RequestMeta,
+    Path(token): Path<String>,
+    csrf: Csrf,
+    form: FormData,
+) -> poem::Result<Page> {
+    if !csrf.verify(form.raw(csrf::FIELD)) {
+        return Ok(form_expired(&format!("/confirm-email/{token}")));
+    }
+    match own_email::confirm(&state, &token, &meta, state.now()).await {
+        Ok(()) => Ok(Page::new("confirm_email/done.html", ())),
+        Err(Error::TokenInvalid | Error::Validation { .. }) => Ok(invalid()),
+        Err(e) => Err(e.into()),
+    }
+}
