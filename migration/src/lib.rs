@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_core;
 mod m20261123_000400_invitation_delivery;
 mod m20261123_000500_signing_key_generations;
+mod m20261123_000700_oidc;
 mod m20261123_000800_web_sessions;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000400_invitation_delivery::Migration),
             Box::new(m20261123_000500_signing_key_generations::Migration),
             Box::new(m20261123_000800_web_sessions::Migration),
+            Box::new(m20261123_000700_oidc::Migration),
         ]
     }
 }

@@ -27,7 +27,8 @@ type Apis = (
     practice::SettingsApi,
     practice::PatientsApi,
     practice::AccessApi,
-    practice::ApiKeysApi,
+    // Nested: `Default` exists for tuples of up to 12 elements.
+    (practice::ApiKeysApi, practice::ClientsApi),
     practice::InvitationsApi,
     practice::PatientAccountsApi,
     practice::RegistrationReviewApi,

@@ -5,6 +5,7 @@ pub mod access;
 pub mod contact;
 pub mod invitation;
 pub mod login;
+pub mod oauth;
 pub mod password_policy;
 pub mod patient;
 pub mod practice;

@@ -10,6 +10,7 @@ pub mod email_change;
 pub mod invitations;
 pub mod login;
 pub mod me;
+pub mod oauth_clients;
 pub mod patient_auth;
 pub mod patients;
 pub mod practices;

@@ -38,6 +38,12 @@ pub mod ended {
     pub const ACCESS_BLOCKED: &str = "access_blocked";
     pub const ACCESS_REVOKED: &str = "access_revoked";
     pub const PASSWORD_CHANGED: &str = "password_changed";
+    /// OpenID Connect: the client's refresh or access token was revoked (RFC 7009).
+    pub const TOKEN_REVOKED: &str = "token_revoked";
+    /// OpenID Connect: an authorization code was used a second time.
+    pub const CODE_REUSE: &str = "authorization_code_reuse";
+    /// OpenID Connect: the practice deleted the client.
+    pub const CLIENT_DELETED: &str = "client_deleted";
 }
 
 /// The practice a token is for.

@@ -19,6 +19,7 @@ mod errors;
 mod invitation_rules;
 mod invitations;
 mod login;
+mod oidc_clients;
 mod openapi;
 mod ops;
 mod outbox;

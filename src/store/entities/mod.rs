@@ -6,6 +6,8 @@ pub mod api_key;
 pub mod audit_event;
 pub mod demographic_change;
 pub mod invitation;
+pub mod oauth_client;
+pub mod oauth_code;
 pub mod outbox;
 pub mod patient;
 pub mod patient_practitioner;
