@@ -182,15 +182,15 @@ mod tests {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         assert_eq!(
             s256_challenge(verifier),
-            "E9Melhoa2OwvFdEXLM3TDlg3ZbmV2B3zBWSU6mGKlyA"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         assert!(pkce_matches(
             verifier,
-            "E9Melhoa2OwvFdEXLM3TDlg3ZbmV2B3zBWSU6mGKlyA"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
         assert!(!pkce_matches(
             "short",
-            "E9Melhoa2OwvFdEXLM3TDlg3ZbmV2B3zBWSU6mGKlyA"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
     }
 
