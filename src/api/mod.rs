@@ -6,6 +6,7 @@ pub mod edge;
 pub mod invitations;
 pub mod json;
 pub mod jwks;
+pub mod oidc;
 pub mod ops;
 pub mod patient;
 pub mod practice;
@@ -57,7 +58,8 @@ pub fn spec_json() -> String {
     openapi_service().spec()
 }
 
-/// Routes outside the OpenAPI document, with their methods.
+/// Routes outside the OpenAPI document, with their methods (the OpenID Connect ones are
+/// `oidc::OIDC_ROUTES`, mounted next to `/oauth2/jwks`).
 const OTHER_ROUTES: &[(&str, &[&str])] = &[
     ("/healthz", &["GET"]),
     ("/readyz", &["GET"]),
@@ -73,12 +75,14 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let other: Vec<(&str, &[&str])> = OTHER_ROUTES
         .iter()
         .chain(crate::web::PAGE_ROUTES)
+        .chain(oidc::OIDC_ROUTES)
         .copied()
         .collect();
     let allow = Arc::new(AllowIndex::from_spec(&spec, &other));
     let docs = service.swagger_ui();
     let spec_endpoint = service.spec_endpoint();
-    crate::web::mount(Route::new().nest("/", service))
+    let route = oidc::mount(crate::web::mount(Route::new().nest("/", service)));
+    route
         .nest("/docs", labelled("docs", docs))
         .at("/openapi.json", labelled("openapi", spec_endpoint))
         .at("/healthz", labelled("healthz", get(ops::healthz)))

@@ -27,6 +27,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "verify_email/confirm.html",
     "verify_email/done.html",
     "verify_email/invalid.html",
+    "oidc/choose_patient.html",
+    "oidc/signed_out.html",
 );
 
 /// Where the login page lives (phase 2 of issue 8 builds it); pages link to it.
