@@ -5,6 +5,7 @@
 mod helpers;
 mod helpers_invitations;
 mod helpers_login;
+mod helpers_oidc;
 mod helpers_pages;
 mod mailbox;
 mod smtp_sink;
@@ -19,6 +20,7 @@ mod errors;
 mod invitation_rules;
 mod invitations;
 mod login;
+mod oidc;
 mod oidc_clients;
 mod openapi;
 mod ops;
