@@ -196,3 +196,105 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
 }
+
+/// A PKCE verifier and its S256 challenge.
+pub fn pkce() -> (String, String) {
+    // 65 unreserved characters (RFC 7636 allows 43 to 128).
+    let verifier = format!("{}-{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    let challenge = portico::domain::oauth::s256_challenge(&verifier);
+    (verifier, challenge)
+}
+
+/// `/oauth2/authorize?…` for a client, with PKCE S256 and the given extra parameters.
+pub fn authorize_path(client_id: &str, challenge: &str, extra: &[(&str, &str)]) -> String {
+    let mut params: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid profile email offline_access"),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        params.retain(|(name, _)| name != k);
+        if !v.is_empty() {
+            params.push((k, v));
+        }
+    }
+    format!(
+        "/oauth2/authorize?{}",
+        serde_urlencoded::to_string(&params).unwrap()
+    )
+}
+
+impl TestApp {
+    /// Authorizes as the signed-in person (`cookie`) and returns the code and its verifier.
+    pub async fn code_for(&self, client_id: &str, cookie: &str) -> (String, String) {
+        let (verifier, challenge) = pkce();
+        let back = location(
+            &self
+                .browse(&authorize_path(client_id, &challenge, &[]), Some(cookie))
+                .await,
+        );
+        assert!(back.starts_with(REDIRECT_URI), "{back}");
+        (query_param(&back, "code").unwrap(), verifier)
+    }
+
+    /// `POST /oauth2/{endpoint}` with a form, optionally with Basic client credentials.
+    pub async fn oauth_post(
+        &self,
+        endpoint: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut r = self
+            .client
+            .post(self.url(&format!("/oauth2/{endpoint}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap());
+        if let Some((id, secret)) = basic {
+            r = r.basic_auth(id, Some(secret));
+        }
+        r.send().await.unwrap()
+    }
+
+    /// Exchanges a code with client_secret_basic.
+    pub async fn exchange(
+        &self,
+        world: &OidcWorld,
+        code: &str,
+        verifier: &str,
+    ) -> reqwest::Response {
+        self.oauth_post(
+            "token",
+            Some((&world.client_id, world.client_secret.as_deref().unwrap())),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", verifier),
+            ],
+        )
+        .await
+    }
+
+    /// Introspects a token as a client.
+    pub async fn introspect_as(&self, client_id: &str, secret: &str, token: &str) -> Value {
+        let r = self
+            .oauth_post("introspect", Some((client_id, secret)), &[("token", token)])
+            .await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+}
+
+/// Asserts an RFC 6749 error response.
+pub async fn assert_oauth_error(resp: reqwest::Response, status: u16, error: &str) {
+    let got = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    assert_eq!(body["error"], error, "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+}
