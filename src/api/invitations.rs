@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 /// A practice, as a patient sees it.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PracticeRef {
     pub slug: String,
     pub name: String,
@@ -37,6 +38,7 @@ impl From<&crate::store::practice::Model> for PracticeRef {
 
 /// What an invitation link is for, and nothing more.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct InvitationPreview {
     pub practice: PracticeRef,
     pub patient_first_name: String,
@@ -105,6 +107,7 @@ impl RedeemBody {
 
 /// The access a redeemed link granted.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RedeemedInvitation {
     pub account_id: Uuid,
     pub username: String,

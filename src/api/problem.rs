@@ -15,6 +15,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The practice whose contact details a blocked or deactivated patient is shown.
 #[derive(Debug, Clone, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProblemPractice {
     pub slug: String,
     pub name: String,
@@ -23,6 +24,7 @@ pub struct ProblemPractice {
 
 /// An error, as RFC 9457 problem details with a stable machine-readable `code`.
 #[derive(Debug, Clone, Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "Problem")]
 pub struct Problem {
     /// A URI naming the kind of problem: `urn:portico:problem:{code}`.

@@ -59,6 +59,7 @@ impl RegistrationBody {
 /// A new sign-up. `pending_verification`: follow the link emailed to you to turn access on.
 /// `active`: you can log in now.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RegisteredView {
     pub username: String,
     pub status: AccessStatus,
@@ -82,6 +83,7 @@ pub struct EmailVerificationBody {
 
 /// A confirmed email address, and where the access it turned on stands.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EmailVerifiedView {
     pub status: AccessStatus,
     pub practice: PracticeRef,

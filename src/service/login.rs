@@ -14,8 +14,10 @@
 //!
 //! A step that needs the person again (password change, later MFA) ends with a token that
 //! carries the login to its next step, never with an access token.
+//!
+//! Steps 1 to 3 end in a [`Step`], shared by the JSON API ([`login`], which hands out tokens)
+//! and Portico's own pages (`service::page_login`, which starts a web session instead).
 
-use crate::auth::keys::Keyset;
 use crate::auth::password::Verification;
 use crate::auth::secrets;
 use crate::domain::access::AccessStatus;
@@ -55,7 +57,20 @@ pub struct Credentials {
 pub struct PracticeOption {
     pub slug: String,
     pub name: String,
+    /// The practice's phone, for the message next to a blocked or revoked practice.
+    pub phone: String,
     pub standing: PracticeStanding,
+}
+
+impl PracticeOption {
+    fn of(p: &AtPractice, standing: PracticeStanding) -> Self {
+        Self {
+            slug: p.slug.clone(),
+            name: p.name.clone(),
+            phone: p.phone.clone(),
+            standing,
+        }
+    }
 }
 
 /// How a login (or a step of one) ended.
@@ -67,6 +82,32 @@ pub enum LoginOutcome {
     PracticeRequired(Vec<PracticeOption>),
     /// A staff-created account: choose a password with this token first.
     PasswordChangeRequired { token: String, expires_in: i64 },
+}
+
+/// Where a login stands after the steps every channel shares (password, practice, what
+/// remains): the API turns it into a [`LoginOutcome`], the pages into a web session or a page.
+/// A new step between the password and the session (MFA) is a new variant here.
+#[derive(Debug)]
+pub enum Step {
+    /// Every step done: log the account in at this practice.
+    Ready {
+        account: account::Model,
+        at: AtPractice,
+    },
+    /// Several practices and none requested.
+    Choose {
+        account: account::Model,
+        options: Vec<PracticeOption>,
+    },
+    /// The requested practice refuses (`AccessBlocked` or `AccessRevoked` in `refusal`);
+    /// `others` are the account's other practices, which may still work.
+    Refused {
+        account: account::Model,
+        refusal: Error,
+        others: Vec<PracticeOption>,
+    },
+    /// A staff-created account: choose a password with this token first.
+    PasswordChange { token: String, expires_in: i64 },
 }
 
 /// A step between a correct password and tokens. Issue 6 adds `Mfa` and `MfaEnrolment`.
@@ -82,13 +123,46 @@ fn pending(account: &account::Model) -> Option<Pending> {
         .then_some(Pending::PasswordChange)
 }
 
-/// Step 1: the password.
+/// A login through the JSON API: steps 1 to 3, then tokens.
 pub async fn login(
     state: &AppState,
     creds: Credentials,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<LoginOutcome> {
+    let step = authenticate(state, creds, meta, now).await?;
+    outcome(state, step, meta, now).await
+}
+
+/// A [`Step`] as the API answers it: tokens when ready.
+async fn outcome(
+    state: &AppState,
+    step: Step,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<LoginOutcome> {
+    match step {
+        Step::Ready { account, at } => {
+            let keyset = state.keys.current(now).await;
+            Ok(LoginOutcome::Tokens(
+                sessions::start(state, &keyset, account.id, &at, AMR_PASSWORD, meta, now).await?,
+            ))
+        }
+        Step::Choose { options, .. } => Ok(LoginOutcome::PracticeRequired(options)),
+        Step::Refused { refusal, .. } => Err(refusal),
+        Step::PasswordChange { token, expires_in } => {
+            Ok(LoginOutcome::PasswordChangeRequired { token, expires_in })
+        }
+    }
+}
+
+/// Step 1, the password, then the practice and what remains.
+pub async fn authenticate(
+    state: &AppState,
+    creds: Credentials,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Step> {
     let found = accounts::find_by_username(&state.db, &creds.username).await?;
     let verdict = state
         .hasher
@@ -107,20 +181,28 @@ pub async fn login(
     if needs_rehash {
         rehash(state, &account, &creds.password, now).await?;
     }
-    let keyset = state.keys.current(now).await;
+    at_practice(state, account, creds.practice.as_deref(), meta, now).await
+}
+
+/// Steps 2 and 3 for an account that has proved who it is: read its practices, choose one
+/// (`requested`, or the only active one), and see what remains. The pages' practice chooser
+/// comes back here with the practice the person picked.
+pub async fn at_practice(
+    state: &AppState,
+    account: account::Model,
+    requested: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Step> {
     let practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
-    let at = choose(
-        state,
-        &account,
-        practices,
-        creds.practice.as_deref(),
-        meta,
-        now,
-    )
-    .await?;
-    match at {
-        Chosen::One(at) => advance(state, &keyset, &account, &at, meta, now).await,
-        Chosen::Several(options) => Ok(LoginOutcome::PracticeRequired(options)),
+    match choose(state, &account, practices, requested, meta, now).await? {
+        Chosen::One(at) => advance(state, account, at, meta, now).await,
+        Chosen::Several(options) => Ok(Step::Choose { account, options }),
+        Chosen::Refused(refusal, others) => Ok(Step::Refused {
+            account,
+            refusal,
+            others,
+        }),
     }
 }
 
@@ -170,6 +252,7 @@ async fn rehash(
 enum Chosen {
     One(AtPractice),
     Several(Vec<PracticeOption>),
+    Refused(Error, Vec<PracticeOption>),
 }
 
 /// Step 2: which practice. Refusals are audited for the practice (one event per patient, so
@@ -204,11 +287,7 @@ async fn choose(
                     .into_iter()
                     .filter_map(|i| {
                         let p = &practices[i];
-                        p.standing().map(|standing| PracticeOption {
-                            slug: p.slug.clone(),
-                            name: p.name.clone(),
-                            standing,
-                        })
+                        p.standing().map(|standing| PracticeOption::of(p, standing))
                     })
                     .collect(),
             ))
@@ -240,7 +319,13 @@ async fn choose(
                 .await?;
             }
             txn.commit().await?;
-            Err(refusal(at, Some(standing)))
+            let others = practices
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .filter_map(|(_, p)| p.standing().map(|s| PracticeOption::of(p, s)))
+                .collect();
+            Ok(Chosen::Refused(refusal(at, Some(standing)), others))
         }
         PracticeChoice::NoAccess => {
             audit::record(
@@ -257,16 +342,15 @@ async fn choose(
     }
 }
 
-/// Step 3: what remains between this account and tokens at the chosen practice.
+/// Step 3: what remains between this account and a session at the chosen practice.
 async fn advance(
     state: &AppState,
-    keyset: &Keyset,
-    account: &account::Model,
-    at: &AtPractice,
+    account: account::Model,
+    at: AtPractice,
     meta: &RequestMeta,
     now: DateTime<Utc>,
-) -> Result<LoginOutcome> {
-    match pending(account) {
+) -> Result<Step> {
+    match pending(&account) {
         Some(Pending::PasswordChange) => {
             let txn = state.db.begin().await?;
             let token = account_tokens::issue(
@@ -288,20 +372,16 @@ async fn advance(
             )
             .await?;
             txn.commit().await?;
-            Ok(LoginOutcome::PasswordChangeRequired {
+            Ok(Step::PasswordChange {
                 token,
                 expires_in: PASSWORD_CHANGE_TTL.num_seconds(),
             })
         }
-        None => Ok(LoginOutcome::Tokens(
-            sessions::start(state, keyset, account.id, at, AMR_PASSWORD, meta, now).await?,
-        )),
+        None => Ok(Step::Ready { account, at }),
     }
 }
 
-/// The forced password change of a staff-created account, then the rest of the login: the
-/// new password must pass the policy (a weak one does not spend the token); the change ends
-/// every other session of the account.
+/// The forced password change through the API, then tokens.
 pub async fn change_password_and_continue(
     state: &AppState,
     raw_token: &str,
@@ -309,6 +389,20 @@ pub async fn change_password_and_continue(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<LoginOutcome> {
+    let step = change_password(state, raw_token, new_password, meta, now).await?;
+    outcome(state, step, meta, now).await
+}
+
+/// The forced password change of a staff-created account, then the rest of the login: the
+/// new password must pass the policy (a weak one does not spend the token); the change ends
+/// every other session of the account.
+pub async fn change_password(
+    state: &AppState,
+    raw_token: &str,
+    new_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Step> {
     let token = account_tokens::find_usable(&state.db, raw_token, PASSWORD_CHANGE_PURPOSE, now)
         .await?
         .ok_or(Error::InvalidGrant)?;
@@ -335,7 +429,6 @@ pub async fn change_password_and_continue(
         },
     )?;
     let hash = state.hasher.hash(new_password).await?;
-    let keyset = state.keys.current(now).await;
 
     let txn = state.db.begin().await?;
     if !account_tokens::consume(&txn, token.id, now).await? {
@@ -368,7 +461,7 @@ pub async fn change_password_and_continue(
         ..account
     };
     match at.standing() {
-        Some(PracticeStanding::Active) => advance(state, &keyset, &account, &at, meta, now).await,
+        Some(PracticeStanding::Active) => advance(state, account, at, meta, now).await,
         other => Err(refusal(&at, other)),
     }
 }

@@ -14,3 +14,20 @@ pub async fn practices(
         access_rows::for_account(db, principal.account.id, None).await?,
     ))
 }
+
+/// The account of a page session and its practices (the account page), or `None` when the
+/// account is gone.
+pub async fn account_overview(
+    db: &DatabaseConnection,
+    account_id: uuid::Uuid,
+) -> Result<Option<(crate::store::account::Model, Vec<AtPractice>)>> {
+    use sea_orm::EntityTrait;
+    let Some(account) = crate::store::account::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let practices = by_practice(access_rows::for_account(db, account_id, None).await?);
+    Ok(Some((account, practices)))
+}

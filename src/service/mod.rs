@@ -15,6 +15,7 @@ pub mod oauth_clients;
 pub mod oauth_logout;
 pub mod oauth_resources;
 pub mod oauth_tokens;
+pub mod page_login;
 pub mod patient_auth;
 pub mod patients;
 pub mod practices;

@@ -8,12 +8,17 @@
 
 use crate::auth::secrets;
 use crate::error::Result;
-use crate::store::web_session;
+use crate::service::sessions::refusal;
+use crate::store::access_rows::AtPractice;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{portal_access, web_session};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 /// A session ends after this long without a request.
@@ -52,6 +57,46 @@ pub async fn start<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(Started { session, token })
+}
+
+/// Logs an account in on the pages at a practice, after every step of the login
+/// (`service::page_login`): a new session bound to the practice, `last_login_at` on the
+/// accesses it may use there, and `login.succeeded` for each of their patients, as the API's
+/// login records them. Refused when nothing is active there any more.
+pub async fn log_in(
+    db: &sea_orm::DatabaseConnection,
+    account_id: Uuid,
+    at: &AtPractice,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Started> {
+    let active: Vec<_> = at.active().collect();
+    if active.is_empty() {
+        return Err(refusal(at, at.standing()));
+    }
+    let txn = db.begin().await?;
+    let started = start(&txn, account_id, Some(at.practice_id), now).await?;
+    portal_access::Entity::update_many()
+        .col_expr(portal_access::Column::LastLoginAt, Expr::value(now))
+        .filter(portal_access::Column::Id.is_in(active.iter().map(|r| r.access_id)))
+        .exec(&txn)
+        .await?;
+    for row in &active {
+        audit::record(
+            &txn,
+            meta,
+            Event::new("login.succeeded", Actor::Account(account_id))
+                .practice(at.practice_id)
+                .patient(row.patient_id)
+                .account(account_id)
+                .access(row.access_id)
+                .detail(json!({"web_session_id": started.session.id, "amr": ["pwd"]})),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(started)
 }
 
 /// Whether a session may still be used at `now`.

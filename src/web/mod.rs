@@ -3,12 +3,14 @@
 //! call the same service function as the JSON API, and pick a template. They are not part of
 //! the OpenAPI document.
 
+pub mod account;
 pub mod assets;
 pub mod cookies;
 pub mod csrf;
 pub mod errors;
 pub mod form;
 pub mod invite;
+pub mod login;
 pub mod messages;
 pub mod page;
 pub mod register;

@@ -28,15 +28,19 @@ pub struct PracticeView {
     pub contact_name: Option<String>,
 }
 
+/// A phone number for a `tel:` link: digits and a leading `+`.
+pub fn phone_href(phone: &str) -> String {
+    phone
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect()
+}
+
 impl From<&practice::Model> for PracticeView {
     fn from(p: &practice::Model) -> Self {
-        let phone_href = p
-            .contact_phone
-            .chars()
-            .enumerate()
-            .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
-            .map(|(_, c)| c)
-            .collect();
+        let phone_href = phone_href(&p.contact_phone);
         Self {
             slug: p.slug.clone(),
             name: p.name.clone(),
@@ -137,6 +141,24 @@ const FALLBACK: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>Something went wrong</title><h1>Sorry, something went wrong</h1>\
 <p>Please try again later. If it keeps happening, contact your practice.</p></html>";
+
+/// A `303 See Other` to `location` (a path of ours), with cookies to set: after a form that
+/// worked, so that reloading the next page does not send the form again.
+pub fn redirect(location: &str, cookies: Vec<String>) -> Response {
+    let mut resp = Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::CACHE_CONTROL, "no-store")
+        .finish();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
 
 /// An HTML response with the page headers.
 pub fn html_response(status: StatusCode, body: String) -> Response {

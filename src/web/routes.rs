@@ -1,8 +1,8 @@
 //! Where the pages are mounted, and which requests get HTML errors.
 
 use crate::api::edge::labelled;
-use crate::web::{assets, invite, register, verify_email};
-use poem::{Route, get};
+use crate::web::{account, assets, invite, login, register, verify_email};
+use poem::{Route, get, post};
 
 /// The pages and their methods (for the `Allow` header of a 405).
 pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
@@ -10,6 +10,11 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/register/{practice}", &["GET", "POST"]),
     ("/verify-email/{token}", &["GET", "POST"]),
     ("/static/{file}", &["GET"]),
+    ("/login", &["GET", "POST"]),
+    ("/login/practice", &["POST"]),
+    ("/login/password", &["POST"]),
+    ("/logout", &["POST"]),
+    ("/account", &["GET"]),
 ];
 
 /// Adds the pages to the application's routes.
@@ -31,6 +36,20 @@ pub fn mount(route: Route) -> Route {
             ),
         )
         .at("/static/:file", labelled("static", get(assets::stylesheet)))
+        .at(
+            "/login",
+            labelled("page_login", get(login::show).post(login::submit)),
+        )
+        .at(
+            "/login/practice",
+            labelled("page_login_practice", post(login::choose)),
+        )
+        .at(
+            "/login/password",
+            labelled("page_login_password", post(login::change_password)),
+        )
+        .at("/logout", labelled("page_logout", post(account::logout)))
+        .at("/account", labelled("page_account", get(account::show)))
 }
 
 /// Paths that belong to machines (JSON APIs, OAuth, operations): their errors stay problem

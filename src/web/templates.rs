@@ -27,11 +27,17 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "verify_email/confirm.html",
     "verify_email/done.html",
     "verify_email/invalid.html",
+    "login/form.html",
+    "login/choose.html",
+    "login/blocked.html",
+    "login/password.html",
+    "account/index.html",
+    "account/logged_out.html",
     "oidc/choose_patient.html",
     "oidc/signed_out.html",
 );
 
-/// Where the login page lives (phase 2 of issue 8 builds it); pages link to it.
+/// Where the login page lives (`web::login`); pages link to it.
 pub const LOGIN_URL: &str = "/login";
 
 fn environment() -> Result<Environment<'static>, minijinja::Error> {

@@ -56,6 +56,24 @@ impl Html {
     pub fn contains(&self, text: &str) -> bool {
         self.body.contains(text)
     }
+
+    /// Where a redirect points.
+    pub fn location(&self) -> &str {
+        self.header("location")
+    }
+
+    /// The value of the cookie `name` this response sets, if it sets one.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies().into_iter().find_map(|c| {
+            let first = c.split(';').next()?.trim().to_owned();
+            first.strip_prefix(&format!("{name}=")).map(str::to_owned)
+        })
+    }
+
+    /// How many times `text` appears on the page.
+    pub fn count(&self, text: &str) -> usize {
+        self.body.matches(text).count()
+    }
 }
 
 /// A browser with its own cookie jar.
@@ -131,6 +149,40 @@ impl Browser<'_> {
     }
 }
 
+impl Browser<'_> {
+    /// Opens the page `open`, then posts its form to `action` with its CSRF token and these
+    /// fields.
+    pub async fn submit_form_of(&self, open: &str, action: &str, fields: &[(&str, &str)]) -> Html {
+        let form = self.open(open).await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        self.submit_on(&form, action, fields).await
+    }
+
+    /// Posts to `action` with the CSRF token of `page` (already open) and these fields.
+    pub async fn submit_on(&self, page: &Html, action: &str, fields: &[(&str, &str)]) -> Html {
+        let token = page.csrf_token();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.submit(action, &all).await
+    }
+
+    /// Logs in on `/login` (with `query`, like `?practice=a-clinic`).
+    pub async fn log_in(&self, query: &str, username: &str, password: &str) -> Html {
+        let form = self.open(&format!("/login{query}")).await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let mut fields = vec![("username", username), ("password", password)];
+        let next = form.input_value("continue").map(|v| unescape(&v));
+        let practice = form.input_value("practice").map(|v| unescape(&v));
+        if let Some(n) = next.as_deref() {
+            fields.push(("continue", n));
+        }
+        if let Some(p) = practice.as_deref() {
+            fields.push(("practice", p));
+        }
+        self.submit_on(&form, "/login", &fields).await
+    }
+}
+
 /// A date of birth as the three boxes of a form.
 pub fn date_fields(prefix: &str, iso: &str) -> Vec<(String, String)> {
     let mut parts = iso.split('-');
@@ -172,4 +224,14 @@ pub fn assert_page_headers(page: &Html) {
 /// A form body, urlencoded.
 pub fn form_body(fields: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(fields).unwrap()
+}
+
+/// An attribute value as the browser reads it (minijinja escapes `/`, `&`, quotes, `<`, `>`).
+pub fn unescape(v: &str) -> String {
+    v.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

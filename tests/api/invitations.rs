@@ -81,7 +81,6 @@ async fn patient_follows_the_emailed_link_and_registers_within_72_hours_seed_004
             "practice": {"slug": "smith-family-clinic", "name": "Smith Family Clinic"},
             "patient_first_name": "Ann",
             "relation": "self",
-            "recipient_first_name": null,
             "expires_at": sent["expires_at"],
             "account_modes": ["new", "existing"],
         })

@@ -27,6 +27,7 @@ mod openapi;
 mod ops;
 mod outbox;
 mod pages;
+mod pages_login;
 mod patients;
 mod refresh;
 mod registrations;

@@ -98,20 +98,20 @@ export async function checkA11y(page, label) {
   return contrast;
 }
 
-/** Tabs to the first text input and checks that focus is visible on it. */
+/** Tabs to the first input or button and checks that focus is visible on it. */
 export async function checkFocusVisible(page, label) {
   for (let i = 0; i < 15; i++) {
     await page.keyboard.press('Tab');
     const focus = await page.evaluate(() => {
       const el = document.activeElement;
-      if (!el || el.tagName !== 'INPUT') return null;
+      if (!el || !['INPUT', 'BUTTON'].includes(el.tagName)) return null;
       const s = getComputedStyle(el);
-      return { name: el.name, outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2, shadow: s.boxShadow !== 'none' };
+      return { name: el.name || el.textContent.trim(), outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2, shadow: s.boxShadow !== 'none' };
     });
     if (focus) {
       assert.ok(focus.outline || focus.shadow, `${label}: focus on ${focus.name} is not visible`);
       return focus;
     }
   }
-  assert.fail(`${label}: Tab never reached an input`);
+  assert.fail(`${label}: Tab never reached an input or a button`);
 }

@@ -404,3 +404,167 @@ test('unknown pages, a closed sign-up and an expired form are explained in plain
   await Promise.all([page.waitForNavigation(), page.click('main a.button')]);
   assert.equal(await h1(), 'Sign up for the patient portal');
 });
+
+/** Ann, registered from an emailed invitation at each practice (one account for all). */
+async function annAt(keys, username = 'ann.lee') {
+  const patients = [];
+  for (const [i, key] of keys.entries()) {
+    const email = `${username}@example.org`;
+    const p = await patient(key, { first_name: 'Ann', last_name: 'Lee', date_of_birth: '1990-04-01', email });
+    await invite(key, p.id);
+    const link = portico.linkIn(await portico.waitForMail(email, i + 1), '/invite/');
+    await page.goto(i === 0 ? link : `${link}?account=existing`);
+    await page.fill('#f-username', username);
+    await page.fill('#f-password', PASSWORD);
+    if (i === 0) await page.fill('#f-password_confirm', PASSWORD);
+    await fillDate('date_of_birth', '1990-04-01');
+    const done = await submit(i === 0 ? 'Create account' : 'Link my account');
+    assert.equal(done.status(), 200);
+    patients.push(p);
+  }
+  return patients;
+}
+
+async function logIn(query, username, password) {
+  await page.goto(`${portico.base}/login${query}`);
+  await page.fill('#f-username', username);
+  await page.fill('#f-password', password);
+  return submit('Log in');
+}
+
+test('a patient logs in and sees the practice, then logs out', async () => {
+  const key = await practice('willow-health', 'Willow Health Centre', '555-0140', {
+    contact_email: 'desk@willow.example',
+  });
+  await annAt([key], 'wendy.ng');
+
+  const form = await page.goto(`${portico.base}/login?practice=willow-health`);
+  assert.equal(form.status(), 200);
+  assert.equal(await h1(), 'Log in to Willow Health Centre');
+  assert.ok((await page.textContent('footer')).includes('555-0140'));
+  await checkA11y(page, 'login form');
+  await shot(page, 'login-form-phone');
+  await checkFocusVisible(page, 'login form');
+
+  await page.fill('#f-username', 'wendy.ng');
+  await page.fill('#f-password', 'not my password at all');
+  const wrong = await submit('Log in');
+  assert.equal(wrong.status(), 401);
+  assert.ok((await page.textContent('.alert')).includes('The username or password is not right'));
+  assert.equal(await page.inputValue('#f-username'), 'wendy.ng');
+  assert.equal(await page.inputValue('#f-password'), '');
+  await checkA11y(page, 'login error');
+  await shot(page, 'login-error');
+
+  await page.fill('#f-password', PASSWORD);
+  const done = await submit('Log in');
+  assert.equal(done.status(), 200);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.equal(await h1(), 'Your account');
+  const main = await page.textContent('main');
+  assert.ok(main.includes('You are logged in to Willow Health Centre.'), main);
+  assert.ok(main.includes('Active'));
+  const cookie = (await browser.cookies()).find((c) => c.name === 'portico_session');
+  assert.ok(cookie?.httpOnly && cookie.sameSite === 'Lax', JSON.stringify(cookie));
+  await checkA11y(page, 'account');
+  await shot(page, 'account-phone');
+
+  const out = await submit('Log out');
+  assert.equal(out.status(), 200);
+  assert.equal(await h1(), 'You have logged out');
+  await checkA11y(page, 'logged out');
+  await shot(page, 'logged-out');
+  await page.goto(`${portico.base}/account`);
+  assert.equal(new URL(page.url()).pathname, '/login', 'the account page asks to log in again');
+});
+
+test('a blocked patient sees the message with the phone number while another practice still works', async () => {
+  const keyA = await practice('oak-clinic', 'Oak Street Clinic', '+1 (555) 010-0150');
+  const keyB = await practice('pine-dental', 'Pine Dental', '555-0151');
+  const keyC = await practice('hilltop-eye-care', 'Hilltop Eye Care', '555-0152');
+  const [atA] = await annAt([keyA, keyB, keyC], 'bianca.ortiz');
+  const [access] = await accessOf(keyA, atA.id);
+  await portico.apiOk(keyA, 'POST', `/api/v1/practice/access/${access.id}/block`, { reason: 'Unpaid balance' });
+
+  // Without naming a practice: the chooser lists all three, Oak Street as blocked with its
+  // phone. (With only one active practice left, the login would simply go there.)
+  await logIn('', 'bianca.ortiz', PASSWORD);
+  assert.equal(await h1(), 'Choose a practice');
+  const chooser = await page.textContent('main');
+  assert.ok(chooser.includes('Oak Street Clinic') && chooser.includes('Blocked'), chooser);
+  assert.equal(await page.getAttribute('.choice--blocked a[href^="tel:"]', 'href'), 'tel:+15550100150');
+  assert.equal(await page.locator('button:has-text("Oak Street Clinic")').count(), 0);
+  await checkA11y(page, 'practice chooser');
+  await shot(page, 'login-choose-practice-phone');
+  await checkFocusVisible(page, 'practice chooser');
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.setViewportSize(TABLET);
+  await shot(page, 'login-choose-practice-tablet');
+  await page.setViewportSize(PHONE);
+
+  // From Oak Street's own login link: the blocked message, and Pine Dental still works.
+  await page.context().clearCookies();
+  const blocked = await logIn('?practice=oak-clinic', 'bianca.ortiz', PASSWORD);
+  assert.equal(blocked.status(), 403);
+  assert.equal(await h1(), 'Your portal access to Oak Street Clinic is blocked');
+  const text = (await page.textContent('main')).replace(/\s+/g, ' ');
+  assert.ok(
+    text.includes('Your portal access to Oak Street Clinic is blocked. Please contact the practice on +1 (555) 010-0150.'),
+    text,
+  );
+  assert.equal(await page.getAttribute('.alert a[href^="tel:"]', 'href'), 'tel:+15550100150');
+  for (const raw of ['access_blocked', '403', 'Forbidden', 'Unpaid balance']) {
+    assert.ok(!text.includes(raw), `no "${raw}" on the blocked page`);
+  }
+  await checkA11y(page, 'blocked');
+  await shot(page, 'login-blocked-phone');
+  await checkFocusVisible(page, 'blocked');
+  await page.evaluate(() => document.activeElement?.blur());
+  for (const [name, size] of [['small-phone', { width: 320, height: 640 }], ['tablet', TABLET]]) {
+    await page.setViewportSize(size);
+    await checkA11y(page, `blocked at ${size.width} px`);
+    await shot(page, `login-blocked-${name}`);
+  }
+  await page.setViewportSize(PHONE);
+
+  const other = await submit('Pine Dental');
+  assert.equal(other.status(), 200);
+  assert.equal(await h1(), 'Your account');
+  const main = await page.textContent('main');
+  assert.ok(main.includes('You are logged in to Pine Dental.'), main);
+  assert.ok(main.includes('Oak Street Clinic') && main.includes('Blocked'), 'the account page shows the block');
+  await shot(page, 'account-with-blocked-practice');
+});
+
+test('an account the practice created changes its temporary password at first login', async () => {
+  const key = await practice('elm-practice', 'Elm Practice', '555-0160');
+  const cy = await patient(key, {
+    first_name: 'Cy', last_name: 'Ray', date_of_birth: '1984-02-11', email: 'cy@example.org',
+  });
+  const created = await portico.apiOk(key, 'POST', `/api/v1/practice/patients/${cy.id}/accounts`, { username: 'cy.ray' });
+
+  await logIn('?practice=elm-practice', 'cy.ray', created.temporary_password);
+  assert.equal(await h1(), 'Choose a new password');
+  await checkA11y(page, 'password change');
+  await shot(page, 'login-password-change');
+
+  await page.fill('#f-password', 'short');
+  await page.fill('#f-password_confirm', 'short');
+  const weak = await submit('Save password and continue');
+  assert.equal(weak.status(), 422);
+  assert.equal(await page.getAttribute('#f-password', 'aria-invalid'), 'true');
+  assert.equal(await page.inputValue('#f-password'), '');
+  await checkA11y(page, 'password change error');
+  await shot(page, 'login-password-change-error');
+
+  await page.fill('#f-password', PASSWORD);
+  await page.fill('#f-password_confirm', PASSWORD);
+  const done = await submit('Save password and continue');
+  assert.equal(done.status(), 200);
+  assert.equal(await h1(), 'Your account');
+  assert.ok((await page.textContent('main')).includes('You are logged in to Elm Practice.'));
+
+  await page.context().clearCookies();
+  await logIn('', 'cy.ray', PASSWORD);
+  assert.equal(await h1(), 'Your account', 'the new password works');
+});

@@ -28,6 +28,7 @@ pub struct LoginRequest {
 
 /// The practice the tokens are for.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TokenPractice {
     pub slug: String,
     pub name: String,
@@ -35,6 +36,7 @@ pub struct TokenPractice {
 
 /// A patient the account may act for at that practice.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TokenPatient {
     pub id: Uuid,
     pub first_name: String,
@@ -44,6 +46,7 @@ pub struct TokenPatient {
 
 /// Logged in: tokens for one practice.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TokenResponse {
     /// A JWT (`typ: at+jwt`, EdDSA), to send as `Authorization: Bearer …`. Verify it with the
     /// keys at `/oauth2/jwks`; its audience is `{issuer}/practices/{slug}`.
@@ -97,6 +100,7 @@ pub enum PasswordChangeRequiredStatus {
 
 /// A practice the account may choose, with where it stands there.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PracticeChoiceView {
     pub slug: String,
     pub name: String,
@@ -116,6 +120,7 @@ impl From<PracticeOption> for PracticeChoiceView {
 
 /// The account has several practices: log in again with `practice` set to one slug.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PracticeRequired {
     pub status: PracticeRequiredStatus,
     pub practices: Vec<PracticeChoiceView>,
@@ -124,6 +129,7 @@ pub struct PracticeRequired {
 /// A staff-created account must choose its own password before it gets tokens: send the
 /// token and the new password to `POST /api/v1/login/password-change`.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PasswordChangeRequired {
     pub status: PasswordChangeRequiredStatus,
     /// Single use, bound to this account and practice.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 /// The signed-in account. Never its password, MFA secret or tokens.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MeView {
     pub id: Uuid,
     pub username: String,
@@ -25,6 +26,7 @@ pub struct MeView {
 
 /// One patient link at a practice.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MyPatientView {
     pub patient_id: Uuid,
     pub first_name: String,
@@ -34,6 +36,7 @@ pub struct MyPatientView {
 
 /// A practice where the account has portal access, and how it stands there.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MyPracticeView {
     pub slug: String,
     pub name: String,

@@ -18,6 +18,7 @@ use uuid::Uuid;
 /// A portal access: one account's link to one patient's record, and its history (seed 004:
 /// sent, registered, last login, revoked).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AccessView {
     pub id: Uuid,
     pub patient_id: Uuid,

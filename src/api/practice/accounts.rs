@@ -28,6 +28,7 @@ pub struct NewPatientAccountBody {
 /// A new account. Give `temporary_password` to the patient: it is shown this once, never
 /// emailed, and must be changed at first login.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreatedPatientAccount {
     pub account_id: Uuid,
     pub username: String,

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 /// A staff API key, without its secret.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ApiKeyView {
     pub id: Uuid,
     pub role: Role,
@@ -56,6 +57,7 @@ pub struct NewApiKeyBody {
 
 /// A new key. `key` is shown this once and never again.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreatedApiKey {
     pub id: Uuid,
     pub role: Role,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 /// One entry of the audit trail. Never holds a password, token or message body.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEventView {
     pub id: Uuid,
     /// `login.succeeded`, `login.failed`, `login.refused`, `access.blocked`,
@@ -55,6 +56,7 @@ impl From<audit_event::Model> for AuditEventView {
 
 /// One page of audit events, newest first.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEventPage {
     pub items: Vec<AuditEventView>,
     /// Pass as `cursor` to get the next (older) page; absent on the last page.

@@ -68,6 +68,7 @@ impl NewInvitationBody {
 
 /// An invitation as staff see it. The link itself is only ever in the message.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct InvitationView {
     pub id: Uuid,
     /// The portal access this invitation grants when redeemed.

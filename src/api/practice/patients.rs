@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 /// A patient's record at the practice.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PatientView {
     pub id: Uuid,
     pub first_name: String,
@@ -159,6 +160,7 @@ impl PatientPatch {
 
 /// One page of patients.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PatientPage {
     pub items: Vec<PatientView>,
     /// Pass as `cursor` to get the next page; absent on the last page.

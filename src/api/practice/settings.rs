@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 /// A practice's settings and the contact details shown to blocked patients.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PracticeSettingsView {
     pub id: uuid::Uuid,
     pub slug: String,

@@ -1,0 +1,150 @@
+//! Logging in on Portico's own pages (`/login`): the same steps as the JSON API
+//! (`service::login`: password, practice, what remains), ending in a web session bound to the
+//! chosen practice instead of tokens.
+//!
+//! Where the API asks the client to send the password again with a practice, the pages carry
+//! the login to the practice chooser with a short-lived, single-use token (like the forced
+//! password change's), so the person picks a practice without typing the password twice,
+//! and no session exists before every step is done (ASVS 7.2.4).
+
+use crate::error::{Error, Result};
+use crate::service::login::{self, Credentials, PracticeOption, Step};
+use crate::service::web_sessions::{self, Started};
+use crate::state::AppState;
+use crate::store::audit::RequestMeta;
+use crate::store::{account, account_tokens};
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::EntityTrait;
+
+/// `account_tokens.purpose` of the token that carries a login to the practice chooser.
+pub const PRACTICE_CHOICE_PURPOSE: &str = "login_practice_choice";
+/// How long the chooser works before the person must log in again.
+pub const PRACTICE_CHOICE_TTL: TimeDelta = TimeDelta::minutes(10);
+
+/// How a login on the pages ended.
+#[derive(Debug)]
+pub enum PageLogin {
+    /// Logged in: a web session at this practice.
+    LoggedIn(Started),
+    /// Several practices: choose one with this token.
+    Choose {
+        token: String,
+        options: Vec<PracticeOption>,
+    },
+    /// The practice refuses (`AccessBlocked` or `AccessRevoked`); `token` (when some other
+    /// practice is active) lets the person choose one of `others` instead.
+    Refused {
+        refusal: Error,
+        token: Option<String>,
+        others: Vec<PracticeOption>,
+    },
+    /// A staff-created account: choose a password with this token first.
+    PasswordChange { token: String },
+}
+
+/// Username and password (and perhaps a practice) typed on the login page.
+pub async fn login(
+    state: &AppState,
+    creds: Credentials,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<PageLogin> {
+    let step = login::authenticate(state, creds, meta, now).await?;
+    finish(state, step, None, meta, now).await
+}
+
+/// The practice picked on the chooser (or on the blocked page, among the others).
+pub async fn choose(
+    state: &AppState,
+    raw_token: &str,
+    practice: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<PageLogin> {
+    let token = account_tokens::find_usable(&state.db, raw_token, PRACTICE_CHOICE_PURPOSE, now)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let account = account::Entity::find_by_id(token.account_id)
+        .one(&state.db)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let step = login::at_practice(state, account, Some(practice), meta, now).await?;
+    if matches!(step, Step::Refused { .. }) {
+        // Another practice may still work: the same token stays usable.
+        return finish(state, step, Some(raw_token), meta, now).await;
+    }
+    if !account_tokens::consume(&state.db, token.id, now).await? {
+        return Err(Error::InvalidGrant);
+    }
+    finish(state, step, None, meta, now).await
+}
+
+/// The forced password change, then the rest of the login.
+pub async fn change_password(
+    state: &AppState,
+    raw_token: &str,
+    new_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<PageLogin> {
+    let step = login::change_password(state, raw_token, new_password, meta, now).await?;
+    finish(state, step, None, meta, now).await
+}
+
+/// A [`Step`] as the pages need it. `choice` is a chooser token still usable.
+async fn finish(
+    state: &AppState,
+    step: Step,
+    choice: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<PageLogin> {
+    Ok(match step {
+        Step::Ready { account, at } => {
+            PageLogin::LoggedIn(web_sessions::log_in(&state.db, account.id, &at, meta, now).await?)
+        }
+        Step::Choose { account, options } => PageLogin::Choose {
+            token: choice_token(state, &account, choice, now).await?,
+            options,
+        },
+        Step::Refused {
+            account,
+            refusal,
+            others,
+        } => {
+            let any_active = others
+                .iter()
+                .any(|o| o.standing == crate::domain::login::PracticeStanding::Active);
+            let token = match any_active {
+                true => Some(choice_token(state, &account, choice, now).await?),
+                false => None,
+            };
+            PageLogin::Refused {
+                refusal,
+                token,
+                others,
+            }
+        }
+        Step::PasswordChange { token, .. } => PageLogin::PasswordChange { token },
+    })
+}
+
+async fn choice_token(
+    state: &AppState,
+    account: &account::Model,
+    existing: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    if let Some(t) = existing {
+        return Ok(t.to_owned());
+    }
+    Ok(account_tokens::issue(
+        &state.db,
+        account.id,
+        PRACTICE_CHOICE_PURPOSE,
+        None,
+        PRACTICE_CHOICE_TTL,
+        now,
+    )
+    .await?)
+}

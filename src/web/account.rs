@@ -1,0 +1,157 @@
+//! `/account`: what the logged-in account is, and the practices and patients it acts for, with
+//! their status; `/logout` ends the page session.
+
+use crate::domain::access::AccessStatus;
+use crate::domain::login::PracticeStanding;
+use crate::error::Error;
+use crate::service::{me, web_sessions};
+use crate::state::AppState;
+use crate::web::csrf::{self, Csrf};
+use crate::web::errors::form_expired;
+use crate::web::form::FormData;
+use crate::web::invite::{relation_label, when};
+use crate::web::login::DEFAULT_CONTINUE;
+use crate::web::page::{Page, phone_href, redirect};
+use crate::web::session::{CurrentSession, clear_session_cookie};
+use crate::web::templates::LOGIN_URL;
+use poem::web::Data;
+use poem::{IntoResponse, Response, handler};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+struct PatientView {
+    first_name: String,
+    /// "yourself", or "as their parent".
+    relation: String,
+    own: bool,
+    status: &'static str,
+    status_label: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct PracticeView {
+    slug: String,
+    name: String,
+    phone: String,
+    phone_href: String,
+    current: bool,
+    /// Log in to this practice instead (an active practice that is not the current one).
+    switch_url: Option<String>,
+    patients: Vec<PatientView>,
+}
+
+fn status_words(s: AccessStatus) -> (&'static str, &'static str) {
+    match s {
+        AccessStatus::Active => ("active", "Active"),
+        AccessStatus::Blocked => ("blocked", "Blocked"),
+        AccessStatus::Revoked => ("revoked", "Deactivated"),
+        AccessStatus::Invited => ("invited", "Invited"),
+        AccessStatus::PendingVerification => ("pending", "Waiting for email confirmation"),
+        AccessStatus::Expired => ("expired", "Invitation expired"),
+    }
+}
+
+/// The account page; without a live session, the login page first.
+#[handler]
+pub async fn show(
+    state: Data<&AppState>,
+    session: CurrentSession,
+    csrf: Csrf,
+) -> poem::Result<Response> {
+    let Some(live) = session.0 else {
+        let q = serde_urlencoded::to_string([("continue", DEFAULT_CONTINUE)]).unwrap_or_default();
+        return Ok(redirect(&format!("{LOGIN_URL}?{q}"), vec![]));
+    };
+    let s = &live.session;
+    let (account, practices) = me::account_overview(&state.db, s.account_id)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    let views: Vec<PracticeView> = practices
+        .iter()
+        .map(|p| PracticeView {
+            slug: p.slug.clone(),
+            name: p.name.clone(),
+            phone: p.phone.clone(),
+            phone_href: phone_href(&p.phone),
+            current: s.practice_id == Some(p.practice_id),
+            switch_url: (s.practice_id != Some(p.practice_id)
+                && p.standing() == Some(PracticeStanding::Active))
+            .then(|| {
+                let q = [
+                    ("practice", p.slug.as_str()),
+                    ("continue", DEFAULT_CONTINUE),
+                ];
+                format!(
+                    "{LOGIN_URL}?{}",
+                    serde_urlencoded::to_string(q).unwrap_or_default()
+                )
+            }),
+            patients: p
+                .rows
+                .iter()
+                .map(|r| {
+                    let (status, status_label) = status_words(r.status());
+                    let relation = r.relation();
+                    let own = !relation.is_representative();
+                    PatientView {
+                        first_name: r.patient_first_name.clone(),
+                        relation: if own {
+                            "you".to_owned()
+                        } else {
+                            format!("as their {}", relation_label(relation))
+                        },
+                        own,
+                        status,
+                        status_label,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let current = s
+        .practice_id
+        .and_then(|id| practices.iter().find(|p| p.practice_id == id));
+    let mut page = Page::new(
+        "account/index.html",
+        minijinja::context! {
+            name => match (&account.first_name, &account.last_name) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (Some(f), None) => Some(f.clone()),
+                _ => None,
+            },
+            email_confirmed => account.email_verified_at.is_some(),
+            two_step => account.totp_enabled_at.map(when),
+            password_changed => when(account.password_changed_at),
+            username => account.username,
+            email => account.email,
+            current_practice => current.map(|p| p.name.clone()),
+            practices => minijinja::value::Serde(views),
+        },
+    )
+    .csrf(&csrf);
+    if let Some(p) = current
+        && let Some(m) = crate::service::practices::find_by_slug(&state.db, &p.slug).await?
+    {
+        page = page.practice(&m);
+    }
+    Ok(page.into_response())
+}
+
+/// Ends the page session.
+#[handler]
+pub async fn logout(
+    state: Data<&AppState>,
+    session: CurrentSession,
+    csrf: Csrf,
+    form: FormData,
+) -> poem::Result<Response> {
+    if !csrf.verify(form.raw(csrf::FIELD)) {
+        return Ok(form_expired(DEFAULT_CONTINUE).into_response());
+    }
+    if let Some(live) = session.0 {
+        web_sessions::end(&state.db, &live.token, state.now()).await?;
+    }
+    Ok(Page::new("account/logged_out.html", ())
+        .cookie(clear_session_cookie(&state.settings))
+        .into_response())
+}

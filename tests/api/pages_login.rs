@@ -1,0 +1,449 @@
+//! The login pages over HTTP: each outcome of `/login` (logged in, wrong password, practice
+//! chooser, blocked or deactivated practice, forced password change), `continue`, logout and
+//! the account page.
+
+use crate::helpers::TestApp;
+use crate::helpers_invitations::ann;
+use crate::helpers_login::{PASSWORD, SeededAccount, patient};
+use crate::helpers_pages::{Html, assert_page_headers, unescape};
+use portico::service::web_sessions;
+use uuid::Uuid;
+
+struct Clinics {
+    a: Uuid,
+    key_a: String,
+    b: Uuid,
+    key_b: String,
+}
+
+async fn clinics(app: &TestApp) -> Clinics {
+    let (a, key_a) = app
+        .create_practice("a-clinic", "A Clinic", "555-0100")
+        .await;
+    let (b, key_b) = app
+        .create_practice("b-clinic", "B Clinic", "+1 555 0101")
+        .await;
+    Clinics { a, key_a, b, key_b }
+}
+
+async fn ann_at(app: &TestApp, key: &str) -> SeededAccount {
+    app.seed_portal_account(key, ann(), "ann.lee", PASSWORD, "self")
+        .await
+}
+
+/// The practice of the live web session behind a response's session cookie.
+async fn session_practice(app: &TestApp, page: &Html) -> Option<Uuid> {
+    let token = page.cookie("portico_session").expect("a session cookie");
+    web_sessions::find_live(&app.state.db, &token, app.clock_now())
+        .await
+        .unwrap()
+        .expect("a live session")
+        .practice_id
+}
+
+#[tokio::test]
+async fn logging_in_starts_a_session_at_the_practice_and_goes_to_continue() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    let browser = app.browser();
+
+    let form = browser
+        .open("/login?practice=a-clinic&continue=%2Faccount%3Ftab%3D1")
+        .await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_page_headers(&form);
+    assert_eq!(form.h1(), "Log in to A Clinic");
+    assert!(form.contains("tel:5550100"), "the practice's contact");
+    assert_eq!(
+        unescape(&form.input_value("continue").unwrap()),
+        "/account?tab=1"
+    );
+
+    let done = browser
+        .log_in(
+            "?practice=a-clinic&continue=%2Faccount%3Ftab%3D1",
+            "Ann.Lee",
+            PASSWORD,
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), "/account?tab=1");
+    let cookie = done
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("portico_session="))
+        .expect("a session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert_eq!(session_practice(&app, &done).await, Some(c.a));
+
+    let account = browser.open("/account").await;
+    assert_eq!(account.status, 200, "{}", account.body);
+    assert_eq!(account.h1(), "Your account");
+    assert!(account.contains("You are logged in to A Clinic."));
+    assert!(account.contains("ann.lee") && account.contains("Ann (you)"));
+    assert!(account.contains("tag--active"), "{}", account.body);
+
+    let r = app.audit_events(&c.key_a, "type=login.succeeded").await;
+    let events: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        events.to_string().contains("web_session_id"),
+        "the page login is audited like the API's: {events}"
+    );
+}
+
+#[tokio::test]
+async fn continue_is_only_followed_to_a_path_of_this_server() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    for bad in [
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/\t/evil.example",
+    ] {
+        let browser = app.browser();
+        let form = browser.open("/login").await;
+        let done = browser
+            .submit_on(
+                &form,
+                "/login",
+                &[
+                    ("username", "ann.lee"),
+                    ("password", PASSWORD),
+                    ("continue", bad),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(done.location(), "/account", "{bad:?}");
+    }
+    let page = app
+        .browser()
+        .open("/login?continue=%2F%2Fevil.example")
+        .await;
+    assert!(page.input_value("continue").is_none(), "not even carried");
+}
+
+#[tokio::test]
+async fn a_wrong_password_gets_one_plain_message_and_keeps_the_username() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    let browser = app.browser();
+    for (username, password) in [("ann.lee", "not the password at all"), ("nobody", PASSWORD)] {
+        let page = browser.log_in("", username, password).await;
+        assert_eq!(page.status, 401, "{}", page.body);
+        assert_eq!(
+            page.count("The username or password is not right."),
+            1,
+            "{}",
+            page.body
+        );
+        assert_eq!(page.input_value("username").as_deref(), Some(username));
+        assert!(!page.contains(password), "never echo a password");
+        assert!(page.cookie("portico_session").is_none());
+    }
+    let elsewhere = browser
+        .log_in("?practice=b-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(elsewhere.status, 403, "{}", elsewhere.body);
+    assert!(elsewhere.contains(
+        "This account has no portal access at B Clinic. If you think it should, please \
+         contact the practice on +1 555 0101."
+    ));
+
+    let blank = browser.log_in("", "", "").await;
+    assert_eq!(blank.status, 422);
+    assert!(blank.contains("Enter your username.") && blank.contains("Enter your password."));
+    assert!(blank.contains("aria-describedby=\"f-username-error\""));
+
+    let no_csrf = browser
+        .submit("/login", &[("username", "ann.lee"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(no_csrf.status, 403);
+    assert!(no_csrf.cookie("portico_session").is_none());
+}
+
+#[tokio::test]
+async fn several_practices_get_a_chooser_with_their_status_and_the_choice_logs_in() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    let (_, key_c) = app
+        .create_practice("c-clinic", "C Clinic", "555-0102")
+        .await;
+    ann_at(&app, &c.key_a).await;
+    ann_at(&app, &c.key_b).await;
+    let at_c = ann_at(&app, &key_c).await;
+    app.block_access(&key_c, at_c.access_id, None).await;
+    let browser = app.browser();
+
+    let chooser = browser.log_in("", "ann.lee", PASSWORD).await;
+    assert_eq!(chooser.status, 200, "{}", chooser.body);
+    assert_eq!(chooser.h1(), "Choose a practice");
+    assert!(
+        chooser.cookie("portico_session").is_none(),
+        "no session yet"
+    );
+    assert!(chooser.contains("value=\"a-clinic\"") && chooser.contains("value=\"b-clinic\""));
+    assert!(
+        !chooser.contains("value=\"c-clinic\""),
+        "a blocked practice is no button"
+    );
+    assert!(chooser.contains("C Clinic") && chooser.contains("Blocked"));
+    assert!(chooser.contains("tel:5550102"));
+
+    let token = chooser.input_value("choice_token").unwrap();
+    let fields = [("choice_token", token.as_str()), ("practice", "b-clinic")];
+    let done = browser
+        .submit_on(&chooser, "/login/practice", &fields)
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), "/account");
+    assert_eq!(session_practice(&app, &done).await, Some(c.b));
+
+    // The chooser's token works once.
+    let again = app.browser();
+    let page = again.open("/login").await;
+    let reused = again.submit_on(&page, "/login/practice", &fields).await;
+    assert_eq!(reused.status, 400);
+    assert_eq!(reused.h1(), "Please log in again");
+    assert!(reused.cookie("portico_session").is_none());
+}
+
+#[tokio::test]
+async fn a_blocked_patient_sees_the_practice_phone_and_can_still_use_another_practice() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    let at_a = ann_at(&app, &c.key_a).await;
+    let at_b = ann_at(&app, &c.key_b).await;
+    app.block_access(&c.key_a, at_a.access_id, None).await;
+    let browser = app.browser();
+
+    let blocked = browser
+        .log_in("?practice=a-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(blocked.status, 403, "{}", blocked.body);
+    assert_eq!(blocked.h1(), "Your portal access to A Clinic is blocked");
+    assert!(blocked.contains(
+        "Your portal access to A Clinic is blocked. Please contact the practice on \
+         <a href=\"tel:5550100\">555-0100</a>."
+    ));
+    assert!(blocked.cookie("portico_session").is_none());
+    assert!(blocked.contains("Your other practices"));
+    assert!(blocked.contains("value=\"b-clinic\""));
+
+    let token = blocked.input_value("choice_token").unwrap();
+    // Picking the blocked one again says so again; the token still works for B.
+    let same = browser
+        .submit_on(
+            &blocked,
+            "/login/practice",
+            &[("choice_token", token.as_str()), ("practice", "a-clinic")],
+        )
+        .await;
+    assert_eq!(same.status, 403);
+    let done = browser
+        .submit_on(
+            &same,
+            "/login/practice",
+            &[("choice_token", token.as_str()), ("practice", "b-clinic")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(session_practice(&app, &done).await, Some(c.b));
+
+    // Revoked at B as well, and logging in without naming a practice: nothing to choose.
+    app.revoke_access(&c.key_b, at_b.access_id, None).await;
+    let gone = app
+        .browser()
+        .log_in("?practice=b-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(gone.status, 403, "{}", gone.body);
+    assert_eq!(gone.h1(), "Your portal access to B Clinic is deactivated");
+    assert!(gone.contains("tel:+15550101"));
+    assert!(gone.input_value("choice_token").is_none());
+}
+
+#[tokio::test]
+async fn a_staff_created_account_chooses_a_password_then_is_logged_in() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    let bo = app
+        .seed_staff_created_account(&c.key_a, patient("Bo", "Park", "bo@example.org"), "bo.park")
+        .await;
+    let browser = app.browser();
+
+    let change = browser
+        .log_in("?continue=%2Faccount", "bo.park", &bo.password)
+        .await;
+    assert_eq!(change.status, 200, "{}", change.body);
+    assert_eq!(change.h1(), "Choose a new password");
+    assert!(change.cookie("portico_session").is_none());
+    let token = change.input_value("password_token").unwrap();
+
+    let mismatch = browser
+        .submit_on(
+            &change,
+            "/login/password",
+            &[
+                ("password_token", token.as_str()),
+                ("password", PASSWORD),
+                ("password_confirm", "something else entirely"),
+            ],
+        )
+        .await;
+    assert_eq!(mismatch.status, 422);
+    assert!(mismatch.contains("The passwords do not match."));
+
+    let weak = browser
+        .submit_on(
+            &change,
+            "/login/password",
+            &[
+                ("password_token", token.as_str()),
+                ("password", "short"),
+                ("password_confirm", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422, "{}", weak.body);
+    assert!(weak.contains("aria-describedby=\"f-password-hint f-password-error\""));
+    assert!(!weak.contains("value=\"short\""));
+
+    let done = browser
+        .submit_on(
+            &weak,
+            "/login/password",
+            &[
+                ("password_token", token.as_str()),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+                ("continue", "/account"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), "/account");
+    assert_eq!(session_practice(&app, &done).await, Some(c.a));
+
+    // The new password works; the temporary one does not.
+    let old = app.browser().log_in("", "bo.park", &bo.password).await;
+    assert_eq!(old.status, 401);
+    let new = app.browser().log_in("", "bo.park", PASSWORD).await;
+    assert_eq!(new.status, 303);
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_and_the_account_page_then_asks_to_log_in() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+
+    let anonymous = app.browser().open("/account").await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(anonymous.location(), "/login?continue=%2Faccount");
+
+    let browser = app.browser();
+    let done = browser.log_in("", "ann.lee", PASSWORD).await;
+    assert_eq!(done.status, 303);
+    let token = done.cookie("portico_session").unwrap();
+    let account = browser.open("/account").await;
+    assert_eq!(account.status, 200);
+
+    let no_csrf = browser.submit("/logout", &[]).await;
+    assert_eq!(no_csrf.status, 403);
+    assert!(
+        web_sessions::find_live(&app.state.db, &token, app.clock_now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let out = browser.submit_on(&account, "/logout", &[]).await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert_eq!(out.h1(), "You have logged out");
+    assert!(
+        out.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("portico_session=") && c.contains("Max-Age=0"))
+    );
+    assert!(
+        web_sessions::find_live(&app.state.db, &token, app.clock_now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let after = browser.open("/account").await;
+    assert_eq!(after.status, 303);
+}
+
+#[tokio::test]
+async fn the_account_page_lists_every_practice_and_patient_with_status() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    let kid = app
+        .seed_portal_account(
+            &c.key_b,
+            patient("Sam", "Lee", "sam@example.org"),
+            "ann.lee",
+            PASSWORD,
+            "parent",
+        )
+        .await;
+    ann_at(&app, &c.key_b).await;
+    app.block_access(&c.key_b, kid.access_id, None).await;
+    let browser = app.browser();
+    let done = browser
+        .log_in("?practice=b-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(
+        done.status, 303,
+        "a parent with one child blocked still logs in"
+    );
+    let page = browser.open("/account").await;
+    assert_eq!(page.status, 200);
+    assert!(page.contains("You are logged in to B Clinic."));
+    assert!(page.contains("A Clinic") && page.contains("B Clinic"));
+    assert!(page.contains("Sam") && page.contains("as their parent"));
+    assert!(page.contains("tag--blocked") && page.contains("tag--active"));
+    assert_eq!(page.count("Logged in</span>"), 1);
+    assert!(page.contains("<span>Name</span>Ann Lee"), "{}", page.body);
+    assert!(page.contains("<span>Two-step verification</span>Off"));
+}
+
+#[tokio::test]
+async fn logging_in_again_in_the_same_browser_ends_the_session_it_had() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    ann_at(&app, &c.key_b).await;
+    let browser = app.browser();
+    let first = browser
+        .log_in("?practice=a-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(first.status, 303);
+    let old = first.cookie("portico_session").unwrap();
+    let account = browser.open("/account").await;
+    assert!(
+        unescape(&account.body).contains("href=\"/login?practice=b-clinic&continue=%2Faccount\""),
+        "a way to the other practice: {}",
+        account.body
+    );
+
+    let second = browser
+        .log_in("?practice=b-clinic", "ann.lee", PASSWORD)
+        .await;
+    assert_eq!(second.status, 303);
+    assert_eq!(session_practice(&app, &second).await, Some(c.b));
+    assert!(
+        web_sessions::find_live(&app.state.db, &old, app.clock_now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
