@@ -298,3 +298,64 @@ pub async fn assert_oauth_error(resp: reqwest::Response, status: u16, error: &st
     assert_eq!(body["error"], error, "{body}");
     assert!(body["error_description"].is_string(), "{body}");
 }
+
+/// The `name=value` of a cookie a response sets.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+impl TestApp {
+    /// Logs in on the real `/login` page that `/oauth2/authorize` sent the browser to
+    /// (`login_path`), as a browser would: the form, its CSRF cookie, the submit. Returns where
+    /// the page sends the browser next and the session cookie it set. (Cookies are handled by
+    /// hand: they are `Secure` under the https issuer, and the test server speaks http.)
+    pub async fn log_in_on_page(
+        &self,
+        login_path: &str,
+        username: &str,
+        password: &str,
+    ) -> (String, String) {
+        let form = self.browse(login_path, None).await;
+        assert_eq!(form.status(), 200);
+        let csrf_cookie = set_cookie(&form, "portico_csrf").expect("a CSRF cookie");
+        let html = form.text().await.unwrap();
+        let field = |name: &str| {
+            let marker = format!("name=\"{name}\" value=\"");
+            let start = html.find(&marker).map(|i| i + marker.len())?;
+            let end = html[start..].find('"')? + start;
+            Some(
+                html[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&#x2f;", "/"),
+            )
+        };
+        let csrf = field("csrf_token").expect("a CSRF field");
+        let next = field("continue").expect("the continue field");
+        let practice = field("practice").unwrap_or_default();
+        let body = serde_urlencoded::to_string([
+            ("csrf_token", csrf.as_str()),
+            ("continue", next.as_str()),
+            ("practice", practice.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .unwrap();
+        let resp = self
+            .client
+            .post(self.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &csrf_cookie)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let session = set_cookie(&resp, "portico_session").expect("a session cookie");
+        (location(&resp), session)
+    }
+}

@@ -48,11 +48,12 @@ async fn a_stock_relying_party_logs_a_patient_in_end_to_end() {
         "{continue_to}"
     );
 
-    // The login page signs Ann in (a web session at the practice) and continues.
-    let cookie = app
-        .web_session_cookie(world.ann.account_id, world.practice_id)
+    // Ann logs in on Portico's login page, which continues to the authorize request.
+    let (next, cookie) = app
+        .log_in_on_page(&to_login, "ann", crate::helpers_login::PASSWORD)
         .await;
-    let back = location(&app.browse(&continue_to, Some(&cookie)).await);
+    assert_eq!(next, continue_to);
+    let back = location(&app.browse(&next, Some(&cookie)).await);
     assert!(back.starts_with(REDIRECT_URI), "{back}");
     assert_eq!(
         query_param(&back, "state").as_deref(),
