@@ -22,6 +22,7 @@ mod invitations;
 mod login;
 mod oidc;
 mod oidc_clients;
+mod oidc_features;
 mod oidc_refusals;
 mod openapi;
 mod ops;
