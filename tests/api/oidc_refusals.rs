@@ -352,3 +352,30 @@ async fn a_blocked_patients_tokens_are_inactive_at_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_oidc_clients_access_token_does_not_open_the_patient_api() {
+    let app = TestApp::spawn_oidc().await;
+    let world = app.oidc_world(json!({})).await;
+    let cookie = app
+        .web_session_cookie(world.ann.account_id, world.practice_id)
+        .await;
+    let (code, verifier) = app.code_for(&world.client_id, &cookie).await;
+    let tokens: Value = app
+        .exchange(&world, &code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    // Userinfo takes it; the first-party patient API (scope `portal`) does not.
+    let info = app
+        .client
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 200);
+    assert_eq!(app.me(access).await.status(), 401);
+}
