@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::mail::transport::Transports;
 use crate::mail::worker;
+use crate::service::ageing_out;
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 use anyhow::Context;
@@ -78,6 +79,10 @@ impl App {
             workers.push(tokio::spawn(worker::run(
                 state.clone(),
                 transports,
+                workers_stopped.clone(),
+            )));
+            workers.push(tokio::spawn(ageing_out::run(
+                state.clone(),
                 workers_stopped,
             )));
         }

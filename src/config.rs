@@ -44,6 +44,9 @@ pub struct Settings {
     pub database_url: Secret,
     /// Pool size; SQLite defaults to one connection (one writer, no lock errors).
     pub database_max_connections: Option<u32>,
+    /// How long a request waits for a database connection before it is answered 503
+    /// `temporarily_unavailable` (while the database is down or the pool is exhausted).
+    pub database_acquire_timeout_ms: u64,
     pub bind: SocketAddr,
     /// The origin patients see. Links in messages and the token issuer are built from it,
     /// never from the request's Host header.
@@ -78,6 +81,9 @@ pub struct Settings {
     pub run_workers: bool,
     /// Milliseconds between outbox polls when idle (a queued message also wakes the worker).
     pub outbox_poll_ms: u64,
+    /// Milliseconds between runs of the job that ends parents' and guardians' access when a
+    /// patient comes of age (login and refresh also check, for the account at hand).
+    pub ageing_out_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -85,6 +91,7 @@ impl Default for Settings {
         Self {
             database_url: Secret::new("sqlite://portico.db?mode=rwc"),
             database_max_connections: None,
+            database_acquire_timeout_ms: 5_000,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".into(),
             mail_dir: "var/mail".into(),
@@ -106,6 +113,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             run_workers: true,
             outbox_poll_ms: 1000,
+            ageing_out_interval_ms: 3_600_000,
         }
     }
 }

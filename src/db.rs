@@ -11,7 +11,9 @@ use std::time::Duration;
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(settings.database_url.expose().to_owned());
     opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_millis(
+            settings.database_acquire_timeout_ms.max(100),
+        ))
         .connect_timeout(Duration::from_secs(5));
     if let Some(n) = settings.database_max_connections {
         opts.max_connections(n);

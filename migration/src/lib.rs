@@ -8,6 +8,7 @@ mod m20261123_000400_invitation_delivery;
 mod m20261123_000500_signing_key_generations;
 mod m20261123_000700_oidc;
 mod m20261123_000800_web_sessions;
+mod m20261123_000900_intake_sessions;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000500_signing_key_generations::Migration),
             Box::new(m20261123_000800_web_sessions::Migration),
             Box::new(m20261123_000700_oidc::Migration),
+            Box::new(m20261123_000900_intake_sessions::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod edge;
+pub mod intake;
 pub mod invitations;
 pub mod json;
 pub mod jwks;
@@ -36,7 +37,16 @@ type Apis = (
     practice::RegistrationReviewApi,
     invitations::PatientInvitationsApi,
     registrations::RegistrationsApi,
+    MoreApis,
+);
+
+/// The rest, nested: `Default` is only implemented for tuples of up to 12.
+type MoreApis = (
     practice::AuditApi,
+    patient::MyDemographicChangesApi,
+    practice::DemographicChangesApi,
+    practice::PractitionersApi,
+    intake::IntakeApi,
 );
 
 /// The OpenAPI service: every documented operation.

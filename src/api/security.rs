@@ -3,6 +3,7 @@
 
 use crate::api::context::state_of;
 use crate::service::api_keys::{self, Staff};
+use crate::service::intake::{self, IntakePrincipal};
 use crate::service::patient_auth::{self, PatientPrincipal};
 use poem::Request;
 use poem_openapi::SecurityScheme;
@@ -45,4 +46,21 @@ async fn check_patient_token(req: &Request, bearer: Bearer) -> poem::Result<Pati
         return Err(crate::error::Error::Unauthorized.into());
     }
     Ok(principal)
+}
+
+/// A tablet's intake token (scope `intake`) from `POST /api/v1/intake-sessions/{code}`:
+/// `Authorization: Bearer eyJ…`. Accepted only by the intake endpoints, and only while its
+/// session is neither finished nor past its end.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    bearer_format = "JWT",
+    rename = "IntakeToken",
+    checker = "check_intake_token"
+)]
+pub struct IntakeAuth(pub IntakePrincipal);
+
+async fn check_intake_token(req: &Request, bearer: Bearer) -> poem::Result<IntakePrincipal> {
+    let state = state_of(req)?;
+    Ok(intake::authenticate(state, &bearer.token, state.now()).await?)
 }

@@ -19,6 +19,12 @@ pub enum ApiTags {
     Invitations,
     /// Self sign-up at a practice that allows it, and email confirmation.
     Registration,
+    /// Changes to their details that patients ask for, for the practice to accept or decline.
+    DemographicChanges,
+    /// The practice's practitioners, and which ones each patient may book with.
+    Practitioners,
+    /// Tablet intake sessions: a one-time code opens a short session limited to one patient.
+    Intake,
     /// The practice's audit trail.
     Audit,
     /// Logging in: tokens for one practice, refresh, logout.

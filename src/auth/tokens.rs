@@ -16,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 8725 asks for a small one; ≤ 30 s).
@@ -62,6 +63,10 @@ pub struct AccessClaims {
     pub sid: Uuid,
     pub practice: PracticeClaim,
     pub patients: Vec<PatientClaim>,
+    /// For each patient listed, the ids of the practitioners they may book with in the portal
+    /// (seed 001: none selected means none).
+    #[serde(default)]
+    pub practitioners: BTreeMap<Uuid, Vec<Uuid>>,
     pub amr: Vec<String>,
 }
 

@@ -1,7 +1,9 @@
 //! Portal access: the link between an account and a patient record at one practice, and the
 //! rules for moving it between states (seeds 000, 001, 003, 004).
 
+use crate::domain::patient::age_on;
 use crate::error::Error;
+use chrono::NaiveDate;
 use poem_openapi::Enum;
 
 /// Who the account holder is to the patient.
@@ -52,6 +54,17 @@ impl Relation {
     pub fn is_minor_representative(self) -> bool {
         matches!(self, Relation::Parent | Relation::Guardian)
     }
+}
+
+/// Whether a representative's access ends because the patient has come of age: only parents
+/// and guardians, from the day the patient reaches the practice's age of majority.
+pub fn ages_out(
+    relation: Relation,
+    date_of_birth: NaiveDate,
+    today: NaiveDate,
+    age_of_majority: i32,
+) -> bool {
+    relation.is_minor_representative() && age_on(date_of_birth, today) >= age_of_majority
 }
 
 /// Where a portal access stands.
@@ -150,6 +163,31 @@ mod tests {
             transition(AccessStatus::Invited, AccessAction::Revoke).unwrap(),
             AccessStatus::Revoked
         );
+    }
+
+    #[test]
+    fn parents_and_guardians_age_out_on_the_birthday_others_never() {
+        let dob = NaiveDate::from_ymd_opt(2008, 11, 24).unwrap();
+        let eve = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        assert!(!ages_out(Relation::Parent, dob, eve, 18));
+        assert!(ages_out(Relation::Parent, dob, day, 18));
+        assert!(ages_out(Relation::Guardian, dob, day, 18));
+        assert!(!ages_out(Relation::Guardian, dob, day, 19));
+        for r in [
+            Relation::Spouse,
+            Relation::Caregiver,
+            Relation::Other,
+            Relation::Own,
+        ] {
+            assert!(!ages_out(r, dob, day, 18));
+        }
+        // Born on 29 February: of age on 1 March in other years.
+        let leap = NaiveDate::from_ymd_opt(2008, 2, 29).unwrap();
+        let feb28 = NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
+        let mar1 = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert!(!ages_out(Relation::Parent, leap, feb28, 18));
+        assert!(ages_out(Relation::Parent, leap, mar1, 18));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod contact;
+pub mod demographics;
 pub mod invitation;
 pub mod login;
 pub mod oauth;

@@ -18,6 +18,18 @@ pub fn check_date_of_birth(
     Ok(dob)
 }
 
+/// A postal address line: 1 to 200 printable characters, trimmed.
+pub fn check_address(field: &str, raw: &str) -> Result<String, Error> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "must be between 1 and 200 printable characters",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
 /// Age in whole years on `today` (a birthday on 29 February counts on 1 March in other years).
 pub fn age_on(dob: NaiveDate, today: NaiveDate) -> i32 {
     let mut age = today.year() - dob.year();

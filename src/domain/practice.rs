@@ -112,8 +112,11 @@ pub fn check_invitation_ttl_hours(hours: i32) -> Result<i32, Error> {
     Ok(hours)
 }
 
+/// The lowest age of majority a practice may set.
+pub const MIN_AGE_OF_MAJORITY: i32 = 14;
+
 pub fn check_age_of_majority(age: i32) -> Result<i32, Error> {
-    if !(14..=25).contains(&age) {
+    if !(MIN_AGE_OF_MAJORITY..=25).contains(&age) {
         return Err(Error::invalid(
             "age_of_majority",
             "must be between 14 and 25",

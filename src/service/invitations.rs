@@ -18,10 +18,10 @@ use crate::mail::onboarding::{self, InvitationText, Sender};
 use crate::service::api_keys::Staff;
 use crate::service::patients;
 use crate::service::practices::{self, PracticeSettings};
-use crate::store::audit::{self, Event, RequestMeta};
+use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::entities::outbox as outbox_row;
 use crate::store::grant::{self, NewAccess};
-use crate::store::{invitation, outbox, patient, portal_access};
+use crate::store::{invitation, outbox, patient, portal_access, practice};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -81,12 +81,58 @@ pub async fn send(
         settings.age_of_majority,
     )?;
 
-    let access = access_to_invite(&txn, &patient, request.relation, now).await?;
-    let superseded = supersede_pending(&txn, access.id, now).await?;
+    let created = issue(
+        &txn,
+        &practice,
+        &patient,
+        &request,
+        to,
+        &staff.actor(),
+        issuer,
+        meta,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(InvitationRecord {
+        status: lifecycle(&created).status(now),
+        invitation: created,
+        delivery: Some(Delivery::Pending),
+        delivery_error: None,
+    })
+}
+
+/// Who an invitation's `created_by` names.
+fn created_by(by: &Actor) -> String {
+    match by {
+        Actor::ApiKey(id) => format!("api_key:{id}"),
+        Actor::System => "system".to_owned(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// Issues an invitation inside the caller's transaction, once the caller has checked what may
+/// be sent and where (`to`): picks or creates the access, supersedes earlier links, queues the
+/// message and audits it. Used by staff ([`send`]) and when a minor comes of age
+/// (`service::ageing_out`).
+#[allow(clippy::too_many_arguments)]
+pub async fn issue<C: ConnectionTrait>(
+    conn: &C,
+    practice: &practice::Model,
+    patient: &patient::Model,
+    request: &InvitationRequest,
+    to: String,
+    by: &Actor,
+    issuer: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<invitation::Model> {
+    let access = access_to_invite(conn, patient, request.relation, now).await?;
+    let superseded = supersede_pending(conn, access.id, now).await?;
 
     let token = secrets::new_token();
     let link = format!("{issuer}/invite/{token}");
-    let expires_at = now + TimeDelta::hours(i64::from(settings.invitation_ttl_hours));
+    let expires_at = now + TimeDelta::hours(i64::from(practice.invitation_ttl_hours));
     let greet = request
         .recipient
         .as_ref()
@@ -96,7 +142,7 @@ pub async fn send(
         relation: request.relation,
         patient_first_name: &patient.first_name,
         link: &link,
-        ttl_hours: settings.invitation_ttl_hours,
+        ttl_hours: practice.invitation_ttl_hours,
         expires_at,
     };
     let sender = Sender {
@@ -107,7 +153,7 @@ pub async fn send(
         Channel::Email => onboarding::invitation_email(&to, sender, text),
         Channel::Sms => onboarding::invitation_sms(&to, sender, text),
     };
-    let outbox_id = outbox::enqueue(&txn, Some(practice.id), message, now).await?;
+    let outbox_id = outbox::enqueue(conn, Some(practice.id), message, now).await?;
 
     // Where the link went is kept, so that changing the patient's email can stop links sent
     // to the old address (seed 003's privacy note).
@@ -139,7 +185,7 @@ pub async fn send(
         recipient_mobile: Set(recipient_mobile),
         token_hash: Set(secrets::hash_token(&token)),
         expires_at: Set(expires_at),
-        created_by: Set(format!("api_key:{}", staff.key_id)),
+        created_by: Set(created_by(by)),
         created_at: Set(now),
         used_at: Set(None),
         used_by_account_id: Set(None),
@@ -148,12 +194,12 @@ pub async fn send(
         outbox_id: Set(Some(outbox_id)),
         failed_attempts: Set(0),
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
     audit::record(
-        &txn,
+        conn,
         meta,
-        Event::new("invitation.sent", staff.actor())
+        Event::new("invitation.sent", by.clone())
             .practice(practice.id)
             .patient(patient.id)
             .access(access.id)
@@ -167,13 +213,7 @@ pub async fn send(
         now,
     )
     .await?;
-    txn.commit().await?;
-    Ok(InvitationRecord {
-        status: lifecycle(&created).status(now),
-        invitation: created,
-        delivery: Some(Delivery::Pending),
-        delivery_error: None,
-    })
+    Ok(created)
 }
 
 /// The access an invitation is for. A row for this patient and relation that is not active

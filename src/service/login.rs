@@ -24,8 +24,8 @@ use crate::domain::access::AccessStatus;
 use crate::domain::login::{PracticeChoice, PracticeStanding, choose_practice};
 use crate::domain::password_policy::{self, PasswordContext};
 use crate::error::{Error, Result};
-use crate::service::accounts;
 use crate::service::sessions::{self, IssuedTokens, ended, refusal};
+use crate::service::{accounts, ageing_out};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -194,6 +194,7 @@ pub async fn at_practice(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
+    ageing_out::expire_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
     let practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
     match choose(state, &account, practices, requested, meta, now).await? {
         Chosen::One(at) => advance(state, account, at, meta, now).await,

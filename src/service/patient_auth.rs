@@ -6,6 +6,7 @@ use crate::auth::tokens::{self, AccessClaims};
 use crate::domain::access::AccessStatus;
 use crate::domain::login::PracticeStanding;
 use crate::error::{Error, Result};
+use crate::service::intake;
 use crate::service::sessions::refusal;
 use crate::state::AppState;
 use crate::store::access_rows;
@@ -35,6 +36,10 @@ pub async fn authenticate(
 ) -> Result<PatientPrincipal> {
     let claims =
         tokens::verify_access_token(&state.keys, token, state.settings.issuer(), now).await?;
+    // A tablet's intake token is for the intake endpoints only (`service::intake`).
+    if intake::is_intake_scope(&claims.scope) {
+        return Err(Error::Unauthorized);
+    }
     let account_id = claims.account_id()?;
     let practice_id = claims.practice.id;
     let active_access = Query::select()

@@ -207,7 +207,23 @@ pub async fn update(
 ) -> Result<patient::Model> {
     staff.require(Permission::WritePatients)?;
     let txn = db.begin().await?;
-    let current = find_in_practice(&txn, staff.practice_id, id).await?;
+    let updated = apply_change(&txn, staff, id, change, meta, now).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Applies a change to a record of the caller's practice inside the caller's transaction,
+/// with the email-change safety rules and the `patient.updated` audit event. Also used when
+/// staff accept a patient's demographic change request.
+pub async fn apply_change<C: ConnectionTrait>(
+    txn: &C,
+    staff: &Staff,
+    id: Uuid,
+    change: PatientChange,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<patient::Model> {
+    let current = find_in_practice(txn, staff.practice_id, id).await?;
     let fields = change.fields();
     let old_email = current.email.clone();
     let email_touched = change.email.is_some();
@@ -215,12 +231,12 @@ pub async fn update(
     change.apply(&mut am);
     am.updated_at = Set(now);
     let updated = am
-        .update(&txn)
+        .update(txn)
         .await
         .map_err(|e| external_ref_taken(&e).unwrap_or_else(|| e.into()))?;
     if email_touched {
         email_change::on_patient_email_changed(
-            &txn,
+            txn,
             staff,
             id,
             old_email.as_deref(),
@@ -231,7 +247,7 @@ pub async fn update(
         .await?;
     }
     audit::record(
-        &txn,
+        txn,
         meta,
         Event::new("patient.updated", staff.actor())
             .practice(staff.practice_id)
@@ -240,7 +256,6 @@ pub async fn update(
         now,
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
 }
 

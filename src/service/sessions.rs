@@ -17,7 +17,7 @@ use crate::auth::tokens::{
 use crate::domain::access::Relation;
 use crate::domain::login::PracticeStanding;
 use crate::error::{Error, Result};
-use crate::service::web_sessions;
+use crate::service::{ageing_out, practitioners, web_sessions};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -29,6 +29,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::json;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Why sessions end; stored in `sessions.revoked_reason`.
@@ -101,6 +102,10 @@ fn grants(at: &AtPractice) -> Vec<Grant> {
         .collect()
 }
 
+fn patient_ids(patients: &[Grant]) -> Vec<Uuid> {
+    patients.iter().map(|g| g.patient_id).collect()
+}
+
 fn practice_ref(at: &AtPractice) -> PracticeRef {
     PracticeRef {
         id: at.practice_id,
@@ -116,6 +121,7 @@ fn access_token(
     session: &session::Model,
     at: &AtPractice,
     patients: &[Grant],
+    practitioners: BTreeMap<Uuid, Vec<Uuid>>,
     now: DateTime<Utc>,
 ) -> Result<String> {
     let key = keyset
@@ -147,6 +153,7 @@ fn access_token(
                 relation: g.relation,
             })
             .collect(),
+        practitioners,
         amr: session.amr.split_whitespace().map(str::to_owned).collect(),
     };
     tokens::sign(key, ACCESS_TOKEN_TYP, &claims)
@@ -232,7 +239,8 @@ pub async fn start_in<C: ConnectionTrait>(
         revoked_at: None,
         revoked_reason: None,
     };
-    let access_token = access_token(state, keyset, &session, at, &patients, now)?;
+    let practitioners = practitioners::claim(txn, &patient_ids(&patients)).await?;
+    let access_token = access_token(state, keyset, &session, at, &patients, practitioners, now)?;
 
     session::ActiveModel::from(session.clone())
         .reset_all()
@@ -385,6 +393,7 @@ pub async fn refresh_for(
     if !secrets::looks_like_token(raw) {
         return Err(Error::InvalidGrant);
     }
+    ageing_out::expire_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;
@@ -437,10 +446,11 @@ pub async fn refresh_for(
         now,
     )
     .await?;
-    txn.commit().await?;
     let patients = grants(&at);
+    let practitioners = practitioners::claim(&txn, &patient_ids(&patients)).await?;
+    txn.commit().await?;
     let issued = IssuedTokens {
-        access_token: access_token(state, &keyset, &session, &at, &patients, now)?,
+        access_token: access_token(state, &keyset, &session, &at, &patients, practitioners, now)?,
         expires_in: state.settings.access_token_ttl_secs,
         refresh_token,
         practice: practice_ref(&at),

@@ -96,8 +96,8 @@ pub struct TestApp {
     pub state: AppState,
     pub dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
-    // Dropped last: the server must stop before its database goes.
-    _db: TestDb,
+    // Dropped last: the server must stop before its database goes. A peer has none.
+    _db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -140,7 +140,31 @@ impl TestApp {
             state,
             dir,
             stop: Some(tx),
-            _db: db,
+            _db: Some(db),
+        }
+    }
+
+    /// A second Portico on this one's database and clock, as a second instance behind a load
+    /// balancer would be. Drop it before `self` (declare it after).
+    pub async fn spawn_peer(&self) -> TestApp {
+        let settings = (*self.state.settings).clone();
+        let app = App::build_with_clock(settings, self.clock.clone())
+            .await
+            .expect("peer builds");
+        let port = app.port();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: self.client.clone(),
+            clock: self.clock.clone(),
+            state,
+            dir: tempfile::tempdir().unwrap(),
+            stop: Some(tx),
+            _db: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! One binary for all of them, so they link once.
 
 mod helpers;
+mod helpers_ageing;
 mod helpers_invitations;
 mod helpers_login;
 mod helpers_oidc;
@@ -12,11 +13,14 @@ mod smtp_sink;
 
 mod access_changes;
 mod accounts;
+mod ageing_out;
 mod api_keys;
 mod audit_events;
 mod cli;
+mod demographic_changes;
 mod email_change;
 mod errors;
+mod intake;
 mod invitation_rules;
 mod invitations;
 mod login;
@@ -30,8 +34,10 @@ mod outbox;
 mod pages;
 mod pages_login;
 mod patients;
+mod practitioners;
 mod refresh;
 mod registrations;
+mod reliability;
 mod representatives;
 mod roles;
 mod settings;

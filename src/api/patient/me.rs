@@ -3,7 +3,7 @@ use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::login::PracticeStanding;
 use crate::error::Result;
-use crate::service::me;
+use crate::service::{me, practitioners};
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
 use poem::web::Data;
@@ -22,6 +22,24 @@ pub struct MeView {
     pub last_name: Option<String>,
     /// The practice this token is for.
     pub practice_id: Uuid,
+    /// The patients this token acts for, with the practitioners each may book with.
+    pub patients: Vec<MePatientView>,
+}
+
+/// A patient the token acts for.
+#[derive(Debug, Object)]
+pub struct MePatientView {
+    pub id: Uuid,
+    pub relation: Relation,
+    /// Seed 001: only these may be booked in the portal; empty means none.
+    pub available_practitioners: Vec<AvailablePractitioner>,
+}
+
+/// A practitioner the patient may book with.
+#[derive(Debug, Object)]
+pub struct AvailablePractitioner {
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// One patient link at a practice.
@@ -76,9 +94,30 @@ pub struct MeApi;
 impl MeApi {
     /// Who the access token belongs to.
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
-    async fn me(&self, patient: PatientAuth) -> Result<Json<MeView>> {
+    async fn me(&self, state: Data<&AppState>, patient: PatientAuth) -> Result<Json<MeView>> {
         let p = patient.0;
+        let ids: Vec<Uuid> = p.claims.patients.iter().map(|c| c.id).collect();
+        let mut available = practitioners::available_to(&state.db, &ids).await?;
+        let patients = p
+            .claims
+            .patients
+            .iter()
+            .map(|c| MePatientView {
+                id: c.id,
+                relation: c.relation,
+                available_practitioners: available
+                    .remove(&c.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|pr| AvailablePractitioner {
+                        id: pr.id,
+                        name: pr.name,
+                    })
+                    .collect(),
+            })
+            .collect();
         Ok(Json(MeView {
+            patients,
             id: p.account.id,
             username: p.account.username,
             email: p.account.email,

@@ -1,8 +1,10 @@
 //! The patient API (`/api/v1/…`), for Portico's own pages and the practice's first-party
 //! portal app: logging in, tokens, and the signed-in account.
 
+mod demographic_changes;
 mod login;
 mod me;
 
+pub use demographic_changes::MyDemographicChangesApi;
 pub use login::{LoginApi, TokenResponse};
 pub use me::MeApi;

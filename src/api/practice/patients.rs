@@ -2,8 +2,8 @@ use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode, parse_reference};
-use crate::domain::patient::check_date_of_birth;
-use crate::error::{Error, Result};
+use crate::domain::patient::{check_address, check_date_of_birth};
+use crate::error::Result;
 use crate::service::patients::{self, NewPatient, PatientChange, PatientFilter};
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
@@ -75,14 +75,7 @@ pub struct NewPatientBody {
 }
 
 fn address(raw: &str) -> Result<String> {
-    let t = raw.trim();
-    if t.is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "address",
-            "must be between 1 and 200 printable characters",
-        ));
-    }
-    Ok(t.to_owned())
+    check_address("address", raw)
 }
 
 impl NewPatientBody {

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Portico's benchmark suite (issue 10). Run through bench/run.sh, which builds release first.
+
+Seeds a fresh database with deterministic data (examples/bench_seed.rs), starts `portico
+serve` pinned to one core and drives it with wrk pinned to the other, on loopback. For each
+workload it reports requests per server CPU-second (from /proc/<pid>/stat), requests per
+second, p50/p99 latency, non-2xx responses and the server's RSS, and writes a markdown table
+to bench/results/latest-<db>.md.
+
+Environment: BENCH_DB=sqlite|postgres (default sqlite), BENCH_DURATION seconds per workload
+(default 10), BENCH_* sizes (see examples/bench_seed.rs), PORTICO_BENCH_PG admin URL
+(default postgres://postgres@127.0.0.1:5432/test).
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROFILE = os.environ.get("BENCH_PROFILE", "release")  # "debug" only to try the script out
+BIN = os.path.join(ROOT, f"target/{PROFILE}/portico")
+SEED = os.path.join(ROOT, f"target/{PROFILE}/examples/bench_seed")
+LUA = os.path.join(ROOT, "bench/lua")
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+DB_KIND = os.environ.get("BENCH_DB", "sqlite")
+PG_ADMIN = os.environ.get("PORTICO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/test")
+TICK = os.sysconf("SC_CLK_TCK")
+SERVER_CPU, LOADGEN_CPU = "0", "1"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except FileNotFoundError:
+            pass
+    return total / TICK
+
+
+def postgres_pids():
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def rss_mb(pid, field="VmRSS"):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def http(method, url, body=None, token=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read() or b"null")
+
+
+def parse_wrk(out):
+    def ms(v):
+        n, unit = re.match(r"([\d.]+)(\w+)", v).groups()
+        return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+    res = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": ms(re.search(r"50%\s+(\S+)", out).group(1)),
+        "p99": ms(re.search(r"99%\s+(\S+)", out).group(1)),
+    }
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    res["non2xx"] = int(non2xx.group(1)) if non2xx else 0
+    res["socket_errors"] = socket_errors.group(1) if socket_errors else ""
+    return res
+
+
+class Bench:
+    def __init__(self, data_dir, db_url, env):
+        self.data, self.db_url, self.env = data_dir, db_url, env
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.rows = []
+
+    def start(self):
+        env = dict(self.env, PORTICO_BIND=f"127.0.0.1:{self.port}",
+                   PORTICO_PUBLIC_URL=self.base, RUST_LOG="warn")
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, BIN, "serve"], env=env,
+                                     cwd=self.data, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.data, "serve.log"), "w"))
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.base + "/healthz").read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        sys.exit("server did not start; see serve.log")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+    def wrk(self, name, path, conns, script=None, extra_env=None, duration=DURATION,
+            allowed_non2xx=0, note=""):
+        env = dict(os.environ, BENCH_DATA=self.data, **(extra_env or {}))
+        cmd = ["taskset", "-c", LOADGEN_CPU, "wrk", "-t1", f"-c{conns}", f"-d{duration}s",
+               "--latency", "--timeout", "10s"]
+        if script:
+            cmd += ["-s", os.path.join(LUA, script)]
+        cmd.append(self.base + path)
+        pids = [self.proc.pid] + (postgres_pids() if DB_KIND == "postgres" else [])
+        before = cpu_seconds([self.proc.pid])
+        db_before = cpu_seconds(pids[1:])
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        cpu = cpu_seconds([self.proc.pid]) - before
+        db_cpu = cpu_seconds(pids[1:]) - db_before
+        r = parse_wrk(out)
+        r.update(name=name, conns=conns, cpu=cpu, db_cpu=db_cpu,
+                 per_cpu=r["requests"] / cpu if cpu > 0 else 0.0,
+                 rss=rss_mb(self.proc.pid), note=note,
+                 ok=(r["non2xx"] <= allowed_non2xx and not r["socket_errors"]))
+        self.rows.append(r)
+        print(f"{name:34} c={conns:<3} {r['rps']:9.0f} req/s {r['per_cpu']:9.0f} req/CPU-s "
+              f"p50 {r['p50']:7.2f} ms p99 {r['p99']:7.2f} ms non-2xx {r['non2xx']} "
+              f"rss {r['rss']:.0f} MB", flush=True)
+        return r
+
+
+def seed(data_dir, env, sizes):
+    out = subprocess.run([SEED, data_dir], env=dict(env, **sizes), capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        sys.exit(out.stderr)
+    print(out.stdout.strip(), flush=True)
+    return float(re.search(r"argon2_ms ([\d.]+)", out.stdout).group(1))
+
+
+def database(tag):
+    if DB_KIND == "sqlite":
+        return None, None
+    name = f"portico_bench_{tag}_{os.getpid()}"
+    subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+    subprocess.run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {name}"], check=True)
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, name
+
+
+def drop(name):
+    if name:
+        subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
+
+
+def run_refresh_small(root):
+    """W2 at 1,000 rows: a database with only 1,000 live refresh tokens."""
+    data = tempfile.mkdtemp(dir=root)
+    url, name = database("small")
+    url = url or f"sqlite://{data}/portico.db?mode=rwc"
+    env = dict(os.environ, PORTICO_DATABASE_URL=url)
+    seed(data, env, {"BENCH_PRACTICES": "4", "BENCH_ACCOUNTS": "1000", "BENCH_PATIENTS": "1000",
+                     "BENCH_REFRESH": "1000", "BENCH_INVITATIONS": "10"})
+    b = Bench(data, url, env)
+    b.start()
+    r = b.wrk("W2 refresh (1k rows)", "/", 16, "refresh.lua")
+    b.stop()
+    drop(name)
+    return r
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (bench/run.sh installs it)")
+    root = tempfile.mkdtemp(prefix="portico-bench-")
+    small = run_refresh_small(root)
+
+    data = tempfile.mkdtemp(dir=root)
+    url, name = database("full")
+    url = url or f"sqlite://{data}/portico.db?mode=rwc"
+    env = dict(os.environ, PORTICO_DATABASE_URL=url)
+    argon2_ms = seed(data, env, {})
+    b = Bench(data, url, env)
+    b.start()
+    time.sleep(1)
+    idle_rss = rss_mb(b.proc.pid)
+    key = open(os.path.join(data, "admin_keys.txt")).readline().strip()
+    user = open(os.path.join(data, "usernames.txt")).readline().strip()
+    tokens = http("POST", b.base + "/api/v1/login",
+                  {"username": user, "password": "bench password that is long enough"})
+
+    h = b.wrk("W0 no-op (/healthz)", "/healthz", 16)
+    for c in (1, 4, 64):
+        b.wrk("W1 login 80/10/10", "/", c, "login.lua", allowed_non2xx=10**9,
+              note="20% are designed 401s")
+    b.rows.append(small)
+    big = b.wrk("W2 refresh (1M rows)", "/", 16, "refresh.lua",
+                {"BENCH_POOL_FROM": "0", "BENCH_POOL_TO": "100000"})
+    access = http("POST", b.base + "/api/v1/login",
+                  {"username": user, "password": "bench password that is long enough"})
+    b.wrk("W3 token check (GET /api/v1/me)", "/api/v1/me", 16, "bearer_get.lua",
+          {"BENCH_TOKEN": access["access_token"]})
+    jwks = b.wrk("W4 JWKS", "/oauth2/jwks", 16)
+    try:
+        urllib.request.urlopen(b.base + "/.well-known/openid-configuration").read()
+        b.wrk("W4 discovery", "/.well-known/openid-configuration", 16)
+    except OSError:
+        pass
+    b.wrk("W5 invitation lookup", "/", 16, "invitation.lua")
+    b.wrk("W6 practice reads", "/", 16, "practice_reads.lua", {"BENCH_KEY": key})
+    b.wrk("W6 block/unblock", "/", 1, "block.lua", {"BENCH_KEY": key})
+
+    # W8: a login flood at 256 connections while refresh runs at 16.
+    flood_env = dict(os.environ, BENCH_DATA=data)
+    flood = subprocess.Popen(["taskset", "-c", LOADGEN_CPU, "wrk", "-t1", "-c256",
+                              f"-d{DURATION + 2}s", "--timeout", "20s", "-s",
+                              os.path.join(LUA, "login.lua"), b.base + "/"], env=flood_env,
+                             stdout=subprocess.DEVNULL)
+    time.sleep(1)
+    w8 = b.wrk("W8 refresh during login flood", "/", 16, "refresh.lua",
+               {"BENCH_POOL_FROM": "100000", "BENCH_POOL_TO": "200000"})
+    flood.wait()
+    peak = rss_mb(b.proc.pid, "VmHWM")
+    b.stop()
+    drop(name)
+    del tokens
+
+    write_report(b.rows, dict(argon2_ms=argon2_ms, idle_rss=idle_rss, peak_rss=peak,
+                              h=h["per_cpu"], small=small, big=big, jwks=jwks, w8=w8))
+
+
+def write_report(rows, s):
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {cpu}, {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.release()}; database: {DB_KIND}; server pinned to "
+        f"core {SERVER_CPU}, wrk to core {LOADGEN_CPU}; {DURATION} s per workload.",
+        "",
+        "| Workload | Conns | req/s | req per server CPU-s | p50 ms | p99 ms | non-2xx | RSS MB |"
+        + (" DB CPU-s |" if DB_KIND == "postgres" else ""),
+        "|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if DB_KIND == "postgres" else ""),
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['conns']} | {r['rps']:.0f} | {r['per_cpu']:.0f} | "
+            f"{r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']}{' (' + r['note'] + ')' if r['note'] else ''} | "
+            f"{r['rss']:.0f} |" + (f" {r['db_cpu']:.1f} |" if DB_KIND == "postgres" else ""))
+    a = s["argon2_ms"]
+    login1 = next(r for r in rows if r["name"].startswith("W1") and r["conns"] == 1)
+    lines += [
+        "",
+        f"- argon2id per hash (A): {a:.1f} ms, so one core does at most {1000 / a:.1f} hashes/s;"
+        f" logins per server CPU-second at 1 connection: {login1['per_cpu']:.1f}"
+        f" ({login1['per_cpu'] * a / 1000:.2f} of 1/A; 10% of requests are unknown users, who"
+        f" cost one dummy hash too).",
+        f"- H (no-op per server CPU-second): {s['h']:.0f}; JWKS is {s['jwks']['per_cpu'] / s['h']:.2f}·H.",
+        f"- Refresh at 1M rows is {s['big']['per_cpu'] / max(s['small']['per_cpu'], 1):.2f}× its"
+        f" 1k-row rate; during a 256-connection login flood refresh keeps"
+        f" {s['w8']['per_cpu'] / max(s['big']['per_cpu'], 1):.2f}× its solo rate per CPU-second"
+        f" ({s['w8']['rps'] / max(s['big']['rps'], 1):.2f}× in requests per second).",
+        f"- RSS: idle after seeding {s['idle_rss']:.1f} MB; peak over the run {s['peak_rss']:.1f} MB.",
+    ]
+    report = "\n".join(lines) + "\n"
+    os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
+    path = os.path.join(ROOT, f"bench/results/latest-{DB_KIND}.md")
+    with open(path, "w") as f:
+        f.write(report)
+    print("\n" + report + f"\nwritten to {path}")
+    if not all(r["ok"] for r in rows):
+        sys.exit("some workload had unexpected errors (see non-2xx above)")
+
+
+if __name__ == "__main__":
+    main()

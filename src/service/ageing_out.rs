@@ -1,0 +1,296 @@
+//! Representatives ageing out (as large portals do for minors): when a patient represented as
+//! a minor (relation `parent` or `guardian`) reaches the practice's age of majority, that
+//! access ends by itself: status `expired`, stamped and audited; the representative is told;
+//! and the patient, when an email or mobile is on file, gets an invitation of their own.
+//!
+//! Checked for the account at hand at every login and refresh ([`expire_for_account`]), and
+//! for everyone by a periodic job ([`run`]). Each access ends with one guarded
+//! `UPDATE … WHERE status = 'active'`, and its messages are written in the same transaction,
+//! so two instances (or a job and a login) racing on the same access send them once.
+
+use crate::auth::secrets;
+use crate::domain::access::{AccessStatus, Relation, ages_out};
+use crate::domain::invitation::{Channel, InvitationRequest};
+use crate::domain::practice::MIN_AGE_OF_MAJORITY;
+use crate::error::Result;
+use crate::mail::notices;
+use crate::mail::onboarding::Sender;
+use crate::service::invitations;
+use crate::state::AppState;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{account, outbox, patient, portal_access, practice, refresh_token, session};
+use chrono::{DateTime, Months, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Patients looked up per query by the job.
+const BATCH: usize = 500;
+
+fn minor_relations() -> [&'static str; 2] {
+    [Relation::Parent.as_str(), Relation::Guardian.as_str()]
+}
+
+/// Ends the minor-representative accesses of one account whose patient has come of age.
+/// Called at login and refresh; returns how many ended.
+pub async fn expire_for_account(
+    conn: &DatabaseConnection,
+    issuer: &str,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let rows = portal_access::Entity::find()
+        .filter(portal_access::Column::AccountId.eq(account_id))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .filter(portal_access::Column::Relation.is_in(minor_relations()))
+        .all(conn)
+        .await?;
+    expire_among(conn, issuer, rows, now).await
+}
+
+/// Ends every minor-representative access whose patient has come of age. Returns how many
+/// ended in this call.
+pub async fn expire_due(
+    conn: &DatabaseConnection,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let rows = portal_access::Entity::find()
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .filter(portal_access::Column::Relation.is_in(minor_relations()))
+        .order_by_asc(portal_access::Column::Id)
+        .all(conn)
+        .await?;
+    let mut ended = 0;
+    for chunk in rows.chunks(BATCH) {
+        ended += expire_among(conn, issuer, chunk.to_vec(), now).await?;
+    }
+    Ok(ended)
+}
+
+/// Of these active parent or guardian accesses, ends those whose patient has come of age.
+async fn expire_among(
+    conn: &DatabaseConnection,
+    issuer: &str,
+    rows: Vec<portal_access::Model>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let today = now.date_naive();
+    // No practice's age of majority is below the minimum, so younger patients are skipped
+    // in the query.
+    let Some(born_by) = today.checked_sub_months(Months::new(12 * MIN_AGE_OF_MAJORITY as u32))
+    else {
+        return Ok(0);
+    };
+    let patients: HashMap<Uuid, patient::Model> = patient::Entity::find()
+        .filter(patient::Column::Id.is_in(rows.iter().map(|r| r.patient_id)))
+        .filter(patient::Column::DateOfBirth.lte(born_by))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    if patients.is_empty() {
+        return Ok(0);
+    }
+    let practices: HashMap<Uuid, practice::Model> = practice::Entity::find()
+        .filter(practice::Column::Id.is_in(patients.values().map(|p| p.practice_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut ended = 0;
+    for row in rows {
+        let Some(patient) = patients.get(&row.patient_id) else {
+            continue;
+        };
+        let Some(practice) = practices.get(&patient.practice_id) else {
+            continue;
+        };
+        let Some(relation) = Relation::from_db(&row.relation) else {
+            continue;
+        };
+        if !ages_out(
+            relation,
+            patient.date_of_birth,
+            today,
+            practice.age_of_majority,
+        ) {
+            continue;
+        }
+        let txn = conn.begin().await?;
+        if expire_one(&txn, issuer, &row, patient, practice, now).await? {
+            ended += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(ended)
+}
+
+/// Ends one access, if it is still active, and sends what that causes, all in `txn`.
+async fn expire_one<C: ConnectionTrait>(
+    txn: &C,
+    issuer: &str,
+    row: &portal_access::Model,
+    patient: &patient::Model,
+    practice: &practice::Model,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let won = portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Expired.as_str()),
+        )
+        .col_expr(portal_access::Column::ExpiredAt, Expr::value(now))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(row.id))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .exec(txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        // Someone else (another instance, a concurrent login) ended it and sent the messages.
+        return Ok(false);
+    }
+    let meta = RequestMeta::none();
+    let sender = Sender {
+        name: &practice.name,
+        phone: &practice.contact_phone,
+    };
+    let representative_email = match row.account_id {
+        Some(id) => account::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .and_then(|a| a.email),
+        None => None,
+    };
+    if let Some(to) = &representative_email {
+        let notice = notices::representative_access_ended(
+            to,
+            sender,
+            &patient.first_name,
+            practice.age_of_majority,
+        );
+        outbox::enqueue(txn, Some(practice.id), notice, now).await?;
+    }
+    let invited = invite_patient(txn, issuer, patient, practice, now).await?;
+    let mut event = Event::new("access.expired", Actor::System)
+        .practice(practice.id)
+        .patient(patient.id)
+        .access(row.id)
+        .detail(json!({
+            "reason": "age_of_majority",
+            "relation": row.relation,
+            "age_of_majority": practice.age_of_majority,
+            "representative_notified": representative_email.is_some(),
+            "patient_invited": invited,
+        }));
+    if let Some(id) = row.account_id {
+        event = event.account(id);
+    }
+    audit::record(txn, &meta, event, now).await?;
+    Ok(true)
+}
+
+/// Invites the patient themself, by email if on file, else by text message; not when they
+/// already have access of their own, or the practice blocked or revoked it (re-granting that
+/// is the practice's decision).
+async fn invite_patient<C: ConnectionTrait>(
+    txn: &C,
+    issuer: &str,
+    patient: &patient::Model,
+    practice: &practice::Model,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let channel = match (&patient.email, &patient.mobile) {
+        (Some(_), _) => Channel::Email,
+        (None, Some(_)) => Channel::Sms,
+        (None, None) => return Ok(false),
+    };
+    let own = portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.eq(patient.id))
+        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
+        .filter(portal_access::Column::Status.is_in([
+            AccessStatus::Active.as_str(),
+            AccessStatus::Blocked.as_str(),
+            AccessStatus::Revoked.as_str(),
+        ]))
+        .one(txn)
+        .await?;
+    if own.is_some() {
+        return Ok(false);
+    }
+    let to = match channel {
+        Channel::Email => patient.email.clone(),
+        Channel::Sms => patient.mobile.clone(),
+    }
+    .unwrap_or_default();
+    let request = InvitationRequest::new(channel, Relation::Own, None)?;
+    invitations::issue(
+        txn,
+        practice,
+        patient,
+        &request,
+        to,
+        &Actor::System,
+        issuer,
+        &RequestMeta::none(),
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The refresh hook: the account behind a refresh token, checked before the refresh reads its
+/// access (in its own transactions, so a refresh that is then refused keeps the expiry).
+pub async fn expire_for_refresh_token(
+    conn: &DatabaseConnection,
+    issuer: &str,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if !secrets::looks_like_token(raw) {
+        return Ok(0);
+    }
+    let Some(rt) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(secrets::hash_token(raw)))
+        .one(conn)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let Some(s) = session::Entity::find_by_id(rt.session_id).one(conn).await? else {
+        return Ok(0);
+    };
+    expire_for_account(conn, issuer, s.account_id, now).await
+}
+
+/// The periodic job: runs [`expire_due`] every `ageing_out_interval_ms` until `stop` fires.
+pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let every = Duration::from_millis(state.settings.ageing_out_interval_ms.max(10));
+    loop {
+        match expire_due(&state.db, state.settings.issuer(), state.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(ended = n, "ageing out: representative accesses expired");
+                state.outbox_wakeup.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "ageing out: run failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! Demographic change requests (seed 004): a patient or representative asks for changes to a
+//! patient's name, contact details, address or date of birth; the practice reviews each and
+//! accepts (the record changes in the same transaction) or declines it with a reason. Either
+//! way the requester is told through the outbox, and every step is audited (field names only,
+//! never the values).
+
+use crate::domain::access::AccessStatus;
+use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
+use crate::domain::demographics::{ChangeStatus, RequestedChanges};
+use crate::domain::role::Permission;
+use crate::error::{Error, Result};
+use crate::mail::notices;
+use crate::mail::onboarding::Sender;
+use crate::service::api_keys::Staff;
+use crate::service::patient_auth::PatientPrincipal;
+use crate::service::patients::{self, PatientChange};
+use crate::service::practices;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::pagination::{Page, PageRequest};
+use crate::store::{account, demographic_change, outbox, portal_access};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// More pending requests than this from one account for one patient is refused: the practice
+/// reviews each by hand.
+pub const MAX_PENDING_PER_REQUESTER: u64 = 10;
+/// The longest decline reason kept.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// A request, with its changes parsed.
+#[derive(Debug, Clone)]
+pub struct ChangeRequest {
+    pub row: demographic_change::Model,
+    pub status: ChangeStatus,
+    pub changes: RequestedChanges,
+}
+
+impl TryFrom<demographic_change::Model> for ChangeRequest {
+    type Error = Error;
+    fn try_from(row: demographic_change::Model) -> Result<Self> {
+        let status = ChangeStatus::from_db(&row.status)
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown change status")))?;
+        let changes = serde_json::from_str(&row.changes).map_err(Error::internal)?;
+        Ok(Self {
+            row,
+            status,
+            changes,
+        })
+    }
+}
+
+/// Submits a request for one patient the caller acts for: the token must list the patient and
+/// the caller's link to it must still be active; otherwise the patient is "not found".
+pub async fn submit(
+    db: &DatabaseConnection,
+    principal: &PatientPrincipal,
+    patient_id: Uuid,
+    changes: RequestedChanges,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<ChangeRequest> {
+    let changes = changes.validate(now.date_naive())?;
+    if !principal.claims.patients.iter().any(|p| p.id == patient_id) {
+        return Err(Error::NotFound);
+    }
+    let account_id = principal.account.id;
+    let txn = db.begin().await?;
+    let access = portal_access::Entity::find()
+        .filter(portal_access::Column::AccountId.eq(account_id))
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::PracticeId.eq(principal.practice_id))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let pending = demographic_change::Entity::find()
+        .filter(demographic_change::Column::PatientId.eq(patient_id))
+        .filter(demographic_change::Column::AccountId.eq(account_id))
+        .filter(demographic_change::Column::Status.eq(ChangeStatus::Pending.as_str()))
+        .count(&txn)
+        .await?;
+    if pending >= MAX_PENDING_PER_REQUESTER {
+        return Err(Error::Conflict(
+            "Too many change requests are waiting for the practice's review.".into(),
+        ));
+    }
+    let row = demographic_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        practice_id: Set(principal.practice_id),
+        patient_id: Set(patient_id),
+        account_id: Set(account_id),
+        changes: Set(serde_json::to_string(&changes).map_err(Error::internal)?),
+        status: Set(ChangeStatus::Pending.as_str().to_owned()),
+        reason: Set(None),
+        decided_by: Set(None),
+        created_at: Set(now),
+        decided_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("demographic_change.requested", Actor::Account(account_id))
+            .practice(principal.practice_id)
+            .patient(patient_id)
+            .account(account_id)
+            .access(access.id)
+            .detail(json!({"request_id": row.id, "fields": changes.fields()})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    ChangeRequest::try_from(row)
+}
+
+/// The practice's requests, optionally of one status, a page at a time, oldest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    status: Option<ChangeStatus>,
+    page: PageRequest,
+) -> Result<Page<ChangeRequest>> {
+    staff.require(Permission::ReviewDemographicChanges)?;
+    let mut q = demographic_change::Entity::find()
+        .filter(demographic_change::Column::PracticeId.eq(staff.practice_id));
+    if let Some(s) = status {
+        q = q.filter(demographic_change::Column::Status.eq(s.as_str()));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(demographic_change::Column::Id.gt(after));
+    }
+    let rows = q
+        .order_by_asc(demographic_change::Column::Id)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    let page = Page::from_overfetch(rows, page.limit, |r| r.id);
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(ChangeRequest::try_from)
+            .collect::<Result<_>>()?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// A request of the caller's practice; another practice's is "not found".
+async fn find<C: ConnectionTrait>(
+    conn: &C,
+    practice_id: Uuid,
+    id: Uuid,
+) -> Result<demographic_change::Model> {
+    demographic_change::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|r| r.practice_id == practice_id)
+        .ok_or(Error::NotFound)
+}
+
+/// Moves a pending request to its decision with one guarded UPDATE, so two reviewers
+/// deciding at once cannot both win.
+async fn decide<C: ConnectionTrait>(
+    conn: &C,
+    staff: &Staff,
+    id: Uuid,
+    to: ChangeStatus,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<demographic_change::Model> {
+    let current = find(conn, staff.practice_id, id).await?;
+    let decided = demographic_change::Entity::update_many()
+        .col_expr(demographic_change::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            demographic_change::Column::Reason,
+            Expr::value(reason.map(str::to_owned)),
+        )
+        .col_expr(
+            demographic_change::Column::DecidedBy,
+            Expr::value(format!("api_key:{}", staff.key_id)),
+        )
+        .col_expr(demographic_change::Column::DecidedAt, Expr::value(now))
+        .filter(demographic_change::Column::Id.eq(current.id))
+        .filter(demographic_change::Column::Status.eq(ChangeStatus::Pending.as_str()))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1;
+    if !decided {
+        return Err(Error::Conflict(
+            "This request was already accepted or declined.".into(),
+        ));
+    }
+    Ok(demographic_change::Model {
+        status: to.as_str().to_owned(),
+        reason: reason.map(str::to_owned),
+        decided_by: Some(format!("api_key:{}", staff.key_id)),
+        decided_at: Some(now),
+        ..current
+    })
+}
+
+/// The patient-record change a stored request asks for. Values were validated when the
+/// request was made; they are parsed again so the record only ever gets checked values.
+fn to_patient_change(c: &RequestedChanges, now: DateTime<Utc>) -> Result<PatientChange> {
+    let c = c.clone().validate(now.date_naive())?;
+    Ok(PatientChange {
+        first_name: c
+            .first_name
+            .map(|v| PersonName::parse("first_name", &v))
+            .transpose()?,
+        last_name: c
+            .last_name
+            .map(|v| PersonName::parse("last_name", &v))
+            .transpose()?,
+        date_of_birth: c.date_of_birth,
+        email: c
+            .email
+            .map(|v| EmailAddress::parse("email", &v).map(Some))
+            .transpose()?,
+        mobile: c
+            .mobile
+            .map(|v| MobileNumber::parse("mobile", &v).map(Some))
+            .transpose()?,
+        postal_code: c
+            .postal_code
+            .map(|v| PostalCode::parse("postal_code", &v).map(Some))
+            .transpose()?,
+        address: c.address.map(Some),
+        external_ref: None,
+    })
+}
+
+/// Tells the requester the outcome, when their account has an email. Returns whether a
+/// message was queued.
+async fn notify<C: ConnectionTrait>(
+    conn: &C,
+    row: &demographic_change::Model,
+    patient_first_name: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(to) = account::Entity::find_by_id(row.account_id)
+        .one(conn)
+        .await?
+        .and_then(|a| a.email)
+    else {
+        return Ok(false);
+    };
+    let practice = practices::get(conn, row.practice_id).await?;
+    let sender = Sender {
+        name: &practice.name,
+        phone: &practice.contact_phone,
+    };
+    let message = match reason {
+        None => notices::demographic_change_accepted(&to, sender, patient_first_name),
+        Some(r) => notices::demographic_change_declined(&to, sender, patient_first_name, r),
+    };
+    outbox::enqueue(conn, Some(practice.id), message, now).await?;
+    Ok(true)
+}
+
+/// Accepts a pending request: the patient's record changes in the same transaction (a new
+/// email follows the same safety rules as a staff edit: `service::email_change`), and the
+/// requester is told.
+pub async fn accept(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    id: Uuid,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<ChangeRequest> {
+    staff.require(Permission::ReviewDemographicChanges)?;
+    let txn = db.begin().await?;
+    let row = decide(&txn, staff, id, ChangeStatus::Accepted, None, now).await?;
+    let request = ChangeRequest::try_from(row)?;
+    let change = to_patient_change(&request.changes, now)?;
+    let patient =
+        patients::apply_change(&txn, staff, request.row.patient_id, change, meta, now).await?;
+    let notified = notify(&txn, &request.row, &patient.first_name, None, now).await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("demographic_change.accepted", staff.actor())
+            .practice(staff.practice_id)
+            .patient(patient.id)
+            .account(request.row.account_id)
+            .detail(json!({
+                "request_id": request.row.id,
+                "fields": request.changes.fields(),
+                "requester_notified": notified,
+            })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(request)
+}
+
+/// Declines a pending request with a reason the requester is shown.
+pub async fn decline(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    id: Uuid,
+    reason: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<ChangeRequest> {
+    staff.require(Permission::ReviewDemographicChanges)?;
+    let reason = reason.trim();
+    if reason.is_empty()
+        || reason.chars().count() > MAX_REASON_CHARS
+        || reason.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(Error::invalid(
+            "reason",
+            format!("must be between 1 and {MAX_REASON_CHARS} printable characters"),
+        ));
+    }
+    let txn = db.begin().await?;
+    let row = decide(&txn, staff, id, ChangeStatus::Declined, Some(reason), now).await?;
+    let patient = patients::find_in_practice(&txn, staff.practice_id, row.patient_id).await?;
+    let notified = notify(&txn, &row, &patient.first_name, Some(reason), now).await?;
+    let request = ChangeRequest::try_from(row)?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("demographic_change.declined", staff.actor())
+            .practice(staff.practice_id)
+            .patient(patient.id)
+            .account(request.row.account_id)
+            .detail(json!({
+                "request_id": request.row.id,
+                "fields": request.changes.fields(),
+                "requester_notified": notified,
+            })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(request)
+}
