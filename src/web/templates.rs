@@ -33,6 +33,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "login/password.html",
     "account/index.html",
     "account/logged_out.html",
+    "oidc/choose_patient.html",
+    "oidc/signed_out.html",
 );
 
 /// Where the login page lives (`web::login`); pages link to it.
