@@ -173,20 +173,28 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             command: KeysCommand::Rotate,
         } => {
             let state = build_state(settings, Arc::new(SystemClock)).await?;
-            let rotation = state
-                .keys
-                .rotate(
-                    KeyAlg::EdDsa,
-                    keys::retire_after(state.settings.access_token_ttl_secs),
-                    SystemClock.now(),
-                )
-                .await?;
-            println!("new signing key {} signs from now on", rotation.kid);
-            for kid in &rotation.retired {
-                println!(
-                    "key {kid} stays published until {} and then retires",
-                    rotation.retires_at.to_rfc3339()
-                );
+            // EdDSA first: its line leads the output, as before RS256 keys existed.
+            for alg in keys::ALL_ALGS {
+                let rotation = state
+                    .keys
+                    .rotate(
+                        *alg,
+                        keys::retire_after(state.settings.access_token_ttl_secs),
+                        SystemClock.now(),
+                    )
+                    .await?;
+                let label = if *alg == KeyAlg::EdDsa {
+                    String::new()
+                } else {
+                    format!(" ({})", alg.as_str())
+                };
+                println!("new signing key {}{label} signs from now on", rotation.kid);
+                for kid in &rotation.retired {
+                    println!(
+                        "key {kid} stays published until {} and then retires",
+                        rotation.retires_at.to_rfc3339()
+                    );
+                }
             }
         }
         Command::Openapi => unreachable!("handled before settings load"),

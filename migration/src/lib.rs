@@ -7,6 +7,7 @@ mod m20261123_000001_create_core;
 mod m20261123_000400_invitation_delivery;
 mod m20261123_000500_signing_key_generations;
 mod m20261123_000600_throttles;
+mod m20261123_000700_oidc;
 mod m20261123_000800_web_sessions;
 mod m20261123_000810_web_session_amr;
 mod m20261123_000900_intake_sessions;
@@ -20,10 +21,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_core::Migration),
             Box::new(m20261123_000400_invitation_delivery::Migration),
             Box::new(m20261123_000500_signing_key_generations::Migration),
+            Box::new(m20261123_000600_throttles::Migration),
+            Box::new(m20261123_000700_oidc::Migration),
             Box::new(m20261123_000800_web_sessions::Migration),
             Box::new(m20261123_000810_web_session_amr::Migration),
             Box::new(m20261123_000900_intake_sessions::Migration),
-            Box::new(m20261123_000600_throttles::Migration),
         ]
     }
 }

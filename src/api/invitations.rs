@@ -81,7 +81,7 @@ pub struct RedeemBody {
 }
 
 impl RedeemBody {
-    fn parse(self, today: NaiveDate) -> Result<Redemption> {
+    pub fn parse(self, today: NaiveDate) -> Result<Redemption> {
         Ok(Redemption {
             account: self.account,
             username: self.username,

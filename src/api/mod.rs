@@ -7,6 +7,7 @@ pub mod intake;
 pub mod invitations;
 pub mod json;
 pub mod jwks;
+pub mod oidc;
 pub mod ops;
 pub mod password_resets;
 pub mod patient;
@@ -41,6 +42,7 @@ type Apis = (
 
 /// The rest, nested: `Default` is only implemented for tuples of up to 12.
 type MoreApis = (
+    practice::ClientsApi,
     password_resets::PasswordResetsApi,
     patient::MfaApi,
     practice::AuditApi,
@@ -71,7 +73,8 @@ pub fn spec_json() -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
-/// Routes outside the OpenAPI document, with their methods.
+/// Routes outside the OpenAPI document, with their methods (the OpenID Connect ones are
+/// `oidc::OIDC_ROUTES`, mounted next to `/oauth2/jwks`).
 const OTHER_ROUTES: &[(&str, &[&str])] = &[
     ("/healthz", &["GET"]),
     ("/readyz", &["GET"]),
@@ -88,6 +91,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let other: Vec<(&str, &[&str])> = OTHER_ROUTES
         .iter()
         .chain(crate::web::PAGE_ROUTES)
+        .chain(oidc::OIDC_ROUTES)
         .copied()
         .collect();
     let allow = Arc::new(AllowIndex::from_spec(&spec, &other));
@@ -100,7 +104,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
                 .body(body)
         }
     };
-    crate::web::mount(Route::new().nest("/", service))
+    oidc::mount(crate::web::mount(Route::new().nest("/", service)))
         .nest("/docs", labelled("docs", docs))
         .at(
             "/openapi.json",

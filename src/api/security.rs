@@ -34,7 +34,18 @@ pub struct PatientAuth(pub PatientPrincipal);
 
 async fn check_patient_token(req: &Request, bearer: Bearer) -> poem::Result<PatientPrincipal> {
     let state = state_of(req)?;
-    Ok(patient_auth::authenticate(state, &bearer.token, state.now()).await?)
+    let principal = patient_auth::authenticate(state, &bearer.token, state.now()).await?;
+    // The patient API is for tokens with the portal scope (Portico's own login). Tokens that
+    // OpenID Connect clients got carry only the scopes they were granted.
+    let portal = principal
+        .claims
+        .scope
+        .split(' ')
+        .any(|s| s == crate::auth::tokens::PORTAL_SCOPE);
+    if !portal {
+        return Err(crate::error::Error::Unauthorized.into());
+    }
+    Ok(principal)
 }
 
 /// A tablet's intake token (scope `intake`) from `POST /api/v1/intake-sessions/{code}`:

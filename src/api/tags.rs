@@ -12,6 +12,8 @@ pub enum ApiTags {
     PortalAccess,
     /// Staff API keys and their roles.
     ApiKeys,
+    /// OpenID Connect clients (relying parties) of the practice.
+    Clients,
     /// Invitation links: sent by the practice by email or SMS, looked up and redeemed by the
     /// patient or a representative.
     Invitations,

@@ -9,17 +9,18 @@
 //! when keys are used) and at once when a token names a `kid` they do not know (at most every
 //! [`KID_MISS_RELOAD_EVERY`]).
 //!
-//! EdDSA (Ed25519) signs access tokens. `KeyAlg` is the place to add RS256 for ID tokens of
-//! relying parties that cannot verify EdDSA (issue 7): a variant, its generation and parsing,
-//! and `ensure_key(…, KeyAlg::Rs256, …)` at start; JWKS, rotation and lookup by `kid` are
-//! already per algorithm. Key material is never logged: `Debug` shows the `kid` only.
+//! EdDSA (Ed25519) signs access tokens (and the ID tokens of clients that ask for EdDSA);
+//! RS256 (RSA 2048, PKCS#1 v1.5 with SHA-256) signs ID tokens by default, as OpenID Connect
+//! requires every provider to support it. Both are generated with aws-lc-rs (no OpenSSL). Key material is never logged: `Debug` shows the `kid` only.
 
 use crate::auth::sealed::Sealer;
 use crate::error::Error;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::signing_key;
 use anyhow::{Context, anyhow};
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -46,18 +47,25 @@ pub const JWKS_MAX_AGE_SECS: u32 = 300;
 pub enum KeyAlg {
     /// Ed25519: access tokens.
     EdDsa,
+    /// RSA 2048 with SHA-256: ID tokens (the OpenID Connect default).
+    Rs256,
 }
+
+/// Every algorithm Portico keeps a key for: created at first start, rotated together.
+pub const ALL_ALGS: &[KeyAlg] = &[KeyAlg::EdDsa, KeyAlg::Rs256];
 
 impl KeyAlg {
     pub fn as_str(self) -> &'static str {
         match self {
             KeyAlg::EdDsa => "EdDSA",
+            KeyAlg::Rs256 => "RS256",
         }
     }
 
     pub fn from_db(raw: &str) -> Option<Self> {
         match raw {
             "EdDSA" => Some(KeyAlg::EdDsa),
+            "RS256" => Some(KeyAlg::Rs256),
             _ => None,
         }
     }
@@ -65,6 +73,7 @@ impl KeyAlg {
     pub fn jwt(self) -> Algorithm {
         match self {
             KeyAlg::EdDsa => Algorithm::EdDSA,
+            KeyAlg::Rs256 => Algorithm::RS256,
         }
     }
 }
@@ -72,6 +81,7 @@ impl KeyAlg {
 /// A parsed private key, kept for the life of the keyset so signing does not re-parse it.
 enum PrivateKey {
     Ed25519(Ed25519KeyPair),
+    Rsa(RsaKeyPair),
 }
 
 impl PrivateKey {
@@ -88,6 +98,15 @@ impl PrivateKey {
                     .to_vec();
                 Ok((PrivateKey::Ed25519(pair), der))
             }
+            KeyAlg::Rs256 => {
+                let pair = RsaKeyPair::generate(KeySize::Rsa2048)
+                    .map_err(|_| anyhow!("generating an RSA key"))?;
+                let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'static>>::as_der(&pair)
+                    .map_err(|_| anyhow!("encoding the RSA key"))?
+                    .as_ref()
+                    .to_vec();
+                Ok((PrivateKey::Rsa(pair), der))
+            }
         }
     }
 
@@ -96,18 +115,37 @@ impl PrivateKey {
             KeyAlg::EdDsa => Ed25519KeyPair::from_pkcs8(der)
                 .map(PrivateKey::Ed25519)
                 .map_err(|_| anyhow!("not an Ed25519 PKCS#8 key")),
+            KeyAlg::Rs256 => RsaKeyPair::from_pkcs8(der)
+                .map(PrivateKey::Rsa)
+                .map_err(|_| anyhow!("not an RSA PKCS#8 key")),
         }
     }
 
     fn sign(&self, message: &[u8]) -> Vec<u8> {
         match self {
             PrivateKey::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+            PrivateKey::Rsa(pair) => {
+                let mut signature = vec![0u8; pair.public_modulus_len()];
+                // Signing with a valid, loaded key and a correctly sized buffer cannot fail.
+                pair.sign(
+                    &RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .expect("RSA signing with a loaded key");
+                signature
+            }
         }
     }
 
     fn decoding_key(&self) -> DecodingKey {
         match self {
             PrivateKey::Ed25519(pair) => DecodingKey::from_ed_der(pair.public_key().as_ref()),
+            PrivateKey::Rsa(pair) => {
+                let parts = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+                DecodingKey::from_rsa_raw_components(&parts.n, &parts.e)
+            }
         }
     }
 
@@ -243,14 +281,16 @@ impl std::fmt::Debug for KeyStore {
 }
 
 impl KeyStore {
-    /// Makes sure an EdDSA key exists (creating the first one), then loads every published
+    /// Makes sure a key of every algorithm exists (creating the first ones), then loads every published
     /// key. Fails with an operator-readable message when a stored key cannot be opened.
     pub async fn open(
         db: DatabaseConnection,
         sealer: Sealer,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Arc<Self>> {
-        ensure_key(&db, &sealer, KeyAlg::EdDsa, now).await?;
+        for alg in ALL_ALGS {
+            ensure_key(&db, &sealer, *alg, now).await?;
+        }
         let keyset = load(&db, &sealer, now).await?;
         Ok(Arc::new(Self {
             db,

@@ -6,6 +6,7 @@ pub mod contact;
 pub mod demographics;
 pub mod invitation;
 pub mod login;
+pub mod oauth;
 pub mod password_policy;
 pub mod patient;
 pub mod practice;

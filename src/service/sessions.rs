@@ -39,6 +39,12 @@ pub mod ended {
     pub const ACCESS_BLOCKED: &str = "access_blocked";
     pub const ACCESS_REVOKED: &str = "access_revoked";
     pub const PASSWORD_CHANGED: &str = "password_changed";
+    /// OpenID Connect: the client's refresh or access token was revoked (RFC 7009).
+    pub const TOKEN_REVOKED: &str = "token_revoked";
+    /// OpenID Connect: an authorization code was used a second time.
+    pub const CODE_REUSE: &str = "authorization_code_reuse";
+    /// OpenID Connect: the practice deleted the client.
+    pub const CLIENT_DELETED: &str = "client_deleted";
 }
 
 /// The practice a token is for.
@@ -186,6 +192,35 @@ pub async fn start(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens> {
+    let txn = state.db.begin().await?;
+    let (_, issued) = start_in(&txn, state, keyset, account_id, at, amr, None, meta, now).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// A session started for an OpenID Connect client: its `client_id`, the scopes granted and
+/// when the person authenticated.
+#[derive(Debug, Clone)]
+pub struct ClientGrant<'a> {
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    pub auth_time: DateTime<Utc>,
+}
+
+/// [`start`] inside the caller's transaction, for Portico's own login (`client: None`) or an
+/// OpenID Connect client's code exchange. Returns the session too.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_in<C: ConnectionTrait>(
+    txn: &C,
+    state: &AppState,
+    keyset: &Keyset,
+    account_id: Uuid,
+    at: &AtPractice,
+    amr: &[&str],
+    client: Option<ClientGrant<'_>>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(session::Model, IssuedTokens)> {
     let patients = grants(at);
     if patients.is_empty() {
         return Err(refusal(at, at.standing()));
@@ -195,25 +230,24 @@ pub async fn start(
         id: Uuid::now_v7(),
         account_id,
         practice_id: at.practice_id,
-        client_id: None,
-        scope: PORTAL_SCOPE.to_owned(),
+        client_id: client.as_ref().map(|c| c.client_id.to_owned()),
+        scope: client.as_ref().map_or(PORTAL_SCOPE, |c| c.scope).to_owned(),
         amr: amr.join(" "),
-        auth_time: now,
+        auth_time: client.as_ref().map_or(now, |c| c.auth_time),
         created_at: now,
         expires_at: now + TimeDelta::seconds(settings.refresh_absolute_ttl_secs),
         revoked_at: None,
         revoked_reason: None,
     };
-    let practitioners = practitioners::claim(&state.db, &patient_ids(&patients)).await?;
+    let practitioners = practitioners::claim(txn, &patient_ids(&patients)).await?;
     let access_token = access_token(state, keyset, &session, at, &patients, practitioners, now)?;
 
-    let txn = state.db.begin().await?;
     session::ActiveModel::from(session.clone())
         .reset_all()
-        .insert(&txn)
+        .insert(txn)
         .await?;
     let refresh_token = insert_refresh_token(
-        &txn,
+        txn,
         &session,
         TimeDelta::seconds(settings.refresh_idle_ttl_secs),
         now,
@@ -222,30 +256,34 @@ pub async fn start(
     portal_access::Entity::update_many()
         .col_expr(portal_access::Column::LastLoginAt, Expr::value(now))
         .filter(portal_access::Column::Id.is_in(patients.iter().map(|g| g.access_id)))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     for g in &patients {
         audit::record(
-            &txn,
+            txn,
             meta,
             Event::new("login.succeeded", Actor::Account(account_id))
                 .practice(at.practice_id)
                 .patient(g.patient_id)
                 .account(account_id)
                 .access(g.access_id)
-                .detail(json!({"session_id": session.id, "amr": amr})),
+                .detail(json!({
+                    "session_id": session.id,
+                    "amr": amr,
+                    "client_id": session.client_id,
+                })),
             now,
         )
         .await?;
     }
-    txn.commit().await?;
-    Ok(IssuedTokens {
+    let issued = IssuedTokens {
         access_token,
         expires_in: settings.access_token_ttl_secs,
         refresh_token,
         practice: practice_ref(at),
         patients,
-    })
+    };
+    Ok((session, issued))
 }
 
 /// Ends every live session of an account, at one practice or (with `None`) everywhere: token
@@ -271,7 +309,8 @@ pub async fn end_all<C: ConnectionTrait>(
     Ok(tokens + pages)
 }
 
-async fn end_one<C: ConnectionTrait>(
+/// Ends one session (OpenID Connect revocation, code reuse, logout). Returns whether it was live.
+pub async fn end_one<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
     reason: &str,
@@ -307,8 +346,9 @@ async fn reuse_detected<C: ConnectionTrait>(
     .await
 }
 
-/// The refresh token's row and its session.
-async fn find<C: ConnectionTrait>(
+/// The refresh token's row and its session, whatever their state (introspection and
+/// revocation check it themselves).
+pub async fn find<C: ConnectionTrait>(
     conn: &C,
     raw: &str,
 ) -> Result<Option<(refresh_token::Model, session::Model)>, DbErr> {
@@ -337,6 +377,19 @@ pub async fn refresh(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens> {
+    Ok(refresh_for(state, raw, None, meta, now).await?.0)
+}
+
+/// [`refresh`] for the sessions of one client: Portico's own login API (`None`) or an OpenID
+/// Connect client. Another client's token is `invalid_grant` (SECURITY G1) and spends nothing.
+/// Returns the session too.
+pub async fn refresh_for(
+    state: &AppState,
+    raw: &str,
+    client_id: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(IssuedTokens, session::Model)> {
     if !secrets::looks_like_token(raw) {
         return Err(Error::InvalidGrant);
     }
@@ -344,6 +397,9 @@ pub async fn refresh(
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;
+    if session.client_id.as_deref() != client_id {
+        return Err(Error::InvalidGrant);
+    }
     if rt.used_at.is_some() {
         reuse_detected(&txn, &session, meta, now).await?;
         txn.commit().await?;
@@ -393,13 +449,14 @@ pub async fn refresh(
     let patients = grants(&at);
     let practitioners = practitioners::claim(&txn, &patient_ids(&patients)).await?;
     txn.commit().await?;
-    Ok(IssuedTokens {
+    let issued = IssuedTokens {
         access_token: access_token(state, &keyset, &session, &at, &patients, practitioners, now)?,
         expires_in: state.settings.access_token_ttl_secs,
         refresh_token,
         practice: practice_ref(&at),
         patients,
-    })
+    };
+    Ok((issued, session))
 }
 
 /// Ends the session of a refresh token. Unknown or spent tokens end nothing and are not an

@@ -46,6 +46,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "account/email_sent.html",
     "confirm_email/confirm.html",
     "confirm_email/done.html",
+    "oidc/choose_patient.html",
+    "oidc/signed_out.html",
 );
 
 /// Where the login page lives (`web::login`); pages link to it.

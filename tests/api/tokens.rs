@@ -71,6 +71,13 @@ async fn access_token_verifies_against_the_jwks_fetched_over_http() {
     let raw: Value = app.jwks().await.json().await.unwrap();
     for k in raw["keys"].as_array().unwrap() {
         assert!(k.get("d").is_none(), "no private members: {k}");
+        if k["alg"] == "RS256" {
+            // The ID-token key (OpenID Connect): public modulus and exponent only.
+            assert_eq!(k["kty"], "RSA");
+            assert!(k.get("p").is_none() && k.get("q").is_none(), "{k}");
+            assert_eq!(k["use"], "sig");
+            continue;
+        }
         assert_eq!(k["kty"], "OKP");
         assert_eq!(k["crv"], "Ed25519");
         assert_eq!(k["use"], "sig");
@@ -402,10 +409,12 @@ async fn key_rotation_keeps_old_tokens_valid_until_the_old_key_retires() {
         .unwrap()
         .to_owned();
     assert_eq!(kid_of(&new_token), rotation.kid, "the new key signs");
+    // The EdDSA keys (the RS256 ID-token key of OpenID Connect is published beside them).
     let kids: Vec<String> = jwk_set(&app)
         .await
         .keys
         .iter()
+        .filter(|k| matches!(k.algorithm, AlgorithmParameters::OctetKeyPair(_)))
         .map(|k| k.common.key_id.clone().unwrap())
         .collect();
     assert_eq!(
@@ -428,6 +437,7 @@ async fn key_rotation_keeps_old_tokens_valid_until_the_old_key_retires() {
         .await
         .keys
         .iter()
+        .filter(|k| matches!(k.algorithm, AlgorithmParameters::OctetKeyPair(_)))
         .map(|k| k.common.key_id.clone().unwrap())
         .collect();
     assert_eq!(kids, std::slice::from_ref(&rotation.kid));
@@ -516,8 +526,12 @@ async fn signing_keys_are_encrypted_at_rest_when_a_secret_is_set() {
         .all(&app.state.db)
         .await
         .unwrap();
-    assert_eq!(rows.len(), 1);
-    let row = &rows[0];
+    assert_eq!(rows.len(), 2, "one EdDSA key, one RS256 key");
+    assert!(
+        rows.iter().all(|r| r.private_key.starts_with("v1.")),
+        "both sealed"
+    );
+    let row = rows.iter().find(|r| r.alg == "EdDSA").unwrap();
     assert!(row.private_key.starts_with("v1."), "sealed");
     let der = Sealer::new(Some(secret), Purpose::SigningKey)
         .unwrap()
@@ -551,7 +565,12 @@ async fn signing_keys_are_encrypted_at_rest_when_a_secret_is_set() {
         .await
         .kids()
         .join(",");
-    assert_eq!(kids, row.kid);
+    let mut stored: Vec<&str> = rows.iter().map(|r| r.kid.as_str()).collect();
+    let mut loaded: Vec<&str> = kids.split(',').collect();
+    stored.sort_unstable();
+    loaded.sort_unstable();
+    assert_eq!(loaded, stored);
+    assert!(kids.contains(&row.kid));
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! The patient API (`/api/v1/…`), for Portico's own pages and the practice's first-party
 //! portal app: logging in, tokens, and the signed-in account.
 
-mod demographic_changes;
-mod login;
-mod me;
-mod mfa;
+pub mod demographic_changes;
+pub mod login;
+pub mod me;
+pub mod mfa;
 
 pub use demographic_changes::MyDemographicChangesApi;
 pub use login::{LoginApi, TokenResponse};

@@ -1,21 +1,23 @@
 //! The practice API (`/api/v1/practice/…`), for a practice's own systems, authenticated by
 //! staff API keys.
 
-mod access;
-mod accounts;
-mod api_keys;
-mod audit;
-mod demographic_changes;
-mod invitations;
-mod patients;
-mod practitioners;
-mod registrations;
-mod settings;
+pub mod access;
+pub mod accounts;
+pub mod api_keys;
+pub mod audit;
+pub mod clients;
+pub mod demographic_changes;
+pub mod invitations;
+pub mod patients;
+pub mod practitioners;
+pub mod registrations;
+pub mod settings;
 
 pub use access::{AccessApi, AccessView};
 pub use accounts::PatientAccountsApi;
 pub use api_keys::ApiKeysApi;
 pub use audit::AuditApi;
+pub use clients::ClientsApi;
 pub use demographic_changes::{DemographicChangeView, DemographicChangesApi, DemographicFields};
 pub use invitations::InvitationsApi;
 pub use patients::PatientsApi;

@@ -7,6 +7,8 @@ pub mod audit_event;
 pub mod demographic_change;
 pub mod intake_session;
 pub mod invitation;
+pub mod oauth_client;
+pub mod oauth_code;
 pub mod outbox;
 pub mod patient;
 pub mod patient_practitioner;

@@ -1,0 +1,90 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic`, `client_secret_post`, and `none` for public clients (which then
+//! rely on PKCE). One method per request (RFC 6749 §2.3).
+
+use crate::api::oidc::params::Params;
+use crate::service::oauth_clients::{self, Client};
+use crate::service::oauth_tokens::OAuthError;
+use crate::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use poem::Request;
+use poem::http::header;
+
+/// Credentials from `Authorization: Basic` (form-encoded id and secret, RFC 6749 §2.3.1).
+fn basic(req: &Request) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || OAuthError::InvalidClient("The Authorization header is not valid.".into());
+    let value = value.to_str().map_err(|_| bad())?;
+    let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    else {
+        return Err(bad());
+    };
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    };
+    Ok(Some((unescape(id), unescape(secret))))
+}
+
+/// The authenticated client. `allow_public`: whether a public client (no secret) may call.
+pub async fn authenticate(
+    state: &AppState,
+    req: &Request,
+    params: &Params,
+    allow_public: bool,
+) -> Result<Client, OAuthError> {
+    let from_header = basic(req)?;
+    let (client_id, secret) = match (from_header, params.get("client_secret")) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::InvalidRequest(
+                "Use one client authentication method, not two.".into(),
+            ));
+        }
+        (Some((id, secret)), None) => {
+            if params.get("client_id").is_some_and(|p| p != id) {
+                return Err(OAuthError::InvalidClient(
+                    "client_id does not match the credentials.".into(),
+                ));
+            }
+            (id, Some(secret))
+        }
+        (None, secret) => (
+            params
+                .get("client_id")
+                .ok_or_else(|| OAuthError::InvalidClient("client_id is required.".into()))?
+                .to_owned(),
+            secret.map(str::to_owned),
+        ),
+    };
+    let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
+    let client = oauth_clients::find_by_client_id(&state.db, &client_id)
+        .await
+        .map_err(OAuthError::Server)?
+        .ok_or_else(unknown)?;
+    if client.model.public {
+        if secret.as_deref().is_some_and(|s| !s.is_empty()) {
+            return Err(unknown());
+        }
+        if !allow_public {
+            return Err(OAuthError::InvalidClient(
+                "Public clients cannot use this endpoint.".into(),
+            ));
+        }
+        return Ok(client);
+    }
+    match secret {
+        Some(s) if client.secret_matches(&s) => Ok(client),
+        _ => Err(unknown()),
+    }
+}

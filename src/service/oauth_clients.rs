@@ -1,0 +1,357 @@
+//! OpenID Connect clients of a practice, managed with its admin keys. A confidential client's
+//! secret is 256 random bits, shown once and stored as SHA-256; public clients have none and
+//! must use PKCE (which every client must anyway).
+
+use crate::auth::secrets;
+use crate::domain::oauth::{is_known_scope, redirect_uri_problem};
+use crate::domain::role::Permission;
+use crate::error::{Error, Result};
+use crate::service::api_keys::Staff;
+use crate::service::sessions;
+use crate::store::audit::{self, Event, RequestMeta};
+use crate::store::{oauth_client, session};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Prefix of client ids, so they are recognisable in logs and support calls.
+pub const CLIENT_ID_PREFIX: &str = "ptcc_";
+/// Prefix of client secrets, so secret scanners recognise a leaked one.
+pub const CLIENT_SECRET_PREFIX: &str = "ptcs_";
+const MAX_URIS: usize = 20;
+
+/// The algorithm a client's ID tokens are signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenAlg {
+    /// RS256: what OpenID Connect requires every provider to support; the default.
+    Rs256,
+    EdDsa,
+}
+
+impl IdTokenAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdTokenAlg::Rs256 => "RS256",
+            IdTokenAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "RS256" => Some(IdTokenAlg::Rs256),
+            "EdDSA" => Some(IdTokenAlg::EdDsa),
+            _ => None,
+        }
+    }
+}
+
+/// A client as it is stored, with its JSON lists parsed.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub model: oauth_client::Model,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub id_token_alg: IdTokenAlg,
+}
+
+impl Client {
+    fn from_model(model: oauth_client::Model) -> Result<Self> {
+        let list = |raw: &str| -> Result<Vec<String>> {
+            serde_json::from_str(raw).map_err(|e| Error::internal(anyhow::anyhow!(e)))
+        };
+        Ok(Self {
+            redirect_uris: list(&model.redirect_uris)?,
+            post_logout_redirect_uris: list(&model.post_logout_redirect_uris)?,
+            scopes: list(&model.scopes)?,
+            id_token_alg: IdTokenAlg::parse(&model.id_token_alg).unwrap_or(IdTokenAlg::Rs256),
+            model,
+        })
+    }
+
+    /// Exact, byte-for-byte match (RFC 9700 §4.1.3).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|u| u == uri)
+    }
+
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|u| u == uri)
+    }
+
+    pub fn allows_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Checks a confidential client's secret in constant time; public clients have none.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        let Some(stored) = &self.model.secret_hash else {
+            return false;
+        };
+        let hash = secrets::hash_token(presented);
+        secrets::constant_time_eq(stored.as_bytes(), hash.as_bytes())
+    }
+}
+
+/// What a new client is, or what a change sets (fields left `None` stay as they are).
+#[derive(Debug, Clone, Default)]
+pub struct ClientFields {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+fn check_name(raw: &str) -> Result<String> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 100 || t.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            "must be between 1 and 100 printable characters",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+fn check_uris(field: &str, uris: &[String], at_least_one: bool) -> Result<()> {
+    if at_least_one && uris.is_empty() {
+        return Err(Error::invalid(field, "must list at least one URI"));
+    }
+    if uris.len() > MAX_URIS {
+        return Err(Error::invalid(field, "may list at most 20 URIs"));
+    }
+    for uri in uris {
+        if let Some(problem) = redirect_uri_problem(uri) {
+            return Err(Error::invalid(field, format!("{uri:?} {problem}")));
+        }
+    }
+    Ok(())
+}
+
+fn check_scopes(scopes: &[String]) -> Result<()> {
+    if scopes.is_empty() {
+        return Err(Error::invalid("scopes", "must list at least one scope"));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !is_known_scope(s)) {
+        return Err(Error::invalid(
+            "scopes",
+            format!("{bad:?} is not a scope Portico knows"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_alg(raw: &str) -> Result<IdTokenAlg> {
+    IdTokenAlg::parse(raw).ok_or_else(|| {
+        Error::invalid(
+            "id_token_signed_response_alg",
+            "must be \"RS256\" or \"EdDSA\"",
+        )
+    })
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// Registers a client for the caller's practice. Returns it with its secret (confidential
+/// clients only), which is never shown again.
+pub async fn create(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    public: bool,
+    fields: ClientFields,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(Client, Option<String>)> {
+    staff.require(Permission::ManageClients)?;
+    let name = check_name(fields.name.as_deref().unwrap_or(""))?;
+    let redirect_uris = fields.redirect_uris.unwrap_or_default();
+    check_uris("redirect_uris", &redirect_uris, true)?;
+    let post_logout = fields.post_logout_redirect_uris.unwrap_or_default();
+    check_uris("post_logout_redirect_uris", &post_logout, false)?;
+    let scopes = fields.scopes.unwrap_or_else(|| vec!["openid".to_owned()]);
+    check_scopes(&scopes)?;
+    let alg = check_alg(
+        fields
+            .id_token_signed_response_alg
+            .as_deref()
+            .unwrap_or("RS256"),
+    )?;
+    let secret = (!public).then(|| format!("{CLIENT_SECRET_PREFIX}{}", secrets::new_token()));
+    let client_id = format!("{CLIENT_ID_PREFIX}{}", Uuid::new_v4().simple());
+    let txn = db.begin().await?;
+    let model = oauth_client::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(client_id.clone()),
+        practice_id: Set(staff.practice_id),
+        name: Set(name.clone()),
+        public: Set(public),
+        secret_hash: Set(secret.as_deref().map(secrets::hash_token)),
+        redirect_uris: Set(to_json(&redirect_uris)),
+        post_logout_redirect_uris: Set(to_json(&post_logout)),
+        scopes: Set(to_json(&scopes)),
+        id_token_alg: Set(alg.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("oauth_client.created", staff.actor())
+            .practice(staff.practice_id)
+            .detail(json!({"client_id": client_id, "name": name, "public": public})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((Client::from_model(model)?, secret))
+}
+
+/// The practice's clients, newest first.
+pub async fn list(db: &DatabaseConnection, staff: &Staff) -> Result<Vec<Client>> {
+    staff.require(Permission::ManageClients)?;
+    oauth_client::Entity::find()
+        .filter(oauth_client::Column::PracticeId.eq(staff.practice_id))
+        .order_by_desc(oauth_client::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Client::from_model)
+        .collect()
+}
+
+async fn find_own<C: ConnectionTrait>(
+    conn: &C,
+    staff: &Staff,
+    client_id: &str,
+) -> Result<oauth_client::Model> {
+    oauth_client::Entity::find()
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .one(conn)
+        .await?
+        .filter(|c| c.practice_id == staff.practice_id)
+        .ok_or(Error::NotFound)
+}
+
+/// One of the practice's clients.
+pub async fn get(db: &DatabaseConnection, staff: &Staff, client_id: &str) -> Result<Client> {
+    staff.require(Permission::ManageClients)?;
+    Client::from_model(find_own(db, staff, client_id).await?)
+}
+
+/// Changes a client. Its id, type and secret stay.
+pub async fn update(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    client_id: &str,
+    fields: ClientFields,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Client> {
+    staff.require(Permission::ManageClients)?;
+    let txn = db.begin().await?;
+    let found = find_own(&txn, staff, client_id).await?;
+    let mut am: oauth_client::ActiveModel = found.into();
+    if let Some(name) = &fields.name {
+        am.name = Set(check_name(name)?);
+    }
+    if let Some(uris) = &fields.redirect_uris {
+        check_uris("redirect_uris", uris, true)?;
+        am.redirect_uris = Set(to_json(uris));
+    }
+    if let Some(uris) = &fields.post_logout_redirect_uris {
+        check_uris("post_logout_redirect_uris", uris, false)?;
+        am.post_logout_redirect_uris = Set(to_json(uris));
+    }
+    if let Some(scopes) = &fields.scopes {
+        check_scopes(scopes)?;
+        am.scopes = Set(to_json(scopes));
+    }
+    if let Some(alg) = &fields.id_token_signed_response_alg {
+        am.id_token_alg = Set(check_alg(alg)?.as_str().to_owned());
+    }
+    am.updated_at = Set(now);
+    let updated = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("oauth_client.updated", staff.actor())
+            .practice(staff.practice_id)
+            .detail(json!({"client_id": client_id})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Client::from_model(updated)
+}
+
+/// Deletes a client: its codes go with it and the sessions it started end at once.
+pub async fn delete(
+    db: &DatabaseConnection,
+    staff: &Staff,
+    client_id: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    staff.require(Permission::ManageClients)?;
+    let txn = db.begin().await?;
+    let found = find_own(&txn, staff, client_id).await?;
+    let ended = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            session::Column::RevokedReason,
+            Expr::value(sessions::ended::CLIENT_DELETED),
+        )
+        .filter(session::Column::ClientId.eq(client_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    oauth_client::Entity::delete_by_id(found.id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("oauth_client.deleted", staff.actor())
+            .practice(staff.practice_id)
+            .detail(json!({"client_id": client_id, "sessions_ended": ended})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The client a relying party names, whatever its practice (the authorize and token endpoints).
+pub async fn find_by_client_id<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+) -> Result<Option<Client>> {
+    if client_id.is_empty() || client_id.len() > 100 {
+        return Ok(None);
+    }
+    oauth_client::Entity::find()
+        .filter(oauth_client::Column::ClientId.eq(client_id))
+        .one(conn)
+        .await?
+        .map(Client::from_model)
+        .transpose()
+}
+
+/// The client by its row id (codes point at it).
+pub async fn find_by_pk<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Client>> {
+    oauth_client::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Client::from_model)
+        .transpose()
+}
