@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 /// A started intake session. The code is shown once.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StartedIntakeView {
     pub id: Uuid,
     pub patient_id: Uuid,
@@ -37,6 +38,7 @@ pub enum IntakeStarted {
 
 /// The practice an intake token is for.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct IntakePractice {
     pub slug: String,
     pub name: String,
@@ -44,6 +46,7 @@ pub struct IntakePractice {
 
 /// An intake token: no refresh token; the session ends at `expires_in` or when finished.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct IntakeTokenResponse {
     pub access_token: String,
     /// Always `Bearer`.

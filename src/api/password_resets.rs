@@ -23,6 +23,7 @@ pub struct PasswordResetRequest {
 
 /// Always the same, whether or not an account matched.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PasswordResetAccepted {
     pub message: String,
 }

@@ -113,6 +113,7 @@ pub enum MfaEnrolmentRequiredStatus {
 /// Two-step verification is on: send a code from the authenticator app (or a recovery code)
 /// with this token to `POST /api/v1/login/mfa`.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MfaRequired {
     pub status: MfaRequiredStatus,
     /// Single use, bound to this account and practice. Not a bearer token.
@@ -125,6 +126,7 @@ pub struct MfaRequired {
 /// secret at `POST /api/v1/login/mfa/enrolment`, then confirm a code at
 /// `POST /api/v1/login/mfa/enrolment/confirm`, which finishes the login.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MfaEnrolmentRequired {
     pub status: MfaEnrolmentRequiredStatus,
     /// Allows only the enrolment; single use.

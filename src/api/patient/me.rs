@@ -40,6 +40,7 @@ pub struct UpdateMeBody {
 
 /// The change waits for the new address to be confirmed.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EmailChangePending {
     /// The address a confirmation link was sent to; it replaces the current one once
     /// the link is followed (24 hours).
@@ -84,6 +85,7 @@ pub struct MeView {
 
 /// A patient the token acts for.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MePatientView {
     pub id: Uuid,
     pub relation: Relation,
@@ -93,6 +95,7 @@ pub struct MePatientView {
 
 /// A practitioner the patient may book with.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AvailablePractitioner {
     pub id: Uuid,
     pub name: String,

@@ -56,6 +56,7 @@ pub struct CodeBody {
 /// A new authenticator secret, shown once. Two-step verification is on only after a code is
 /// confirmed.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TotpEnrolmentView {
     /// Base32, to type into the app.
     pub secret: String,
@@ -78,12 +79,14 @@ impl From<Enrolment> for TotpEnrolmentView {
 /// Two-step verification is on. Keep these codes somewhere safe: each works once, in place of
 /// a code from the app. They are not shown again.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RecoveryCodesView {
     pub recovery_codes: Vec<String>,
 }
 
 /// Enrolled during login: the recovery codes, and the login's tokens.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EnrolledLoginView {
     pub recovery_codes: Vec<String>,
     pub tokens: TokenResponse,

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 /// An OpenID Connect client, without its secret.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ClientView {
     pub client_id: String,
     pub name: String,
@@ -85,8 +86,8 @@ pub struct ClientPatchBody {
 
 /// A new client. `client_secret` (confidential clients only) is shown this once.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreatedClient {
-    pub client_id: String,
     pub client_secret: Option<String>,
     #[oai(flatten)]
     pub client: ClientView,
@@ -134,7 +135,6 @@ impl ClientsApi {
             oauth_clients::create(&state.db, &staff.0, b.public, fields, &meta, state.now())
                 .await?;
         Ok(ClientCreated::Created(Json(CreatedClient {
-            client_id: client.model.client_id.clone(),
             client_secret: secret,
             client: client.into(),
         })))
