@@ -12,6 +12,7 @@ Environment: BENCH_DB=sqlite|postgres (default sqlite), BENCH_DURATION seconds p
 (default postgres://postgres@127.0.0.1:5432/test).
 """
 
+import base64
 import json
 import os
 import platform
@@ -89,15 +90,17 @@ def http(method, url, body=None, token=None):
 
 
 def parse_wrk(out):
-    def ms(v):
-        n, unit = re.match(r"([\d.]+)(\w+)", v).groups()
-        return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+    def ms(pattern):
+        m = re.search(pattern + r"\s+([\d.]+)(us|ms|s|m)\b", out)
+        if not m:
+            return float("nan")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m.group(2)]
 
     res = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "p50": ms(re.search(r"50%\s+(\S+)", out).group(1)),
-        "p99": ms(re.search(r"99%\s+(\S+)", out).group(1)),
+        "p50": ms("50%"),
+        "p99": ms("99%"),
     }
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
@@ -115,6 +118,7 @@ class Bench:
 
     def start(self):
         env = dict(self.env, PORTICO_BIND=f"127.0.0.1:{self.port}",
+                   PORTICO_TRUSTED_PROXIES='["127.0.0.1"]',
                    PORTICO_PUBLIC_URL=self.base, RUST_LOG="warn")
         self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, BIN, "serve"], env=env,
                                      cwd=self.data, stdout=subprocess.DEVNULL,
@@ -227,6 +231,11 @@ def main():
                   {"username": user, "password": "bench password that is long enough"})
     b.wrk("W3 token check (GET /api/v1/me)", "/api/v1/me", 16, "bearer_get.lua",
           {"BENCH_TOKEN": access["access_token"]})
+    client = http("POST", b.base + "/api/v1/practice/clients",
+                  {"name": "Bench portal", "redirect_uris": ["https://portal.example/cb"]}, key)
+    basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+    b.wrk("W3 introspection", "/oauth2/introspect", 16, "introspect.lua",
+          {"BENCH_BASIC": basic, "BENCH_TOKEN": access["access_token"]})
     jwks = b.wrk("W4 JWKS", "/oauth2/jwks", 16)
     try:
         urllib.request.urlopen(b.base + "/.well-known/openid-configuration").read()
