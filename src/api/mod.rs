@@ -104,16 +104,19 @@ pub fn routes(state: AppState) -> impl Endpoint {
                 .body(body)
         }
     };
-    oidc::mount(crate::web::mount(Route::new().nest("/", service)))
-        .nest("/docs", labelled("docs", docs))
-        .at(
-            "/openapi.json",
-            labelled("openapi", get(poem::endpoint::make(spec_endpoint))),
-        )
-        .at("/healthz", labelled("healthz", get(ops::healthz)))
-        .at("/readyz", labelled("readyz", get(ops::readyz)))
-        .at("/metrics", labelled("metrics", get(ops::metrics)))
-        .at("/oauth2/jwks", labelled("jwks", get(jwks::jwks)))
-        .data(state.clone())
-        .with(Edge { state, allow })
+    oidc::mount(
+        crate::web::mount(Route::new().nest("/", service)),
+        state.settings.issuer(),
+    )
+    .nest("/docs", labelled("docs", docs))
+    .at(
+        "/openapi.json",
+        labelled("openapi", get(poem::endpoint::make(spec_endpoint))),
+    )
+    .at("/healthz", labelled("healthz", get(ops::healthz)))
+    .at("/readyz", labelled("readyz", get(ops::readyz)))
+    .at("/metrics", labelled("metrics", get(ops::metrics)))
+    .at("/oauth2/jwks", labelled("jwks", get(jwks::jwks)))
+    .data(state.clone())
+    .with(Edge { state, allow })
 }

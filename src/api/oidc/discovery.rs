@@ -1,12 +1,10 @@
 //! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0, RFC 8414): only
 //! what works.
 
-use crate::api::oidc::params::json_response;
 use crate::domain::oauth::BASE_SCOPES;
-use crate::state::AppState;
+use bytes::Bytes;
 use poem::http::{StatusCode, header};
-use poem::web::Data;
-use poem::{Response, handler};
+use poem::{Endpoint, Response};
 use serde_json::json;
 
 /// The claims userinfo and ID tokens may carry.
@@ -64,14 +62,16 @@ pub fn document(issuer: &str) -> serde_json::Value {
     })
 }
 
-#[handler]
-pub async fn configuration(state: Data<&AppState>) -> Response {
-    let mut resp = json_response(StatusCode::OK, &document(state.settings.issuer()));
-    // Public and the same for everyone: caches may keep it a while.
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("public, max-age=300"),
-    );
-    resp.headers_mut().remove(header::PRAGMA);
-    resp
+/// The endpoint: the document depends only on the issuer, so it is serialised once when the
+/// routes are built, not on every request (as the JWKS is).
+pub fn endpoint(issuer: &str) -> impl Endpoint<Output = Response> + use<> {
+    let body = Bytes::from(serde_json::to_vec(&document(issuer)).unwrap_or_default());
+    poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            // Public and the same for everyone: caches may keep it a while.
+            .header(header::CACHE_CONTROL, "public, max-age=300")
+            .body(body.clone())
+    })
 }

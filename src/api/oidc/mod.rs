@@ -28,11 +28,11 @@ pub const OIDC_ROUTES: &[(&str, &[&str])] = &[
 ];
 
 /// Adds the OIDC routes next to `/oauth2/jwks`.
-pub fn mount(route: Route) -> Route {
+pub fn mount(route: Route, issuer: &str) -> Route {
     route
         .at(
             "/.well-known/openid-configuration",
-            labelled("oidc_discovery", get(discovery::configuration)),
+            labelled("oidc_discovery", get(discovery::endpoint(issuer))),
         )
         .at(
             "/oauth2/authorize",
