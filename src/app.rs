@@ -7,6 +7,7 @@ use crate::auth::sealed::{Purpose, Sealer};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db;
+use crate::domain::breached_passwords;
 use crate::mail::transport::Transports;
 use crate::mail::worker;
 use crate::service::ageing_out;
@@ -107,6 +108,12 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
     db::migrate(&db)
         .await
         .context("running database migrations")?;
+    let breached = breached_passwords::install(settings.breached_passwords_file.as_deref())
+        .context("loading the breached-password set (PORTICO_BREACHED_PASSWORDS_FILE)")?;
+    tracing::info!(
+        passwords = breached.entries(),
+        "breached-password set loaded"
+    );
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);

@@ -84,6 +84,9 @@ pub struct Settings {
     /// Milliseconds between runs of the job that ends parents' and guardians' access when a
     /// patient comes of age (login and refresh also check, for the account at hand).
     pub ageing_out_interval_ms: u64,
+    /// A breached-password set built by `portico breached-passwords build`, used instead of
+    /// the bundled one (4.2 million passwords).
+    pub breached_passwords_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -114,6 +117,7 @@ impl Default for Settings {
             run_workers: true,
             outbox_poll_ms: 1000,
             ageing_out_interval_ms: 3_600_000,
+            breached_passwords_file: None,
         }
     }
 }

@@ -44,6 +44,37 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The offline breached-password set.
+    BreachedPasswords {
+        #[command(subcommand)]
+        command: BreachedCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BreachedCommand {
+    /// Build a set from a file of passwords (or SHA-1 hashes) and write it where
+    /// `breached_passwords_file` points; restart the server to use it.
+    Build {
+        /// The source: one password per line, or with --format sha1 one SHA-1 per line
+        /// (`HEX` or `HEX:count`, as Have I Been Pwned publishes them).
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, value_enum, default_value = "plain")]
+        format: BreachedFormat,
+        /// Where to write the set (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Read one password per line on standard input and say whether each is in the set in
+    /// use (`breached_passwords_file`, else the bundled one). Nothing is echoed but the verdict.
+    Check,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BreachedFormat {
+    Plain,
+    Sha1,
 }
 
 #[derive(Subcommand)]
@@ -86,12 +117,82 @@ enum PracticeCommand {
     },
 }
 
+/// `portico breached-passwords …`: no database needed.
+mod breached {
+    use super::{BreachedCommand, BreachedFormat};
+    use anyhow::Context;
+    use portico::config::Settings;
+    use portico::domain::breached_passwords::{self as bp, BreachedPasswords, SourceFormat};
+    use std::io::BufRead;
+    use std::path::Path;
+
+    pub fn run(command: BreachedCommand, config: Option<&Path>) -> anyhow::Result<()> {
+        match command {
+            BreachedCommand::Build { from, format, out } => {
+                let file = std::fs::File::open(&from)
+                    .with_context(|| format!("opening {}", from.display()))?;
+                let format = match format {
+                    BreachedFormat::Plain => SourceFormat::Plain,
+                    BreachedFormat::Sha1 => SourceFormat::Sha1,
+                };
+                let started = std::time::Instant::now();
+                let (keys, skipped) = bp::keys_from_lines(std::io::BufReader::new(file), format)?;
+                let read = keys.len();
+                let bytes = BreachedPasswords::build(keys)?;
+                bp::write_file(&out, &bytes)?;
+                // Load it back: what was written is what a server will verify at start.
+                let set = BreachedPasswords::open(&out)?;
+                println!(
+                    "{} passwords ({} lines read, {} skipped) -> {} ({} bytes, {:.1} bits each) in {:.1} s",
+                    set.entries(),
+                    read,
+                    skipped,
+                    out.display(),
+                    bytes.len(),
+                    bytes.len() as f64 * 8.0 / set.entries() as f64,
+                    started.elapsed().as_secs_f64()
+                );
+                println!(
+                    "set breached_passwords_file (PORTICO_BREACHED_PASSWORDS_FILE) to it and restart"
+                );
+            }
+            BreachedCommand::Check => {
+                let settings = Settings::load(config)?;
+                let set = match settings.breached_passwords_file {
+                    Some(p) => BreachedPasswords::open(&p)
+                        .with_context(|| format!("loading {}", p.display()))?,
+                    None => BreachedPasswords::bundled()?,
+                };
+                for line in std::io::stdin().lock().lines() {
+                    let line = line?;
+                    let verdict = if set.contains(line.trim_end_matches('\r')) {
+                        "breached"
+                    } else {
+                        "not found"
+                    };
+                    println!("{verdict}");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
         println!("{}", portico::api::spec_json());
         return ExitCode::SUCCESS;
+    }
+    if let Command::BreachedPasswords { command } = cli.command {
+        return match breached::run(command, cli.config.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("portico: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
@@ -197,7 +298,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Openapi => unreachable!("handled before settings load"),
+        Command::Openapi | Command::BreachedPasswords { .. } => {
+            unreachable!("handled before settings load")
+        }
     }
     Ok(())
 }

@@ -5,8 +5,10 @@
 //! 10,000 most common passwords (`common_passwords.txt`, with its source and licence) are
 //! refused, also with digits or symbols appended or the same word repeated ("password1234567",
 //! "monkeymonkeymonkey"), and so are passwords containing the username, the email's local
-//! part, the practice's name or the product's name.
+//! part, the practice's name or the product's name, and so are passwords known from breaches
+//! (`breached_passwords`: over four million, checked offline).
 
+use crate::domain::breached_passwords;
 use crate::error::Error;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -92,6 +94,12 @@ pub fn check(password: &str, ctx: &PasswordContext<'_>) -> Result<(), Error> {
                 .into(),
         ));
     }
+    if breached_passwords::active().contains(password) {
+        return Err(Error::WeakPassword(
+            "This password has appeared in a data breach, so attackers try it early: please choose another."
+                .into(),
+        ));
+    }
     let lowered = password.to_lowercase();
     let email_local = ctx.email.and_then(|e| e.split('@').next());
     for (word, what) in [
@@ -141,6 +149,13 @@ mod tests {
         assert!(check(&typed(128), &ctx()).is_ok());
         assert!(check(&typed(129), &ctx()).is_err());
         assert!(check("eight ch", &PasswordContext { mfa: true, ..ctx() }).is_ok());
+    }
+
+    #[test]
+    fn breached_passwords_are_refused_even_when_long_and_uncommon() {
+        let err = check("princessTheeleQuick", &ctx()).unwrap_err();
+        assert!(format!("{err:?}").contains("data breach"), "{err:?}");
+        assert!(check("princess theele quick river", &ctx()).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod accounts;
 mod ageing_out;
 mod api_keys;
 mod audit_events;
+mod breached_passwords;
 mod cli;
 mod demographic_changes;
 mod email_change;
