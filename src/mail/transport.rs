@@ -5,6 +5,9 @@ use crate::store::entities::outbox;
 use lettre::message::{Mailbox, MultiPart, header};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// Where the mail folder transport writes a message before it is complete.
+const STAGING_DIR: &str = ".staging";
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -61,7 +64,10 @@ impl Transports {
                     .build(),
             ),
             None => EmailTransport::Folder(
-                AsyncFileTransport::new(&settings.mail_dir),
+                // lettre writes the file in place; it writes into a staging folder and the
+                // finished file is renamed into the mail folder, so a reader never sees half a
+                // message.
+                AsyncFileTransport::new(settings.mail_dir.join(STAGING_DIR)),
                 settings.mail_dir.clone(),
             ),
         };
@@ -138,12 +144,17 @@ impl Transports {
                 }
             }),
             EmailTransport::Folder(t, dir) => {
-                tokio::fs::create_dir_all(dir).await.map_err(|e| {
-                    DeliveryError::transient(format!("creating {}: {e}", dir.display()))
+                let staging = dir.join(STAGING_DIR);
+                tokio::fs::create_dir_all(&staging).await.map_err(|e| {
+                    DeliveryError::transient(format!("creating {}: {e}", staging.display()))
                 })?;
-                t.send(message)
+                let id = t
+                    .send(message)
                     .await
-                    .map(|_| ())
+                    .map_err(|e| DeliveryError::transient(format!("writing mail: {e}")))?;
+                let name = format!("{id}.eml");
+                tokio::fs::rename(staging.join(&name), dir.join(&name))
+                    .await
                     .map_err(|e| DeliveryError::transient(format!("writing mail: {e}")))
             }
         }
