@@ -14,7 +14,10 @@ use tracing_subscriber::EnvFilter;
 pub fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,poem=warn"));
+    // Logs go to stderr: stdout belongs to the CLI commands' output (a new API key, a key
+    // id), which scripts read; a service manager or container runtime collects both.
     let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(filter)
         .with_target(false);
     let _ = match format {

@@ -144,7 +144,7 @@ fn serve_stops_gracefully_on_sigterm() {
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "exit {:?}", out.status);
-    let logs = String::from_utf8_lossy(&out.stdout);
+    let logs = String::from_utf8_lossy(&out.stderr);
     assert!(
         logs.contains("\"shutdown signal received\"") || logs.contains("shutdown signal received"),
         "{logs}"
