@@ -23,7 +23,7 @@ use crate::domain::access::{Relation, ages_out};
 use crate::domain::oauth::{SCOPE_LAUNCH_PATIENT, is_known_scope, parse_scope};
 use crate::domain::patient::age_on;
 use crate::error::Error;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use poem_openapi::Enum;
 
 /// The scope that lets a first-party token call the patient API.
@@ -152,6 +152,15 @@ pub fn band(rules: &Rules, s: &Situation) -> Band {
     Band::Limited {
         scopes: rules.limited_scopes.clone(),
     }
+}
+
+/// The day a person born on `date_of_birth` turns `age` (a 29 February birthday counts on
+/// 1 March in other years, as in `domain::patient::age_on`).
+pub fn birthday(date_of_birth: NaiveDate, age: i32) -> Option<NaiveDate> {
+    let year = date_of_birth.year().checked_add(age)?;
+    date_of_birth
+        .with_year(year)
+        .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))
 }
 
 /// Whether the bands narrow this scope: a portal area or a SMART patient-record scope.
@@ -404,6 +413,18 @@ mod tests {
             Some(vec![])
         );
         assert_eq!(patient_scopes("portal", None), None);
+    }
+
+    #[test]
+    fn birthdays_agree_with_age_on() {
+        assert_eq!(birthday(d("2014-11-24"), 12), Some(d("2026-11-24")));
+        assert_eq!(birthday(d("2012-02-29"), 13), Some(d("2025-03-01")));
+        assert_eq!(birthday(d("2012-02-29"), 12), Some(d("2024-02-29")));
+        for (dob, age) in [("2014-11-24", 12), ("2012-02-29", 13), ("2012-02-29", 12)] {
+            let day = birthday(d(dob), age).unwrap();
+            assert_eq!(age_on(d(dob), day), age);
+            assert_eq!(age_on(d(dob), day.pred_opt().unwrap()), age - 1);
+        }
     }
 
     #[test]

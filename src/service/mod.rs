@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod ageing_out;
 pub mod api_keys;
 pub mod audit_events;
+pub mod band_notices;
 pub mod demographic_changes;
 pub mod email_change;
 pub mod intake;
