@@ -47,6 +47,18 @@ pub enum Error {
     UsernameTaken,
     #[error("{0}")]
     WeakPassword(String),
+    /// Self sign-up or a patient's own invitation for someone younger than the practice allows.
+    #[error(
+        "Patients under {min_age} cannot have a portal account of their own at this practice. A parent or guardian can register as the patient's representative instead: please ask the practice for a representative invitation."
+    )]
+    BelowMinimumAge { min_age: i32 },
+    /// A teen consent code that is unknown, or not for this patient. One code for both.
+    #[error("This consent code is not valid. Please check it and try again.")]
+    InvalidConsentCode,
+    #[error("This consent code has expired. Please ask the practice for a new one.")]
+    ConsentCodeExpired,
+    #[error("This consent code has already been used.")]
+    ConsentCodeUsed,
     #[error("{message}")]
     Validation { field: String, message: String },
     #[error("{0}")]
@@ -93,6 +105,10 @@ impl Error {
             Error::TokenInvalid => "token_invalid",
             Error::UsernameTaken => "username_taken",
             Error::WeakPassword(_) => "weak_password",
+            Error::BelowMinimumAge { .. } => "below_minimum_age",
+            Error::InvalidConsentCode => "invalid_consent_code",
+            Error::ConsentCodeExpired => "consent_code_expired",
+            Error::ConsentCodeUsed => "consent_code_used",
             Error::Validation { .. } => "validation_failed",
             Error::Conflict(_) => "conflict",
             Error::MalformedRequest(_) => "malformed_request",
@@ -125,6 +141,10 @@ impl Error {
             }
             Error::UsernameTaken | Error::Conflict(_) => StatusCode::CONFLICT,
             Error::WeakPassword(_) | Error::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::BelowMinimumAge { .. } | Error::InvalidConsentCode => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Error::ConsentCodeExpired | Error::ConsentCodeUsed => StatusCode::GONE,
             Error::MalformedRequest(_) | Error::InvalidGrant => StatusCode::BAD_REQUEST,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

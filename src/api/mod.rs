@@ -14,6 +14,7 @@ pub mod patient;
 pub mod practice;
 pub mod problem;
 pub mod registrations;
+pub mod representation;
 pub mod security;
 pub mod spec;
 pub mod tags;
@@ -50,6 +51,7 @@ type MoreApis = (
     practice::DemographicChangesApi,
     practice::PractitionersApi,
     intake::IntakeApi,
+    representation::RepresentationApi,
 );
 
 /// The OpenAPI service: every documented operation.

@@ -27,6 +27,8 @@ pub enum ApiTags {
     Intake,
     /// The practice's audit trail.
     Audit,
+    /// Representative rules: teen consent codes and guardianship or emancipation overrides.
+    Representation,
     /// Logging in: tokens for one practice, refresh, logout.
     Login,
     /// The signed-in patient's or representative's own account.

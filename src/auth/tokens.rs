@@ -42,6 +42,11 @@ pub struct PracticeClaim {
 pub struct PatientClaim {
     pub id: Uuid,
     pub relation: Relation,
+    /// Only for a representative whose access the age bands limit: the record scopes left for
+    /// this patient (an empty list: none yet, pending the teenager's consent). Absent: no
+    /// restriction beyond the token's `scope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// The claims of an access token. Only ids, scopes and times: no names or other PHI.

@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod password_policy;
 pub mod patient;
 pub mod practice;
+pub mod representation;
 pub mod role;
 pub mod throttle;
 pub mod username;

@@ -34,6 +34,8 @@ pub enum Permission {
     ManagePractitioners,
     StartIntake,
     ReadOutbox,
+    /// Teen consent codes and guardianship or emancipation overrides (issue 11).
+    ManageRepresentation,
 }
 
 impl Role {
@@ -44,7 +46,7 @@ impl Role {
             ReadSettings | ReadPatients | WritePatients | Invite | StartIntake => true,
             // Seed 004: the scheduling application lists patient requests to accept or decline.
             ReviewDemographicChanges => true,
-            BlockAndUnblock | Revoke | CreateAccounts => {
+            BlockAndUnblock | Revoke | CreateAccounts | ManageRepresentation => {
                 matches!(self, Role::Admin | Role::Reception)
             }
             ManageSettings | ManageApiKeys | ReadAudit | ManageClients | ManagePractitioners

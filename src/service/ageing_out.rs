@@ -7,15 +7,19 @@
 //! for everyone by a periodic job ([`run`]). Each access ends with one guarded
 //! `UPDATE … WHERE status = 'active'`, and its messages are written in the same transaction,
 //! so two instances (or a job and a login) racing on the same access send them once.
+//!
+//! The same job sends the notices of the limited band (`service::band_notices`), and a
+//! practice's guardianship override keeps an access past the age of majority.
 
 use crate::auth::secrets;
 use crate::domain::access::{AccessStatus, Relation, ages_out};
 use crate::domain::invitation::{Channel, InvitationRequest};
 use crate::domain::practice::MIN_AGE_OF_MAJORITY;
+use crate::domain::representation::OverrideKind;
 use crate::error::Result;
 use crate::mail::notices;
 use crate::mail::onboarding::Sender;
-use crate::service::invitations;
+use crate::service::{band_notices, invitations, representation};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{account, outbox, patient, portal_access, practice, refresh_token, session};
@@ -109,11 +113,16 @@ async fn expire_among(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    // A practice's guardianship override keeps the access past the age of majority.
+    let overrides = representation::overrides(conn, patients.keys().copied()).await?;
     let mut ended = 0;
     for row in rows {
         let Some(patient) = patients.get(&row.patient_id) else {
             continue;
         };
+        if overrides.get(&patient.id) == Some(&OverrideKind::Guardianship) {
+            continue;
+        }
         let Some(practice) = practices.get(&patient.practice_id) else {
             continue;
         };
@@ -287,6 +296,14 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
                 state.outbox_wakeup.notify_one();
             }
             Err(e) => tracing::warn!(error = %e, "ageing out: run failed"),
+        }
+        match band_notices::notify_due(&state.db, state.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(notified = n, "age bands: limited-access notices queued");
+                state.outbox_wakeup.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "age bands: notices failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

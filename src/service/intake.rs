@@ -178,6 +178,7 @@ pub async fn redeem(
             slug: practice.slug.clone(),
         },
         patients: vec![PatientClaim {
+            scopes: None,
             id: patient.id,
             relation: Relation::Own,
         }],

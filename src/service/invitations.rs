@@ -12,6 +12,7 @@ use crate::domain::invitation::{
     check_relation_for_age, check_required_fields, destination,
 };
 use crate::domain::patient::age_on;
+use crate::domain::representation::check_self_service_age;
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::mail::onboarding::{self, InvitationText, Sender};
@@ -80,6 +81,13 @@ pub async fn send(
         age_on(patient.date_of_birth, now.date_naive()),
         settings.age_of_majority,
     )?;
+    if request.relation == Relation::Own {
+        check_self_service_age(
+            patient.date_of_birth,
+            now.date_naive(),
+            settings.min_self_service_age,
+        )?;
+    }
 
     let created = issue(
         &txn,

@@ -5,6 +5,11 @@ use crate::domain::practice::{
     RequiredField, SelfRegistration, Slug, check_age_of_majority, check_contact_phone,
     check_invitation_ttl_hours, required_fields_from_db, required_fields_to_db,
 };
+use crate::domain::representation::{
+    self, DEFAULT_LIMITED_ACCESS_FROM_AGE, DEFAULT_LIMITED_SCOPES, DEFAULT_MIN_SELF_SERVICE_AGE,
+    DEFAULT_TEEN_CONSENT_REQUIRED, check_limited_access_from_age, check_limited_scopes,
+    check_min_self_service_age,
+};
 use crate::domain::role::{Permission, Role};
 use crate::error::{Error, Result};
 use crate::service::api_keys::{self, Staff};
@@ -30,6 +35,32 @@ pub struct PracticeSettings {
     pub contact_name: Option<String>,
     pub contact_phone: String,
     pub contact_email: Option<String>,
+    pub limited_access_from_age: i32,
+    pub limited_scopes: Vec<String>,
+    pub teen_consent_required: bool,
+    pub min_self_service_age: i32,
+}
+
+impl PracticeSettings {
+    /// The representative rules these settings make.
+    pub fn representation(&self) -> representation::Rules {
+        representation::Rules {
+            age_of_majority: self.age_of_majority,
+            limited_access_from_age: self.limited_access_from_age,
+            limited_scopes: self.limited_scopes.clone(),
+            teen_consent_required: self.teen_consent_required,
+        }
+    }
+}
+
+/// The stored form of `limited_scopes`: a JSON array. Unreadable reads as no scopes (the
+/// narrowest choice).
+pub fn limited_scopes_from_db(raw: &str) -> Vec<String> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+fn limited_scopes_to_db(scopes: &[String]) -> String {
+    serde_json::Value::from(scopes.to_vec()).to_string()
 }
 
 impl From<&practice::Model> for PracticeSettings {
@@ -43,6 +74,10 @@ impl From<&practice::Model> for PracticeSettings {
             contact_name: p.contact_name.clone(),
             contact_phone: p.contact_phone.clone(),
             contact_email: p.contact_email.clone(),
+            limited_access_from_age: p.limited_access_from_age,
+            limited_scopes: limited_scopes_from_db(&p.limited_scopes),
+            teen_consent_required: p.teen_consent_required,
+            min_self_service_age: p.min_self_service_age,
         }
     }
 }
@@ -59,6 +94,10 @@ pub struct SettingsChange {
     pub contact_name: Option<Option<String>>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<Option<EmailAddress>>,
+    pub limited_access_from_age: Option<i32>,
+    pub limited_scopes: Option<Vec<String>>,
+    pub teen_consent_required: Option<bool>,
+    pub min_self_service_age: Option<i32>,
 }
 
 /// What `portico practice create` needs.
@@ -122,6 +161,15 @@ pub async fn create(
         required_fields: Set(RequiredField::Email.as_str().to_owned()),
         age_of_majority: Set(18),
         mfa_required: Set(false),
+        limited_access_from_age: Set(DEFAULT_LIMITED_ACCESS_FROM_AGE),
+        limited_scopes: Set(limited_scopes_to_db(
+            &DEFAULT_LIMITED_SCOPES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect::<Vec<_>>(),
+        )),
+        teen_consent_required: Set(DEFAULT_TEEN_CONSENT_REQUIRED),
+        min_self_service_age: Set(DEFAULT_MIN_SELF_SERVICE_AGE),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -188,6 +236,14 @@ pub async fn update_settings(
     staff.require(Permission::ManageSettings)?;
     let txn = db.begin().await?;
     let current = get(&txn, staff.practice_id).await?;
+    // The age bands are checked against the age of majority they will sit under.
+    let majority = change.age_of_majority.unwrap_or(current.age_of_majority);
+    let limited_from = change
+        .limited_access_from_age
+        .unwrap_or(current.limited_access_from_age);
+    let min_self = change
+        .min_self_service_age
+        .unwrap_or(current.min_self_service_age);
     let mut am: practice::ActiveModel = current.into();
     let mut changed = Vec::new();
     if let Some(v) = change.invitation_ttl_hours {
@@ -205,6 +261,26 @@ pub async fn update_settings(
     if let Some(v) = change.age_of_majority {
         am.age_of_majority = Set(check_age_of_majority(v)?);
         changed.push("age_of_majority");
+    }
+    if change.age_of_majority.is_some() || change.limited_access_from_age.is_some() {
+        am.limited_access_from_age = Set(check_limited_access_from_age(limited_from, majority)?);
+    }
+    if change.limited_access_from_age.is_some() {
+        changed.push("limited_access_from_age");
+    }
+    if change.age_of_majority.is_some() || change.min_self_service_age.is_some() {
+        am.min_self_service_age = Set(check_min_self_service_age(min_self, majority)?);
+    }
+    if change.min_self_service_age.is_some() {
+        changed.push("min_self_service_age");
+    }
+    if let Some(v) = change.limited_scopes {
+        am.limited_scopes = Set(limited_scopes_to_db(&check_limited_scopes(&v)?));
+        changed.push("limited_scopes");
+    }
+    if let Some(v) = change.teen_consent_required {
+        am.teen_consent_required = Set(v);
+        changed.push("teen_consent_required");
     }
     if let Some(v) = change.mfa_required {
         am.mfa_required = Set(v);

@@ -13,11 +13,12 @@ use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::PersonName;
 use crate::domain::invitation::{AccountMode, Channel, MAX_FAILED_ATTEMPTS};
 use crate::domain::password_policy::{self, PasswordContext};
+use crate::domain::representation::check_self_service_age;
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
 use crate::service::accounts::{self, NewAccount};
 use crate::service::invitations::lifecycle;
-use crate::service::practices;
+use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{account, invitation, patient, portal_access, practice};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -194,6 +195,13 @@ pub async fn redeem(
             "date_of_birth",
             "The details given do not match our records. Please check them and try again.",
         ));
+    }
+    if relation == Relation::Own {
+        check_self_service_age(
+            patient.date_of_birth,
+            now.date_naive(),
+            PracticeSettings::from(&practice).min_self_service_age,
+        )?;
     }
 
     // The account's email: the address the link went to for a representative, the patient's

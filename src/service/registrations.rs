@@ -13,6 +13,7 @@ use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode}
 use crate::domain::invitation::{OnFile, check_required_fields};
 use crate::domain::password_policy::{self, PasswordContext};
 use crate::domain::practice::SelfRegistration;
+use crate::domain::representation::check_self_service_age;
 use crate::domain::role::Permission;
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
@@ -82,6 +83,12 @@ pub async fn register(
             practice.name, practice.contact_phone
         )));
     }
+    // Before anything that touches accounts, so the answer reveals nothing about them.
+    check_self_service_age(
+        reg.date_of_birth,
+        now.date_naive(),
+        settings.min_self_service_age,
+    )?;
     check_required_fields(
         &settings.required_fields,
         &OnFile {

@@ -16,8 +16,9 @@ use crate::auth::tokens::{
 };
 use crate::domain::access::Relation;
 use crate::domain::login::PracticeStanding;
+use crate::domain::representation::{self, Band};
 use crate::error::{Error, Result};
-use crate::service::{ageing_out, practitioners, web_sessions};
+use crate::service::{ageing_out, practitioners, representation as bands_of, web_sessions};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -62,6 +63,8 @@ pub struct Grant {
     pub patient_id: Uuid,
     pub first_name: String,
     pub relation: Relation,
+    /// The record scopes the age bands leave for this patient (`None`: no restriction).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// What a successful login or refresh hands out.
@@ -91,15 +94,27 @@ pub fn refusal(at: &AtPractice, standing: Option<PracticeStanding>) -> Error {
     }
 }
 
-fn grants(at: &AtPractice) -> Vec<Grant> {
-    at.active()
-        .map(|r| Grant {
-            access_id: r.access_id,
-            patient_id: r.patient_id,
-            first_name: r.patient_first_name.clone(),
-            relation: r.relation(),
+/// The patients a token lists: the active accesses, less those whose band has ended, each
+/// with what its band allows (issue 11: representative policy as data).
+async fn grants<C: ConnectionTrait>(
+    conn: &C,
+    at: &AtPractice,
+    now: DateTime<Utc>,
+) -> Result<Vec<Grant>, DbErr> {
+    let bands = bands_of::bands(conn, at, now.date_naive()).await?;
+    Ok(at
+        .active()
+        .filter_map(|r| {
+            let band = bands.get(&r.access_id).cloned().unwrap_or(Band::Full);
+            (band != Band::Ended).then(|| Grant {
+                access_id: r.access_id,
+                patient_id: r.patient_id,
+                first_name: r.patient_first_name.clone(),
+                relation: r.relation(),
+                scopes: band.allowed(),
+            })
         })
-        .collect()
+        .collect())
 }
 
 fn patient_ids(patients: &[Grant]) -> Vec<Uuid> {
@@ -140,7 +155,13 @@ fn access_token(
             .client_id
             .clone()
             .unwrap_or_else(|| FIRST_PARTY_CLIENT_ID.to_owned()),
-        scope: session.scope.clone(),
+        scope: representation::token_scope(
+            &session.scope,
+            &patients
+                .iter()
+                .map(|g| g.scopes.clone())
+                .collect::<Vec<_>>(),
+        ),
         sid: session.id,
         practice: PracticeClaim {
             id: at.practice_id,
@@ -151,6 +172,7 @@ fn access_token(
             .map(|g| PatientClaim {
                 id: g.patient_id,
                 relation: g.relation,
+                scopes: representation::patient_scopes(&session.scope, g.scopes.as_deref()),
             })
             .collect(),
         practitioners,
@@ -221,7 +243,7 @@ pub async fn start_in<C: ConnectionTrait>(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<(session::Model, IssuedTokens)> {
-    let patients = grants(at);
+    let patients = grants(txn, at, now).await?;
     if patients.is_empty() {
         return Err(refusal(at, at.standing()));
     }
@@ -446,7 +468,10 @@ pub async fn refresh_for(
         now,
     )
     .await?;
-    let patients = grants(&at);
+    let patients = grants(&txn, &at, now).await?;
+    if patients.is_empty() {
+        return Err(Error::NoAccess);
+    }
     let practitioners = practitioners::claim(&txn, &patient_ids(&patients)).await?;
     txn.commit().await?;
     let issued = IssuedTokens {

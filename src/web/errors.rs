@@ -35,6 +35,7 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
             ("Your portal access is not available", vec![err.to_string()])
         }
         Error::RateLimited { .. } => ("Too many attempts", vec![err.to_string()]),
+        Error::BelowMinimumAge { .. } => ("A parent or guardian can help", vec![err.to_string()]),
         Error::PayloadTooLarge { .. } => (
             "That was too much to send",
             vec!["Please go back, shorten what you typed, and try again.".into()],
@@ -55,6 +56,9 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         | Error::NoAccess
         | Error::UsernameTaken
         | Error::WeakPassword(_)
+        | Error::InvalidConsentCode
+        | Error::ConsentCodeExpired
+        | Error::ConsentCodeUsed
         | Error::Validation { .. }
         | Error::Conflict(_)
         | Error::MalformedRequest(_)

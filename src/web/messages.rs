@@ -95,7 +95,9 @@ pub fn on_form(
             "The username or password is not right. Please check them and try again.",
         ),
         Error::Conflict(message) => errors.alert = Some(sentence("This", &message)),
-        e @ Error::RateLimited { .. } => errors.alert = Some(e.to_string()),
+        e @ (Error::RateLimited { .. } | Error::BelowMinimumAge { .. }) => {
+            errors.alert = Some(e.to_string())
+        }
         other => return Err(other),
     }
     Ok(())

@@ -193,6 +193,10 @@ mod tests {
             mfa_required: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            limited_access_from_age: 12,
+            limited_scopes: "[]".into(),
+            teen_consent_required: false,
+            min_self_service_age: 13,
         };
         assert_eq!(PracticeView::from(&p).phone_href, "+15550100100");
     }

@@ -14,6 +14,7 @@ mod smtp_sink;
 
 mod access_changes;
 mod accounts;
+mod age_bands;
 mod ageing_out;
 mod api_keys;
 mod audit_events;

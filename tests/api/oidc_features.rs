@@ -3,7 +3,7 @@
 //! discovery document itself.
 
 use crate::helpers::TestApp;
-use crate::helpers_login::{PASSWORD, patient};
+use crate::helpers_login::PASSWORD;
 use crate::helpers_oidc::{
     ISSUER, LOGOUT_URI, REDIRECT_URI, authorize_path, location, pkce, query_param, rp_http,
 };
@@ -103,6 +103,11 @@ async fn a_public_client_with_pkce_gets_eddsa_id_tokens_when_it_asks_for_them() 
     );
 }
 
+/// A patient under 12 (the test clock starts on 2026-11-23).
+fn child(first: &str, email: &str) -> Value {
+    json!({"first_name": first, "last_name": "Smith", "date_of_birth": "2018-04-01", "email": email})
+}
+
 #[tokio::test]
 async fn a_representative_of_two_chooses_the_patient_and_the_token_names_it() {
     let app = TestApp::spawn_oidc().await;
@@ -112,7 +117,8 @@ async fn a_representative_of_two_chooses_the_patient_and_the_token_names_it() {
     let kid1 = app
         .seed_portal_account(
             &world.admin,
-            patient("Tom", "Smith", "tom@example.com"),
+            // Children under 12: a parent's access is full (issue 11 age bands).
+            child("Tom", "tom@example.com"),
             "dad",
             PASSWORD,
             "parent",
@@ -121,7 +127,7 @@ async fn a_representative_of_two_chooses_the_patient_and_the_token_names_it() {
     let kid2 = app
         .seed_portal_account(
             &world.admin,
-            patient("Lily", "Smith", "lily@example.com"),
+            child("Lily", "lily@example.com"),
             "dad",
             PASSWORD,
             "parent",

@@ -108,7 +108,11 @@ async fn access_token_verifies_against_the_jwks_fetched_over_http() {
     assert_eq!(claims["exp"], now + 300);
     assert!(claims["jti"].as_str().unwrap().len() >= 16);
     assert_eq!(claims["client_id"], "portico");
-    assert_eq!(claims["scope"], "portal");
+    // `portal` with every portal area spelled out (issue 11 age bands narrow the areas).
+    assert_eq!(
+        claims["scope"],
+        "portal appointments billing messages records"
+    );
     assert_eq!(claims["amr"], json!(["pwd"]));
     assert_eq!(claims["practice"]["slug"], "smith-family-clinic");
     assert!(claims["practice"]["id"].is_string());

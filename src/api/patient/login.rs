@@ -42,6 +42,10 @@ pub struct TokenPatient {
     pub first_name: String,
     /// `self`, or how a representative is related (`parent`, `guardian`, …).
     pub relation: Relation,
+    /// Only when the practice's age bands limit a parent's or guardian's access: the portal
+    /// areas left for this patient (empty until the teenager consents, when the practice
+    /// requires it). Absent: every area.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Logged in: tokens for one practice.
@@ -80,6 +84,10 @@ impl From<IssuedTokens> for TokenResponse {
                     id: g.patient_id,
                     first_name: g.first_name,
                     relation: g.relation,
+                    scopes: crate::domain::representation::patient_scopes(
+                        crate::auth::tokens::PORTAL_SCOPE,
+                        g.scopes.as_deref(),
+                    ),
                 })
                 .collect(),
         }

@@ -35,6 +35,15 @@ pub struct PracticeSettingsView {
     /// Shown to patients whose access is blocked or deactivated.
     pub contact_phone: String,
     pub contact_email: Option<String>,
+    /// From this age a parent's or guardian's access is limited to `limited_scopes` (12).
+    pub limited_access_from_age: i32,
+    /// The scopes limited access keeps: portal areas (`appointments`, `billing`, `messages`,
+    /// `records`) or SMART `patient/…` scopes. Default: appointments, billing, messages.
+    pub limited_scopes: Vec<String>,
+    /// Limited access waits for the teenager's consent, given with a code from the practice.
+    pub teen_consent_required: bool,
+    /// The youngest patient who may sign up or accept an invitation for themself (13).
+    pub min_self_service_age: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -53,6 +62,10 @@ impl From<practice::Model> for PracticeSettingsView {
             contact_name: s.contact_name,
             contact_phone: s.contact_phone,
             contact_email: s.contact_email,
+            limited_access_from_age: s.limited_access_from_age,
+            limited_scopes: s.limited_scopes,
+            teen_consent_required: s.teen_consent_required,
+            min_self_service_age: s.min_self_service_age,
             updated_at: p.updated_at,
         }
     }
@@ -75,6 +88,13 @@ pub struct SettingsPatch {
     pub contact_phone: Option<String>,
     #[serde(default)]
     pub contact_email: MaybeUndefined<String>,
+    /// 1 to the age of majority (equal to it: no limited band).
+    pub limited_access_from_age: Option<i32>,
+    /// Record scopes only; an empty list keeps none.
+    pub limited_scopes: Option<Vec<String>>,
+    pub teen_consent_required: Option<bool>,
+    /// 0 to the age of majority.
+    pub min_self_service_age: Option<i32>,
 }
 
 fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> Result<U>) -> Result<Option<Option<U>>> {
@@ -99,6 +119,10 @@ impl TryFrom<SettingsPatch> for SettingsChange {
             contact_email: maybe(p.contact_email, |e| {
                 EmailAddress::parse("contact_email", &e)
             })?,
+            limited_access_from_age: p.limited_access_from_age,
+            limited_scopes: p.limited_scopes,
+            teen_consent_required: p.teen_consent_required,
+            min_self_service_age: p.min_self_service_age,
         })
     }
 }

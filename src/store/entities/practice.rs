@@ -21,6 +21,14 @@ pub struct Model {
     pub mfa_required: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// From this age a parent's or guardian's access is limited (issue 11 age bands).
+    pub limited_access_from_age: i32,
+    /// JSON array of the scopes limited access keeps.
+    pub limited_scopes: String,
+    /// Limited access needs the teenager's consent (a code from the practice).
+    pub teen_consent_required: bool,
+    /// The youngest patient who may sign up or redeem an invitation for themself.
+    pub min_self_service_age: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,232 @@
+//! Notices on the birthday from which a parent's or guardian's access is limited (issue 11):
+//! the representative is told what they can still see, and the teenager, when an email is on
+//! their record or their own account, that their parent's access changed. Run by the ageing
+//! job (`service::ageing_out::run`).
+//!
+//! Each access is told once: the notice's row in `representation_notices` (primary key access
+//! and kind) is inserted in the same transaction as the messages, so a second run, or a second
+//! instance, inserts nothing and sends nothing. Only accesses that existed before the birthday
+//! are told (a parent invited for a 15-year-old knew the rules when they signed up), and not
+//! those under a practice's override.
+
+use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::patient::age_on;
+use crate::domain::representation::{Band, Situation, band, birthday};
+use crate::error::Result;
+use crate::mail::age_bands;
+use crate::mail::onboarding::Sender;
+use crate::service::practices::PracticeSettings;
+use crate::service::representation;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{account, outbox, patient, portal_access, practice, representation_notice};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// `representation_notices.kind` of the limited-band notice.
+pub const LIMITED_ACCESS: &str = "limited_access";
+/// Accesses looked at per batch.
+const BATCH: usize = 500;
+
+/// Sends the limited-band notices that are due. Returns how many accesses were told.
+pub async fn notify_due(conn: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
+    let rows = portal_access::Entity::find()
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .filter(
+            portal_access::Column::Relation
+                .is_in([Relation::Parent.as_str(), Relation::Guardian.as_str()]),
+        )
+        .order_by_asc(portal_access::Column::Id)
+        .all(conn)
+        .await?;
+    let mut told = 0;
+    for chunk in rows.chunks(BATCH) {
+        told += notify_among(conn, chunk, now).await?;
+    }
+    Ok(told)
+}
+
+async fn notify_among(
+    conn: &DatabaseConnection,
+    rows: &[portal_access::Model],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let done: HashSet<Uuid> = representation_notice::Entity::find()
+        .filter(representation_notice::Column::AccessId.is_in(rows.iter().map(|r| r.id)))
+        .filter(representation_notice::Column::Kind.eq(LIMITED_ACCESS))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|n| n.access_id)
+        .collect();
+    let rows: Vec<&portal_access::Model> = rows.iter().filter(|r| !done.contains(&r.id)).collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let patients: HashMap<Uuid, patient::Model> = patient::Entity::find()
+        .filter(patient::Column::Id.is_in(rows.iter().map(|r| r.patient_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let practices: HashMap<Uuid, practice::Model> = practice::Entity::find()
+        .filter(practice::Column::Id.is_in(patients.values().map(|p| p.practice_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let overrides = representation::overrides(conn, patients.keys().copied()).await?;
+    let consented = representation::consented(conn, rows.iter().map(|r| r.id)).await?;
+    let today = now.date_naive();
+    let mut told = 0;
+    for row in rows {
+        let (Some(patient), Some(relation)) = (
+            patients.get(&row.patient_id),
+            Relation::from_db(&row.relation),
+        ) else {
+            continue;
+        };
+        let Some(practice) = practices.get(&patient.practice_id) else {
+            continue;
+        };
+        let settings = PracticeSettings::from(practice);
+        let situation = Situation {
+            relation,
+            date_of_birth: patient.date_of_birth,
+            today,
+            override_kind: overrides.get(&patient.id).copied(),
+            teen_consented: consented.contains(&row.id),
+        };
+        let areas = match band(&settings.representation(), &situation) {
+            Band::Limited { scopes } => scopes,
+            Band::NeedsTeenConsent => Vec::new(),
+            Band::Full | Band::Ended => continue,
+        };
+        let Some(limited_from) = birthday(patient.date_of_birth, settings.limited_access_from_age)
+        else {
+            continue;
+        };
+        if row.created_at.date_naive() >= limited_from {
+            continue;
+        }
+        let txn = conn.begin().await?;
+        if notify_one(&txn, row, patient, practice, &settings, &areas, now).await? {
+            told += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(told)
+}
+
+/// Records the notice and queues both messages, in `txn`; `false` when another run already did.
+async fn notify_one<C: ConnectionTrait>(
+    txn: &C,
+    row: &portal_access::Model,
+    patient: &patient::Model,
+    practice: &practice::Model,
+    settings: &PracticeSettings,
+    areas: &[String],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let inserted = representation_notice::Entity::insert(representation_notice::ActiveModel {
+        access_id: Set(row.id),
+        kind: Set(LIMITED_ACCESS.to_owned()),
+        sent_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            representation_notice::Column::AccessId,
+            representation_notice::Column::Kind,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let sender = Sender {
+        name: &practice.name,
+        phone: &practice.contact_phone,
+    };
+    let age = age_on(patient.date_of_birth, now.date_naive());
+    let consent = settings.teen_consent_required;
+    let representative_email = match row.account_id {
+        Some(id) => account::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .and_then(|a| a.email),
+        None => None,
+    };
+    if let Some(to) = &representative_email {
+        let notice = age_bands::representative_access_limited(
+            to,
+            sender,
+            &patient.first_name,
+            age,
+            areas,
+            consent,
+        );
+        outbox::enqueue(txn, Some(practice.id), notice, now).await?;
+    }
+    let patient_email = match &patient.email {
+        Some(e) => Some(e.clone()),
+        None => own_account_email(txn, patient.id).await?,
+    };
+    if let Some(to) = &patient_email {
+        let notice = age_bands::patient_representation_limited(
+            to,
+            sender,
+            &patient.first_name,
+            age,
+            consent,
+        );
+        outbox::enqueue(txn, Some(practice.id), notice, now).await?;
+    }
+    let mut event = Event::new("access.limited", Actor::System)
+        .practice(practice.id)
+        .patient(patient.id)
+        .access(row.id)
+        .detail(json!({
+            "reason": "limited_access_from_age",
+            "age": age,
+            "scopes": areas,
+            "teen_consent_required": consent,
+            "representative_notified": representative_email.is_some(),
+            "patient_notified": patient_email.is_some(),
+        }));
+    if let Some(id) = row.account_id {
+        event = event.account(id);
+    }
+    audit::record(txn, &RequestMeta::none(), event, now).await?;
+    Ok(true)
+}
+
+/// The email of the patient's own account, when they have one and no email on their record.
+async fn own_account_email<C: ConnectionTrait>(
+    txn: &C,
+    patient_id: Uuid,
+) -> Result<Option<String>> {
+    let own = portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .one(txn)
+        .await?;
+    let Some(account_id) = own.and_then(|a| a.account_id) else {
+        return Ok(None);
+    };
+    Ok(account::Entity::find_by_id(account_id)
+        .one(txn)
+        .await?
+        .and_then(|a| a.email))
+}
