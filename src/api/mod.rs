@@ -17,6 +17,7 @@ pub mod registrations;
 pub mod security;
 pub mod spec;
 pub mod tags;
+pub mod username_reminders;
 
 use crate::state::AppState;
 use edge::{AllowIndex, Edge, labelled};
@@ -50,6 +51,13 @@ type MoreApis = (
     practice::DemographicChangesApi,
     practice::PractitionersApi,
     intake::IntakeApi,
+    Issue11Apis,
+);
+
+/// Nested again (a tuple holds at most 12): quick add, held sign-ups, username reminders.
+type Issue11Apis = (
+    practice::QuickAddApi,
+    username_reminders::UsernameRemindersApi,
 );
 
 /// The OpenAPI service: every documented operation.

@@ -6,4 +6,5 @@ pub mod compose;
 pub mod notices;
 pub mod onboarding;
 pub mod transport;
+pub mod username_reminder;
 pub mod worker;

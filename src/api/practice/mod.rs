@@ -10,6 +10,7 @@ pub mod demographic_changes;
 pub mod invitations;
 pub mod patients;
 pub mod practitioners;
+pub mod quick_add;
 pub mod registrations;
 pub mod settings;
 
@@ -22,5 +23,6 @@ pub use demographic_changes::{DemographicChangeView, DemographicChangesApi, Demo
 pub use invitations::InvitationsApi;
 pub use patients::PatientsApi;
 pub use practitioners::PractitionersApi;
+pub use quick_add::QuickAddApi;
 pub use registrations::RegistrationReviewApi;
 pub use settings::SettingsApi;
