@@ -2,6 +2,7 @@
 //! code takes a `Username`, not a `&str`.
 
 pub mod access;
+pub mod acting;
 pub mod breached_passwords;
 pub mod contact;
 pub mod demographics;

@@ -13,6 +13,7 @@ mod mailbox;
 mod smtp_sink;
 
 mod access_changes;
+mod acting;
 mod accounts;
 mod ageing_out;
 mod api_keys;
