@@ -58,6 +58,7 @@ type MoreApis = (
 type Issue11Apis = (
     practice::QuickAddApi,
     username_reminders::UsernameRemindersApi,
+    practice::HeldRegistrationsApi,
 );
 
 /// The OpenAPI service: every documented operation.

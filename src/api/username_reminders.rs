@@ -60,8 +60,10 @@ impl UsernameRemindersApi {
         body: JsonBody<UsernameReminderRequest>,
     ) -> Result<ReminderRequested> {
         username_reminders::request(&state, body.0.email, meta);
-        Ok(ReminderRequested::Accepted(Json(UsernameReminderAccepted {
-            message: ACCEPTED_MESSAGE.into(),
-        })))
+        Ok(ReminderRequested::Accepted(Json(
+            UsernameReminderAccepted {
+                message: ACCEPTED_MESSAGE.into(),
+            },
+        )))
     }
 }

@@ -76,11 +76,7 @@ pub struct AccessClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<ActClaim>,
     /// SMART `fhirUser`, with the `fhirUser` scope: `Patient/<id>` or `RelatedPerson/<access id>`.
-    #[serde(
-        default,
-        rename = "fhirUser",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "fhirUser", skip_serializing_if = "Option::is_none")]
     pub fhir_user: Option<String>,
 }
 

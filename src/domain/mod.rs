@@ -11,6 +11,7 @@ pub mod login;
 pub mod oauth;
 pub mod password_policy;
 pub mod patient;
+pub mod patient_match;
 pub mod practice;
 pub mod role;
 pub mod throttle;

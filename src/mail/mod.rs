@@ -3,6 +3,7 @@
 
 pub mod account_security;
 pub mod compose;
+pub mod held_registrations;
 pub mod notices;
 pub mod onboarding;
 pub mod transport;

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit_events;
 pub mod demographic_changes;
 pub mod email_change;
+pub mod held_registrations;
 pub mod intake;
 pub mod invitations;
 pub mod login;

@@ -16,8 +16,8 @@ use crate::auth::tokens::{
 };
 use crate::domain::access::Relation;
 use crate::domain::acting::{self, Held};
-use crate::domain::oauth::{SCOPE_FHIR_USER, parse_scope};
 use crate::domain::login::PracticeStanding;
+use crate::domain::oauth::{SCOPE_FHIR_USER, parse_scope};
 use crate::error::{Error, Result};
 use crate::service::{ageing_out, practitioners, web_sessions};
 use crate::state::AppState;

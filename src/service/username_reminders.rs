@@ -15,7 +15,9 @@ use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::entities::audit_event;
 use crate::store::{account, outbox};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 use serde_json::json;
 
 /// At most this many reminders per account an hour (the password reset limit).
@@ -101,7 +103,13 @@ async fn send_reminder(
     }
     let login_url = format!("{}/login", state.settings.issuer());
     let txn = state.db.begin().await?;
-    outbox::enqueue(&txn, None, username_reminder(&to, &entries, &login_url), now).await?;
+    outbox::enqueue(
+        &txn,
+        None,
+        username_reminder(&to, &entries, &login_url),
+        now,
+    )
+    .await?;
     for a in &due {
         audit::record(
             &txn,

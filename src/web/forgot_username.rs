@@ -41,21 +41,13 @@ pub async fn show(csrf: Csrf) -> Page {
 
 /// Asks for a reminder: the same answer whether or not an account matched.
 #[handler]
-pub async fn submit(
-    state: Data<&AppState>,
-    meta: RequestMeta,
-    csrf: Csrf,
-    form: FormData,
-) -> Page {
+pub async fn submit(state: Data<&AppState>, meta: RequestMeta, csrf: Csrf, form: FormData) -> Page {
     if !csrf.verify(form.raw(csrf::FIELD)) {
         return form_expired(FORGOT_USERNAME_URL);
     }
     let Some(email) = form.optional("email").filter(|e| e.contains('@')) else {
         let mut errors = FormErrors::default();
-        errors.add(
-            "email",
-            "Enter an email address, like name@example.org.",
-        );
+        errors.add("email", "Enter an email address, like name@example.org.");
         return request_page(&csrf, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY);
     };
     username_reminders::request(&state, email.to_owned(), meta);

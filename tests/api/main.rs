@@ -13,8 +13,8 @@ mod mailbox;
 mod smtp_sink;
 
 mod access_changes;
-mod acting;
 mod accounts;
+mod acting;
 mod ageing_out;
 mod api_keys;
 mod audit_events;
@@ -23,6 +23,7 @@ mod cli;
 mod demographic_changes;
 mod email_change;
 mod errors;
+mod held_registrations;
 mod intake;
 mod invitation_rules;
 mod invitations;

@@ -82,7 +82,11 @@ async fn quick_add_by_sms_texts_the_link_to_the_mobile() {
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let sms = crate::mailbox::wait_for_sms(&app.sms_dir(), "+15550100177", 1).await;
-    assert!(sms[0].body.contains(&app.invite_prefix()), "{}", sms[0].body);
+    assert!(
+        sms[0].body.contains(&app.invite_prefix()),
+        "{}",
+        sms[0].body
+    );
 }
 
 #[tokio::test]

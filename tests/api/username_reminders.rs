@@ -110,7 +110,10 @@ async fn username_reminder_lists_every_username_on_a_shared_household_address() 
     // First names only: no last name, birth date or practice.
     assert!(!text.contains("2018"), "{text}");
     assert!(!text.contains("Smith Clinic"), "{text}");
-    assert!(!text.contains("Lee,") && !text.contains("Ann Lee"), "{text}");
+    assert!(
+        !text.contains("Lee,") && !text.contains("Ann Lee"),
+        "{text}"
+    );
 
     // The patient follows the link in the message and logs in with a username from it.
     let login_link = mails[0]
@@ -167,7 +170,12 @@ async fn username_reminders_are_throttled_like_password_resets() {
         app.request_username_reminder("lee@example.org").await;
         mailbox::wait_for_mail(&app.mail_dir(), "lee@example.org", n).await;
     }
-    assert_eq!(app.request_username_reminder("lee@example.org").await.status(), 202);
+    assert_eq!(
+        app.request_username_reminder("lee@example.org")
+            .await
+            .status(),
+        202
+    );
     // Three accounts on the address: each is throttled.
     app.wait_for_audit("username_reminder.throttled", 3).await;
     assert_eq!(mailbox::all_mail(&app.mail_dir()).len(), 3);
@@ -182,7 +190,11 @@ async fn forgot_username_page_is_linked_from_login_and_answers_the_same() {
     household(&app).await;
     let browser = app.browser();
     let login = browser.open("/login").await;
-    assert!(login.contains("href=\"/forgot-username\""), "{}", login.body);
+    assert!(
+        login.contains("href=\"/forgot-username\""),
+        "{}",
+        login.body
+    );
     assert!(login.contains("href=\"/reset-password\""));
 
     let form = browser.open("/forgot-username").await;
