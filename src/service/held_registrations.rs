@@ -15,10 +15,9 @@ use crate::mail::onboarding::Sender;
 use crate::service::accounts::{self, NewAccount};
 use crate::service::api_keys::Staff;
 use crate::service::practices::{self, PracticeSettings};
-use crate::service::registrations::{Registration, send_verification};
+use crate::service::registrations::{Registration, grant_own, send_verification};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::entities::held_registration;
-use crate::store::grant::{self, NewAccess};
 use crate::store::{account, outbox, patient, portal_access, practice};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -228,20 +227,12 @@ pub async fn link(
     let settings = PracticeSettings::from(&practice);
     let verify =
         settings.self_registration != SelfRegistration::AutoActivate && held.email.is_some();
-    let access_status = if verify {
-        AccessStatus::PendingVerification
-    } else {
-        AccessStatus::Active
-    };
-    let access = grant::insert_access(
+    let (access, access_status) = grant_own(
         &txn,
-        NewAccess {
-            practice_id: practice.id,
-            patient_id: held.patient_id,
-            account_id: Some(held.account_id),
-            relation: Relation::Own,
-            status: access_status,
-        },
+        practice.id,
+        held.patient_id,
+        held.account_id,
+        verify,
         now,
     )
     .await?;

@@ -83,12 +83,17 @@ pub async fn send(
     )
     .await?;
     txn.commit().await?;
-    Ok(InvitationRecord {
+    Ok(queued(created, now))
+}
+
+/// A just-issued invitation as staff see it: its message is queued (`pending`).
+pub fn queued(created: invitation::Model, now: DateTime<Utc>) -> InvitationRecord {
+    InvitationRecord {
         status: lifecycle(&created).status(now),
         invitation: created,
         delivery: Some(Delivery::Pending),
         delivery_error: None,
-    })
+    }
 }
 
 /// What the practice requires on file, where the link goes, and whether the relation fits the

@@ -4,11 +4,11 @@
 //! two separate calls (`POST /patients`, `POST /patients/{id}/invitations`) would give.
 
 use crate::domain::access::Relation;
-use crate::domain::invitation::{Channel, Delivery, InvitationRequest};
+use crate::domain::invitation::{Channel, InvitationRequest};
 use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service::api_keys::Staff;
-use crate::service::invitations::{self, InvitationRecord, lifecycle};
+use crate::service::invitations::{self, InvitationRecord};
 use crate::service::patients::{self, NewPatient};
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Event, RequestMeta};
@@ -69,11 +69,6 @@ pub async fn quick_add(
     txn.commit().await?;
     Ok(QuickAdded {
         patient,
-        invitation: InvitationRecord {
-            status: lifecycle(&created).status(now),
-            invitation: created,
-            delivery: Some(Delivery::Pending),
-            delivery_error: None,
-        },
+        invitation: invitations::queued(created, now),
     })
 }

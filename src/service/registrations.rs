@@ -168,23 +168,8 @@ pub async fn register(
     )
     .await?;
     let account = accounts::insert(&txn, new_account(&reg, password_hash), now).await?;
-    let status = if verify {
-        AccessStatus::PendingVerification
-    } else {
-        AccessStatus::Active
-    };
-    let access = grant::insert_access(
-        &txn,
-        NewAccess {
-            practice_id: practice.id,
-            patient_id: patient.id,
-            account_id: Some(account.id),
-            relation: Relation::Own,
-            status,
-        },
-        now,
-    )
-    .await?;
+    let (access, status) =
+        grant_own(&txn, practice.id, patient.id, account.id, verify, now).await?;
     if let (true, Some(email)) = (verify, &reg.email) {
         send_verification(
             &txn,
@@ -219,6 +204,36 @@ pub async fn register(
         access: Some(access),
         status,
     })
+}
+
+/// The patient's own access for a sign-up's account: waiting for the emailed confirmation
+/// (`verify`), or on at once.
+pub async fn grant_own<C: ConnectionTrait>(
+    conn: &C,
+    practice_id: Uuid,
+    patient_id: Uuid,
+    account_id: Uuid,
+    verify: bool,
+    now: DateTime<Utc>,
+) -> Result<(portal_access::Model, AccessStatus)> {
+    let status = if verify {
+        AccessStatus::PendingVerification
+    } else {
+        AccessStatus::Active
+    };
+    let access = grant::insert_access(
+        conn,
+        NewAccess {
+            practice_id,
+            patient_id,
+            account_id: Some(account_id),
+            relation: Relation::Own,
+            status,
+        },
+        now,
+    )
+    .await?;
+    Ok((access, status))
 }
 
 /// The account a sign-up makes.
