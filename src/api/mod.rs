@@ -18,6 +18,7 @@ pub mod representation;
 pub mod security;
 pub mod spec;
 pub mod tags;
+pub mod username_reminders;
 
 use crate::state::AppState;
 use edge::{AllowIndex, Edge, labelled};
@@ -52,6 +53,14 @@ type MoreApis = (
     practice::PractitionersApi,
     intake::IntakeApi,
     representation::RepresentationApi,
+    EvenMoreApis,
+);
+
+/// Nested again (a tuple holds at most 12): quick add, held sign-ups, username reminders.
+type EvenMoreApis = (
+    practice::QuickAddApi,
+    username_reminders::UsernameRemindersApi,
+    practice::HeldRegistrationsApi,
 );
 
 /// The OpenAPI service: every documented operation.

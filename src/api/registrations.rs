@@ -56,7 +56,8 @@ impl RegistrationBody {
     }
 }
 
-/// A new sign-up. `pending_verification`: follow the link emailed to you to turn access on.
+/// A new sign-up. `pending_verification`: the next step is in the email sent to you (a link
+/// to confirm your address, or word that the practice will check your details first).
 /// `active`: you can log in now.
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -64,6 +65,32 @@ pub struct RegisteredView {
     pub username: String,
     pub status: AccessStatus,
     pub practice: PracticeRef,
+    /// What to do next, in words for the person signing up.
+    pub message: String,
+}
+
+/// What a sign-up is told, from its status alone.
+///
+/// A sign-up that probably matches an existing patient is held for the practice
+/// (`service::held_registrations`) and reads `pending_verification`, exactly as an ordinary
+/// sign-up at a `verify_email` practice does, with this same message: the answer must not tell
+/// a stranger who typed someone's name and birth date whether that person is a patient here.
+/// So both say the same neutral thing ("the next step is in your email; the practice reviews
+/// online sign-ups and may contact you") and the difference is only in the mailbox of the
+/// address given. At an `auto_activate` practice an ordinary sign-up is `active` at once, which
+/// a held one cannot be; that difference is the price of never giving a stranger access to
+/// an existing record without the practice's check (see README, "Self sign-up").
+fn registered_message(status: AccessStatus) -> &'static str {
+    match status {
+        AccessStatus::Active => {
+            "Your portal access is on: you can log in now. The practice reviews online sign-ups \
+             and may contact you."
+        }
+        _ => {
+            "Check your email: the next step has been sent to the address you gave. The \
+             practice reviews online sign-ups and may contact you."
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -120,7 +147,8 @@ impl RegistrationsApi {
         state.outbox_wakeup.notify_one();
         Ok(RegistrationCreated::Created(Json(RegisteredView {
             username: r.account.username,
-            status: status(&r.access.status)?,
+            message: registered_message(r.status).into(),
+            status: r.status,
             practice: PracticeRef::from(&r.practice),
         })))
     }

@@ -10,6 +10,7 @@
 
 use crate::auth::keys::{KeyAlg, KeyStore, PublishedKey};
 use crate::domain::access::Relation;
+use crate::domain::acting::ActClaim;
 use crate::error::Error;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -73,6 +74,15 @@ pub struct AccessClaims {
     #[serde(default)]
     pub practitioners: BTreeMap<Uuid, Vec<Uuid>>,
     pub amr: Vec<String>,
+    /// The patient in context (SMART App Launch), when there is one: see `domain::acting`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<Uuid>,
+    /// RFC 8693 §4.1-style actor: present when `sub` acts for someone else (a representative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActClaim>,
+    /// SMART `fhirUser`, with the `fhirUser` scope: `Patient/<id>` or `RelatedPerson/<access id>`.
+    #[serde(default, rename = "fhirUser", skip_serializing_if = "Option::is_none")]
+    pub fhir_user: Option<String>,
 }
 
 impl AccessClaims {

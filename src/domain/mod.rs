@@ -2,6 +2,7 @@
 //! code takes a `Username`, not a `&str`.
 
 pub mod access;
+pub mod acting;
 pub mod breached_passwords;
 pub mod contact;
 pub mod demographics;
@@ -10,6 +11,7 @@ pub mod login;
 pub mod oauth;
 pub mod password_policy;
 pub mod patient;
+pub mod patient_match;
 pub mod practice;
 pub mod representation;
 pub mod role;

@@ -4,7 +4,9 @@
 pub mod account_security;
 pub mod age_bands;
 pub mod compose;
+pub mod held_registrations;
 pub mod notices;
 pub mod onboarding;
 pub mod transport;
+pub mod username_reminder;
 pub mod worker;

@@ -184,6 +184,9 @@ pub async fn redeem(
         }],
         practitioners: BTreeMap::new(),
         amr: vec!["intake_code".to_owned()],
+        patient: Some(patient.id),
+        act: None,
+        fhir_user: None,
     };
     let access_token = tokens::sign(key, ACCESS_TOKEN_TYP, &claims)?;
     Ok(IntakeTokens {

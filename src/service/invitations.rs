@@ -69,25 +69,7 @@ pub async fn send(
     let practice = practices::get(&txn, staff.practice_id).await?;
     let settings = PracticeSettings::from(&practice);
     let patient = patients::find_in_practice(&txn, staff.practice_id, patient_id).await?;
-    let on_file = OnFile {
-        email: patient.email.as_deref(),
-        mobile: patient.mobile.as_deref(),
-        postal_code: patient.postal_code.as_deref(),
-    };
-    check_required_fields(&settings.required_fields, &on_file)?;
-    let to = destination(&request, &on_file)?;
-    check_relation_for_age(
-        request.relation,
-        age_on(patient.date_of_birth, now.date_naive()),
-        settings.age_of_majority,
-    )?;
-    if request.relation == Relation::Own {
-        check_self_service_age(
-            patient.date_of_birth,
-            now.date_naive(),
-            settings.min_self_service_age,
-        )?;
-    }
+    let to = checked_destination(&settings, &patient, &request, now)?;
 
     let created = issue(
         &txn,
@@ -102,12 +84,47 @@ pub async fn send(
     )
     .await?;
     txn.commit().await?;
-    Ok(InvitationRecord {
+    Ok(queued(created, now))
+}
+
+/// A just-issued invitation as staff see it: its message is queued (`pending`).
+pub fn queued(created: invitation::Model, now: DateTime<Utc>) -> InvitationRecord {
+    InvitationRecord {
         status: lifecycle(&created).status(now),
         invitation: created,
         delivery: Some(Delivery::Pending),
         delivery_error: None,
-    })
+    }
+}
+
+/// What the practice requires on file, where the link goes, and whether the relation fits the
+/// patient's age: the checks before any invitation is issued (a staff send, a quick add).
+pub fn checked_destination(
+    settings: &PracticeSettings,
+    patient: &patient::Model,
+    request: &InvitationRequest,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let on_file = OnFile {
+        email: patient.email.as_deref(),
+        mobile: patient.mobile.as_deref(),
+        postal_code: patient.postal_code.as_deref(),
+    };
+    check_required_fields(&settings.required_fields, &on_file)?;
+    let to = destination(request, &on_file)?;
+    check_relation_for_age(
+        request.relation,
+        age_on(patient.date_of_birth, now.date_naive()),
+        settings.age_of_majority,
+    )?;
+    if request.relation == Relation::Own {
+        check_self_service_age(
+            patient.date_of_birth,
+            now.date_naive(),
+            settings.min_self_service_age,
+        )?;
+    }
+    Ok(to)
 }
 
 /// Who an invitation's `created_by` names.

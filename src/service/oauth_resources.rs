@@ -71,6 +71,16 @@ pub async fn userinfo(
             json!(a.email_verified_at.is_some()),
         );
     }
+    // SMART App Launch: who the user is in FHIR terms, and the patient in context.
+    if let Some(f) = &principal.claims.fhir_user {
+        out.insert("fhirUser".into(), json!(f));
+    }
+    if let Some(p) = principal.claims.patient {
+        out.insert("patient".into(), json!(p));
+    }
+    if let Some(act) = &principal.claims.act {
+        out.insert("act".into(), json!(act));
+    }
     let practice = practice::Entity::find_by_id(principal.practice_id)
         .one(&state.db)
         .await?;
@@ -96,6 +106,15 @@ pub async fn userinfo(
         out.insert("patients".into(), json!(patients));
     }
     Ok(Value::Object(out))
+}
+
+/// Leaves out the members a token does not have (`patient`, `act`, `fhirUser`), rather than
+/// answering `null` for them.
+fn without_nulls(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        m.retain(|_, x| !x.is_null());
+    }
+    v
 }
 
 fn inactive() -> Value {
@@ -131,7 +150,11 @@ pub async fn introspect(
                 "jti": p.claims.jti,
                 "practice": p.claims.practice,
                 "patients": p.claims.patients,
-            })),
+                "patient": p.claims.patient,
+                "act": p.claims.act,
+                "fhirUser": p.claims.fhir_user,
+            }))
+            .map(without_nulls),
             Err(Error::Internal(e)) => Err(OAuthError::Server(Error::Internal(e))),
             Err(_) => Ok(inactive()),
         };

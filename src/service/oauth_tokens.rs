@@ -7,9 +7,10 @@
 use crate::auth::keys::{KeyAlg, Keyset};
 use crate::auth::secrets;
 use crate::auth::tokens;
+use crate::domain::acting;
 use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{
-    self, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, at_hash, parse_scope, pkce_matches,
+    self, SCOPE_FHIR_USER, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, at_hash, parse_scope, pkce_matches,
 };
 use crate::error::Error;
 use crate::service::oauth_clients::{Client, IdTokenAlg};
@@ -137,9 +138,13 @@ struct IdTokenClaims<'a> {
     at_hash: String,
     /// The session: `/oauth2/logout` ends it when this token is the `id_token_hint`.
     sid: String,
+    /// SMART App Launch: the user's FHIR resource, with the `fhirUser` scope (`domain::acting`).
+    #[serde(rename = "fhirUser", skip_serializing_if = "Option::is_none")]
+    fhir_user: Option<String>,
 }
 
 /// Signs an ID token for a session, with the client's algorithm.
+#[allow(clippy::too_many_arguments)]
 pub fn id_token(
     state: &AppState,
     keyset: &Keyset,
@@ -147,6 +152,7 @@ pub fn id_token(
     session: &session::Model,
     nonce: Option<&str>,
     access_token: &str,
+    fhir_user: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<String, Error> {
     let alg = match client.id_token_alg {
@@ -168,6 +174,7 @@ pub fn id_token(
         amr: session.amr.split_whitespace().collect(),
         at_hash: at_hash(access_token, alg == KeyAlg::EdDsa),
         sid: session.id.to_string(),
+        fhir_user,
     };
     tokens::sign(key, "JWT", &claims)
 }
@@ -183,6 +190,18 @@ fn response(
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, Error> {
     let scopes = parse_scope(&session.scope);
+    let fhir_user = scopes
+        .iter()
+        .any(|s| s == SCOPE_FHIR_USER)
+        .then(|| {
+            acting::acting(
+                session.account_id,
+                &sessions::held(&issued.patients),
+                patient,
+            )
+            .fhir_user
+        })
+        .flatten();
     let id_token = scopes
         .iter()
         .any(|s| s == SCOPE_OPENID)
@@ -194,6 +213,7 @@ fn response(
                 session,
                 nonce,
                 &issued.access_token,
+                fhir_user,
                 now,
             )
         })
@@ -282,6 +302,7 @@ pub async fn exchange_code(
             client_id: &client.model.client_id,
             scope: &row.scope,
             auth_time: row.auth_time,
+            patient: row.patient_id,
         }),
         meta,
         now,
@@ -384,11 +405,7 @@ pub async fn refresh(
             ));
         }
     }
-    let patient = oauth_code::Entity::find()
-        .filter(oauth_code::Column::SessionId.eq(session.id))
-        .one(&state.db)
-        .await?
-        .and_then(|c| c.patient_id);
+    let patient = sessions::launch_patient(&state.db, session.id).await?;
     let keyset = state.keys.current(now).await;
     // No nonce on refreshed ID tokens (OpenID Connect Core §12.2).
     Ok(response(

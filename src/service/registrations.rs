@@ -12,6 +12,7 @@ use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
 use crate::domain::invitation::{OnFile, check_required_fields};
 use crate::domain::password_policy::{self, PasswordContext};
+use crate::domain::patient_match::Identity;
 use crate::domain::practice::SelfRegistration;
 use crate::domain::representation::check_self_service_age;
 use crate::domain::role::Permission;
@@ -21,6 +22,7 @@ use crate::mail::onboarding::{self, Sender};
 use crate::service::access::AccessRecord;
 use crate::service::accounts::{self, NewAccount};
 use crate::service::api_keys::Staff;
+use crate::service::held_registrations;
 use crate::service::patients::{self, NewPatient};
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -54,12 +56,15 @@ pub struct Registration {
     pub password: String,
 }
 
-/// A new sign-up: the account and its access, `pending_verification` or `active`.
+/// A new sign-up: the account and its access, `pending_verification` or `active`. A sign-up
+/// held for the practice (`service::held_registrations`) has no access yet and reads as
+/// `pending_verification`.
 #[derive(Debug, Clone)]
 pub struct Registered {
     pub practice: practice::Model,
     pub account: account::Model,
-    pub access: portal_access::Model,
+    pub access: Option<portal_access::Model>,
+    pub status: AccessStatus,
 }
 
 /// Signs a person up at a practice: a new patient record (marked self-registered for the
@@ -122,6 +127,36 @@ pub async fn register(
     let password_hash = hasher.hash(&reg.password).await?;
 
     let txn = db.begin().await?;
+    let existing = held_registrations::probable_match(
+        &txn,
+        practice.id,
+        &Identity {
+            first_name: reg.first_name.as_str(),
+            last_name: reg.last_name.as_str(),
+            date_of_birth: reg.date_of_birth,
+        },
+    )
+    .await?;
+    if let Some(existing) = existing {
+        // Never a second record for one person: the sign-up waits for the practice.
+        let account = held_registrations::hold(
+            &txn,
+            &practice,
+            &existing,
+            new_account(&reg, password_hash),
+            &reg,
+            meta,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(Registered {
+            practice,
+            account,
+            access: None,
+            status: held_registrations::HELD_STATUS,
+        });
+    }
     let patient = patients::insert(
         &txn,
         practice.id,
@@ -130,8 +165,8 @@ pub async fn register(
             last_name: reg.last_name.clone(),
             date_of_birth: reg.date_of_birth,
             email: reg.email.clone(),
-            mobile: reg.mobile,
-            postal_code: reg.postal_code,
+            mobile: reg.mobile.clone(),
+            postal_code: reg.postal_code.clone(),
             address: None,
             external_ref: None,
         },
@@ -139,63 +174,21 @@ pub async fn register(
         now,
     )
     .await?;
-    let account = accounts::insert(
-        &txn,
-        NewAccount {
-            username: reg.username,
-            email: reg.email.clone(),
-            email_verified: false,
-            password_hash,
-            must_change_password: false,
-            first_name: Some(reg.first_name.as_str().to_owned()),
-            last_name: Some(reg.last_name.as_str().to_owned()),
-            date_of_birth: Some(reg.date_of_birth),
-        },
-        now,
-    )
-    .await?;
-    let status = if verify {
-        AccessStatus::PendingVerification
-    } else {
-        AccessStatus::Active
-    };
-    let access = grant::insert_access(
-        &txn,
-        NewAccess {
-            practice_id: practice.id,
-            patient_id: patient.id,
-            account_id: Some(account.id),
-            relation: Relation::Own,
-            status,
-        },
-        now,
-    )
-    .await?;
+    let account = accounts::insert(&txn, new_account(&reg, password_hash), now).await?;
+    let (access, status) =
+        grant_own(&txn, practice.id, patient.id, account.id, verify, now).await?;
     if let (true, Some(email)) = (verify, &reg.email) {
-        let token = secrets::new_token();
-        account_token::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(account.id),
-            purpose: Set(EMAIL_VERIFICATION.to_owned()),
-            token_hash: Set(secrets::hash_token(&token)),
-            payload: Set(Some(json!({ "access_id": access.id }).to_string())),
-            created_at: Set(now),
-            expires_at: Set(now + TimeDelta::hours(EMAIL_VERIFICATION_TTL_HOURS)),
-            used_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        let message = onboarding::verify_email(
-            email.as_str(),
-            Sender {
-                name: &practice.name,
-                phone: &practice.contact_phone,
-            },
+        send_verification(
+            &txn,
+            &practice,
+            account.id,
+            access.id,
             reg.first_name.as_str(),
-            &format!("{issuer}/verify-email/{token}"),
-            EMAIL_VERIFICATION_TTL_HOURS,
-        );
-        outbox::enqueue(&txn, Some(practice.id), message, now).await?;
+            email.as_str(),
+            issuer,
+            now,
+        )
+        .await?;
     }
     audit::record(
         &txn,
@@ -215,8 +208,92 @@ pub async fn register(
     Ok(Registered {
         practice,
         account,
-        access,
+        access: Some(access),
+        status,
     })
+}
+
+/// The patient's own access for a sign-up's account: waiting for the emailed confirmation
+/// (`verify`), or on at once.
+pub async fn grant_own<C: ConnectionTrait>(
+    conn: &C,
+    practice_id: Uuid,
+    patient_id: Uuid,
+    account_id: Uuid,
+    verify: bool,
+    now: DateTime<Utc>,
+) -> Result<(portal_access::Model, AccessStatus)> {
+    let status = if verify {
+        AccessStatus::PendingVerification
+    } else {
+        AccessStatus::Active
+    };
+    let access = grant::insert_access(
+        conn,
+        NewAccess {
+            practice_id,
+            patient_id,
+            account_id: Some(account_id),
+            relation: Relation::Own,
+            status,
+        },
+        now,
+    )
+    .await?;
+    Ok((access, status))
+}
+
+/// The account a sign-up makes.
+fn new_account(reg: &Registration, password_hash: String) -> NewAccount {
+    NewAccount {
+        username: reg.username.clone(),
+        email: reg.email.clone(),
+        email_verified: false,
+        password_hash,
+        must_change_password: false,
+        first_name: Some(reg.first_name.as_str().to_owned()),
+        last_name: Some(reg.last_name.as_str().to_owned()),
+        date_of_birth: Some(reg.date_of_birth),
+    }
+}
+
+/// Issues the confirmation link that turns `access_id` on and queues it to `email`.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_verification<C: ConnectionTrait>(
+    conn: &C,
+    practice: &practice::Model,
+    account_id: Uuid,
+    access_id: Uuid,
+    first_name: &str,
+    email: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let token = secrets::new_token();
+    account_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(account_id),
+        purpose: Set(EMAIL_VERIFICATION.to_owned()),
+        token_hash: Set(secrets::hash_token(&token)),
+        payload: Set(Some(json!({ "access_id": access_id }).to_string())),
+        created_at: Set(now),
+        expires_at: Set(now + TimeDelta::hours(EMAIL_VERIFICATION_TTL_HOURS)),
+        used_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    let message = onboarding::verify_email(
+        email,
+        Sender {
+            name: &practice.name,
+            phone: &practice.contact_phone,
+        },
+        first_name,
+        &format!("{issuer}/verify-email/{token}"),
+        EMAIL_VERIFICATION_TTL_HOURS,
+    );
+    outbox::enqueue(conn, Some(practice.id), message, now).await?;
+    Ok(())
 }
 
 /// A followed confirmation link: the account's email is verified and the access it was for

@@ -15,14 +15,16 @@ use crate::auth::tokens::{
     PracticeClaim,
 };
 use crate::domain::access::Relation;
+use crate::domain::acting::{self, Held};
 use crate::domain::login::PracticeStanding;
+use crate::domain::oauth::{SCOPE_FHIR_USER, parse_scope};
 use crate::domain::representation::{self, Band};
 use crate::error::{Error, Result};
 use crate::service::{ageing_out, practitioners, representation as bands_of, web_sessions};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, portal_access, refresh_token, session};
+use crate::store::{account, oauth_code, portal_access, refresh_token, session};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -117,6 +119,18 @@ async fn grants<C: ConnectionTrait>(
         .collect())
 }
 
+/// The grants as `domain::acting` reads them.
+pub fn held(patients: &[Grant]) -> Vec<Held> {
+    patients
+        .iter()
+        .map(|g| Held {
+            access_id: g.access_id,
+            patient_id: g.patient_id,
+            relation: g.relation,
+        })
+        .collect()
+}
+
 fn patient_ids(patients: &[Grant]) -> Vec<Uuid> {
     patients.iter().map(|g| g.patient_id).collect()
 }
@@ -129,16 +143,23 @@ fn practice_ref(at: &AtPractice) -> PracticeRef {
     }
 }
 
-/// Signs an access token for the session's account at the practice, listing `patients`.
+/// Signs an access token for the session's account at the practice, listing `patients`, with
+/// `chosen` (a SMART launch's patient) as the patient in context if there is one.
+#[allow(clippy::too_many_arguments)]
 fn access_token(
     state: &AppState,
     keyset: &Keyset,
     session: &session::Model,
     at: &AtPractice,
     patients: &[Grant],
+    chosen: Option<Uuid>,
     practitioners: BTreeMap<Uuid, Vec<Uuid>>,
     now: DateTime<Utc>,
 ) -> Result<String> {
+    let acting = acting::acting(session.account_id, &held(patients), chosen);
+    let fhir_scope = parse_scope(&session.scope)
+        .iter()
+        .any(|s| s == SCOPE_FHIR_USER);
     let key = keyset
         .signing_key(KeyAlg::EdDsa)
         .ok_or_else(|| Error::internal(anyhow::anyhow!("no EdDSA signing key is loaded")))?;
@@ -177,6 +198,9 @@ fn access_token(
             .collect(),
         practitioners,
         amr: session.amr.split_whitespace().map(str::to_owned).collect(),
+        patient: acting.patient,
+        act: acting.act,
+        fhir_user: acting.fhir_user.filter(|_| fhir_scope),
     };
     tokens::sign(key, ACCESS_TOKEN_TYP, &claims)
 }
@@ -227,6 +251,8 @@ pub struct ClientGrant<'a> {
     pub client_id: &'a str,
     pub scope: &'a str,
     pub auth_time: DateTime<Utc>,
+    /// The patient a SMART launch chose (`launch/patient`), if any.
+    pub patient: Option<Uuid>,
 }
 
 /// [`start`] inside the caller's transaction, for Portico's own login (`client: None`) or an
@@ -262,7 +288,17 @@ pub async fn start_in<C: ConnectionTrait>(
         revoked_reason: None,
     };
     let practitioners = practitioners::claim(txn, &patient_ids(&patients)).await?;
-    let access_token = access_token(state, keyset, &session, at, &patients, practitioners, now)?;
+    let chosen = client.as_ref().and_then(|c| c.patient);
+    let access_token = access_token(
+        state,
+        keyset,
+        &session,
+        at,
+        &patients,
+        chosen,
+        practitioners,
+        now,
+    )?;
 
     session::ActiveModel::from(session.clone())
         .reset_all()
@@ -473,15 +509,40 @@ pub async fn refresh_for(
         return Err(Error::NoAccess);
     }
     let practitioners = practitioners::claim(&txn, &patient_ids(&patients)).await?;
+    let chosen = match session.client_id {
+        Some(_) => launch_patient(&txn, session.id).await?,
+        None => None,
+    };
     txn.commit().await?;
     let issued = IssuedTokens {
-        access_token: access_token(state, &keyset, &session, &at, &patients, practitioners, now)?,
+        access_token: access_token(
+            state,
+            &keyset,
+            &session,
+            &at,
+            &patients,
+            chosen,
+            practitioners,
+            now,
+        )?,
         expires_in: state.settings.access_token_ttl_secs,
         refresh_token,
         practice: practice_ref(&at),
         patients,
     };
     Ok((issued, session))
+}
+
+/// The patient a SMART launch chose for an OpenID Connect session (kept on its code).
+pub async fn launch_patient<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+) -> Result<Option<Uuid>, DbErr> {
+    Ok(oauth_code::Entity::find()
+        .filter(oauth_code::Column::SessionId.eq(session_id))
+        .one(conn)
+        .await?
+        .and_then(|c| c.patient_id))
 }
 
 /// Ends the session of a refresh token. Unknown or spent tokens end nothing and are not an

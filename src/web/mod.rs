@@ -11,6 +11,7 @@ pub mod assets;
 pub mod cookies;
 pub mod csrf;
 pub mod errors;
+pub mod forgot_username;
 pub mod form;
 pub mod invite;
 pub mod login;

@@ -253,7 +253,7 @@ pub async fn submit(
         Ok(r) => {
             state.outbox_wakeup.notify_one();
             let username = r.account.username;
-            if r.access.status == AccessStatus::PendingVerification.as_str() {
+            if r.status == AccessStatus::PendingVerification {
                 Ok(Page::new(
                     "register/check_email.html",
                     minijinja::context! { username, email, ttl_hours => EMAIL_VERIFICATION_TTL_HOURS },

@@ -2,8 +2,8 @@
 
 use crate::api::edge::labelled;
 use crate::web::{
-    account, account_email, account_mfa, account_password, assets, invite, login, login_mfa,
-    register, reset, verify_email,
+    account, account_email, account_mfa, account_password, assets, forgot_username, invite, login,
+    login_mfa, register, reset, verify_email,
 };
 use poem::{Route, get, post};
 
@@ -20,6 +20,7 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/login/mfa-setup", &["POST"]),
     ("/reset-password", &["GET", "POST"]),
     ("/reset-password/{token}", &["GET", "POST"]),
+    ("/forgot-username", &["GET", "POST"]),
     ("/logout", &["POST"]),
     ("/account", &["GET"]),
     ("/account/two-step", &["GET", "POST"]),
@@ -74,6 +75,13 @@ pub fn mount(route: Route) -> Route {
         .at(
             "/reset-password/:token",
             labelled("page_reset_token", get(reset::show).post(reset::submit)),
+        )
+        .at(
+            "/forgot-username",
+            labelled(
+                "page_forgot_username",
+                get(forgot_username::show).post(forgot_username::submit),
+            ),
         )
         .at("/logout", labelled("page_logout", post(account::logout)))
         .at("/account", labelled("page_account", get(account::show)))

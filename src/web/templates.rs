@@ -38,6 +38,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "reset/sent.html",
     "reset/form.html",
     "reset/done.html",
+    "forgot_username/request.html",
+    "forgot_username/sent.html",
     "account/index.html",
     "account/logged_out.html",
     "account/password.html",

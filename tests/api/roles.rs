@@ -272,8 +272,9 @@ async fn only_admin_and_reception_create_accounts_and_enable_sign_ups() {
                 "/api/v1/registrations",
                 None,
                 Some(
+                    // A birth date each: same-looking sign-ups would be held as one person.
                     json!({"practice": "smith", "first_name": format!("Signup{i}"),
-                            "last_name": "Lee", "date_of_birth": "1991-01-01",
+                            "last_name": "Lee", "date_of_birth": format!("1991-01-0{}", i + 1),
                             "email": "signup@example.org", "username": format!("signup{i}"),
                             "password": "correct horse battery staple"}),
                 ),

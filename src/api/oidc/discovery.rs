@@ -27,6 +27,9 @@ const CLAIMS: &[&str] = &[
     "email_verified",
     "practice",
     "patients",
+    "patient",
+    "act",
+    "fhirUser",
 ];
 
 /// The discovery document for an issuer.

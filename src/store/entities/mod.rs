@@ -5,6 +5,7 @@ pub mod account_token;
 pub mod api_key;
 pub mod audit_event;
 pub mod demographic_change;
+pub mod held_registration;
 pub mod intake_session;
 pub mod invitation;
 pub mod oauth_client;

@@ -1,0 +1,69 @@
+//! Forgotten usernames: the usernames using an address, emailed to it.
+
+use crate::api::json::JsonBody;
+use crate::api::tags::ApiTags;
+use crate::error::Result;
+use crate::service::username_reminders;
+use crate::state::AppState;
+use crate::store::audit::RequestMeta;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+
+/// The address to send the reminder to.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct UsernameReminderRequest {
+    /// The email address of the portal account(s).
+    pub email: String,
+}
+
+/// Always the same, whether or not an account uses the address.
+#[derive(Debug, Object)]
+pub struct UsernameReminderAccepted {
+    pub message: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ReminderRequested {
+    /// Accepted. If accounts use the address, a message listing their usernames is on its way.
+    #[oai(status = 202)]
+    Accepted(Json<UsernameReminderAccepted>),
+}
+
+/// What every reminder request is told.
+pub const ACCEPTED_MESSAGE: &str =
+    "If any portal account uses this email address, its username has been sent there.";
+
+#[derive(Default)]
+pub struct UsernameRemindersApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Login")]
+impl UsernameRemindersApi {
+    /// Ask for a reminder of the usernames that use an email address.
+    ///
+    /// Always `202` with the same body, whether or not the address is known (the work is done
+    /// after the answer). The message lists every username using the address, each with the
+    /// first names of the patients it is for, so that a household sharing one address can tell
+    /// them apart. At most 3 reminders an hour per account.
+    #[oai(
+        path = "/username-reminders",
+        method = "post",
+        operation_id = "requestUsernameReminder"
+    )]
+    async fn request(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<UsernameReminderRequest>,
+    ) -> Result<ReminderRequested> {
+        username_reminders::request(&state, body.0.email, meta);
+        Ok(ReminderRequested::Accepted(Json(
+            UsernameReminderAccepted {
+                message: ACCEPTED_MESSAGE.into(),
+            },
+        )))
+    }
+}
