@@ -11,6 +11,7 @@ mod m20261123_000700_oidc;
 mod m20261123_000800_web_sessions;
 mod m20261123_000810_web_session_amr;
 mod m20261123_000900_intake_sessions;
+mod m20261206_001110_representative_consent;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000800_web_sessions::Migration),
             Box::new(m20261123_000810_web_session_amr::Migration),
             Box::new(m20261123_000900_intake_sessions::Migration),
+            Box::new(m20261206_001110_representative_consent::Migration),
         ]
     }
 }

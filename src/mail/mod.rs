@@ -3,6 +3,7 @@
 
 pub mod account_security;
 pub mod compose;
+pub mod consent;
 pub mod notices;
 pub mod onboarding;
 pub mod transport;

@@ -30,7 +30,10 @@ pub async fn userinfo(
         .await
         .map_err(|e| match e {
             Error::Internal(_) | Error::Unavailable => OAuthError::Server(e),
-            Error::AccessBlocked { .. } | Error::AccessRevoked { .. } => {
+            Error::AccessBlocked { .. }
+            | Error::AccessRevoked { .. }
+            | Error::ConsentPending { .. }
+            | Error::ConsentExpired { .. } => {
                 OAuthError::InvalidToken(e.to_string())
             }
             _ => OAuthError::InvalidToken("The access token is not valid.".into()),

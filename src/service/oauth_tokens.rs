@@ -91,7 +91,11 @@ impl From<Error> for OAuthError {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidGrant => OAuthError::InvalidGrant(e.to_string()),
-            Error::AccessBlocked { .. } | Error::AccessRevoked { .. } | Error::NoAccess => {
+            Error::AccessBlocked { .. }
+            | Error::AccessRevoked { .. }
+            | Error::ConsentPending { .. }
+            | Error::ConsentExpired { .. }
+            | Error::NoAccess => {
                 OAuthError::InvalidGrant(e.to_string())
             }
             other => OAuthError::Server(other),

@@ -2,8 +2,9 @@
 
 use crate::domain::contact::EmailAddress;
 use crate::domain::practice::{
-    RequiredField, SelfRegistration, Slug, check_age_of_majority, check_contact_phone,
-    check_invitation_ttl_hours, required_fields_from_db, required_fields_to_db,
+    DEFAULT_CONSENT_MONTHS, RequiredField, SelfRegistration, Slug, check_age_of_majority,
+    check_consent_months, check_contact_phone, check_invitation_ttl_hours,
+    required_fields_from_db, required_fields_to_db,
 };
 use crate::domain::role::{Permission, Role};
 use crate::error::{Error, Result};
@@ -30,6 +31,7 @@ pub struct PracticeSettings {
     pub contact_name: Option<String>,
     pub contact_phone: String,
     pub contact_email: Option<String>,
+    pub adult_representative_consent_months: i32,
 }
 
 impl From<&practice::Model> for PracticeSettings {
@@ -43,6 +45,7 @@ impl From<&practice::Model> for PracticeSettings {
             contact_name: p.contact_name.clone(),
             contact_phone: p.contact_phone.clone(),
             contact_email: p.contact_email.clone(),
+            adult_representative_consent_months: p.adult_representative_consent_months,
         }
     }
 }
@@ -59,6 +62,7 @@ pub struct SettingsChange {
     pub contact_name: Option<Option<String>>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<Option<EmailAddress>>,
+    pub adult_representative_consent_months: Option<i32>,
 }
 
 /// What `portico practice create` needs.
@@ -122,6 +126,7 @@ pub async fn create(
         required_fields: Set(RequiredField::Email.as_str().to_owned()),
         age_of_majority: Set(18),
         mfa_required: Set(false),
+        adult_representative_consent_months: Set(DEFAULT_CONSENT_MONTHS),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -229,6 +234,10 @@ pub async fn update_settings(
     if let Some(v) = change.contact_email {
         am.contact_email = Set(v.map(|e| e.as_str().to_owned()));
         changed.push("contact_email");
+    }
+    if let Some(v) = change.adult_representative_consent_months {
+        am.adult_representative_consent_months = Set(check_consent_months(v)?);
+        changed.push("adult_representative_consent_months");
     }
     am.updated_at = Set(now);
     let updated = am.update(&txn).await?;

@@ -17,7 +17,7 @@ use crate::auth::tokens::{
 use crate::domain::access::Relation;
 use crate::domain::login::PracticeStanding;
 use crate::error::{Error, Result};
-use crate::service::{ageing_out, practitioners, web_sessions};
+use crate::service::{ageing_out, consent_lapse, practitioners, web_sessions};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -83,6 +83,16 @@ pub fn refusal(at: &AtPractice, standing: Option<PracticeStanding>) -> Error {
             phone: at.phone.clone(),
         },
         Some(PracticeStanding::Revoked) => Error::AccessRevoked {
+            practice: at.name.clone(),
+            slug: at.slug.clone(),
+            phone: at.phone.clone(),
+        },
+        Some(PracticeStanding::ConsentPending) => Error::ConsentPending {
+            practice: at.name.clone(),
+            slug: at.slug.clone(),
+            phone: at.phone.clone(),
+        },
+        Some(PracticeStanding::ConsentExpired) => Error::ConsentExpired {
             practice: at.name.clone(),
             slug: at.slug.clone(),
             phone: at.phone.clone(),
@@ -394,6 +404,7 @@ pub async fn refresh_for(
         return Err(Error::InvalidGrant);
     }
     ageing_out::expire_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
+    consent_lapse::lapse_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;

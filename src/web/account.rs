@@ -47,6 +47,8 @@ fn status_words(s: AccessStatus) -> (&'static str, &'static str) {
         AccessStatus::Invited => ("invited", "Invited"),
         AccessStatus::PendingVerification => ("pending", "Waiting for email confirmation"),
         AccessStatus::Expired => ("expired", "Invitation expired"),
+        AccessStatus::PendingConsent => ("pending", "Waiting for the patient's consent"),
+        AccessStatus::ConsentExpired => ("expired", "The patient's consent has run out"),
     }
 }
 

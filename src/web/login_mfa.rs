@@ -136,7 +136,12 @@ pub async fn submit_code(
     match page_login::mfa(&state, token, code, &meta, state.now()).await {
         Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant | Error::NoAccess) => Ok(start_again(&carry).into_response()),
-        Err(e @ (Error::AccessBlocked { .. } | Error::AccessRevoked { .. })) => {
+        Err(
+            e @ (Error::AccessBlocked { .. }
+            | Error::AccessRevoked { .. }
+            | Error::ConsentPending { .. }
+            | Error::ConsentExpired { .. }),
+        ) => {
             Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
                 .await?
                 .into_response())
@@ -178,7 +183,12 @@ pub async fn submit_setup(
         Err(Some(Error::InvalidGrant | Error::NoAccess)) => {
             return Ok(start_again(&carry).into_response());
         }
-        Err(Some(e @ (Error::AccessBlocked { .. } | Error::AccessRevoked { .. }))) => {
+        Err(Some(
+            e @ (Error::AccessBlocked { .. }
+            | Error::AccessRevoked { .. }
+            | Error::ConsentPending { .. }
+            | Error::ConsentExpired { .. }),
+        )) => {
             return Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
                 .await?
                 .into_response());

@@ -35,6 +35,9 @@ pub struct PracticeSettingsView {
     /// Shown to patients whose access is blocked or deactivated.
     pub contact_phone: String,
     pub contact_email: Option<String>,
+    /// How long a patient's consent to an adult representative (spouse, caregiver, other)
+    /// lasts before it lapses and the patient must renew it (18).
+    pub adult_representative_consent_months: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -53,6 +56,7 @@ impl From<practice::Model> for PracticeSettingsView {
             contact_name: s.contact_name,
             contact_phone: s.contact_phone,
             contact_email: s.contact_email,
+            adult_representative_consent_months: s.adult_representative_consent_months,
             updated_at: p.updated_at,
         }
     }
@@ -75,6 +79,8 @@ pub struct SettingsPatch {
     pub contact_phone: Option<String>,
     #[serde(default)]
     pub contact_email: MaybeUndefined<String>,
+    /// 1 to 120. Applies to consents given or renewed from now on.
+    pub adult_representative_consent_months: Option<i32>,
 }
 
 fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> Result<U>) -> Result<Option<Option<U>>> {
@@ -99,6 +105,7 @@ impl TryFrom<SettingsPatch> for SettingsChange {
             contact_email: maybe(p.contact_email, |e| {
                 EmailAddress::parse("contact_email", &e)
             })?,
+            adult_representative_consent_months: p.adult_representative_consent_months,
         })
     }
 }

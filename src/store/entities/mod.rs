@@ -17,6 +17,7 @@ pub mod practice;
 pub mod practitioner;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod representative_consent;
 pub mod session;
 pub mod signing_key;
 pub mod throttle;
