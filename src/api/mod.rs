@@ -14,6 +14,7 @@ pub mod patient;
 pub mod practice;
 pub mod problem;
 pub mod registrations;
+pub mod representative_consents;
 pub mod security;
 pub mod spec;
 pub mod tags;
@@ -50,6 +51,14 @@ type MoreApis = (
     practice::DemographicChangesApi,
     practice::PractitionersApi,
     intake::IntakeApi,
+    ConsentApis,
+);
+
+/// Adult representatives and the patient's consent (issue 11).
+type ConsentApis = (
+    representative_consents::RepresentativeConsentsApi,
+    patient::MyRepresentativesApi,
+    practice::ConsentRequestsApi,
 );
 
 /// The OpenAPI service: every documented operation.
