@@ -4,6 +4,7 @@
 
 mod helpers;
 mod helpers_ageing;
+mod helpers_consent;
 mod helpers_invitations;
 mod helpers_login;
 mod helpers_oidc;
@@ -46,6 +47,7 @@ mod practitioners;
 mod refresh;
 mod registrations;
 mod reliability;
+mod representative_consent;
 mod representatives;
 mod roles;
 mod settings;
