@@ -89,8 +89,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(RepresentativeConsents::Table).to_owned())
-            .await?;
+        m.drop_table(
+            Table::drop()
+                .table(RepresentativeConsents::Table)
+                .to_owned(),
+        )
+        .await?;
         m.drop_index(
             Index::drop()
                 .name("idx_portal_access_consent_expires")

@@ -173,17 +173,16 @@ impl PatientInvitationsApi {
     ) -> Result<RedeemOutcome> {
         let now = state.now();
         let redemption = body.0.parse(now.date_naive())?;
-        let r =
-            redemption::redeem(
-                &state.db,
-                &state.hasher,
-                state.settings.issuer(),
-                &token.0,
-                redemption,
-                &meta,
-                now,
-            )
-            .await?;
+        let r = redemption::redeem(
+            &state.db,
+            &state.hasher,
+            state.settings.issuer(),
+            &token.0,
+            redemption,
+            &meta,
+            now,
+        )
+        .await?;
         state.outbox_wakeup.notify_one();
         let view = RedeemedInvitation {
             account_id: r.account.id,

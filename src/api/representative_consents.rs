@@ -62,7 +62,11 @@ impl RepresentativeConsentsApi {
     /// Who asks to act for the patient: `token` is the link's token or the emailed code.
     ///
     /// An unknown, used, replaced or expired link is `410 token_invalid`.
-    #[oai(path = "/:token", method = "get", operation_id = "getRepresentativeConsent")]
+    #[oai(
+        path = "/:token",
+        method = "get",
+        operation_id = "getRepresentativeConsent"
+    )]
     async fn preview(
         &self,
         state: Data<&AppState>,

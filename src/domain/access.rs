@@ -206,20 +206,17 @@ pub fn consent_transition(
         (PendingConsent, Decline) => Ok(Revoked),
         (Active | ConsentExpired | PendingConsent, Renew) => Ok(Active),
         (Active | Blocked | PendingConsent | ConsentExpired | Invited, End) => Ok(Revoked),
-        (Revoked | Expired, End) => Err(Error::Conflict(
-            "This access has already ended.".into(),
-        )),
+        (Revoked | Expired, End) => Err(Error::Conflict("This access has already ended.".into())),
         (Blocked, Renew) => Err(Error::Conflict(
             "The practice has blocked this access; please contact the practice.".into(),
         )),
         (_, Approve | Decline) => Err(Error::TokenInvalid),
         (_, Renew) => Err(Error::Conflict(
-            "This access has ended; ask the practice to invite your representative again."
-                .into(),
+            "This access has ended; ask the practice to invite your representative again.".into(),
         )),
-        (PendingVerification, End) => Err(Error::Conflict(
-            "This access has not started yet.".into(),
-        )),
+        (PendingVerification, End) => {
+            Err(Error::Conflict("This access has not started yet.".into()))
+        }
     }
 }
 

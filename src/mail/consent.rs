@@ -207,7 +207,11 @@ pub fn access_ended_by_patient(
         "Questions? Call {} on {}.",
         practice.name, practice.phone
     ))
-    .render("representative_access_ended_by_patient", to, Some(practice.name))
+    .render(
+        "representative_access_ended_by_patient",
+        to,
+        Some(practice.name),
+    )
 }
 
 #[cfg(test)]

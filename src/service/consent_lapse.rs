@@ -142,9 +142,7 @@ async fn lapse_one<C: ConnectionTrait>(
         return Ok(false);
     }
     let sessions_ended = match row.account_id {
-        Some(a) => {
-            sessions::end_all(txn, a, Some(row.practice_id), SESSIONS_ENDED, now).await?
-        }
+        Some(a) => sessions::end_all(txn, a, Some(row.practice_id), SESSIONS_ENDED, now).await?,
         None => 0,
     };
     let patient = patient::Entity::find_by_id(row.patient_id)

@@ -231,7 +231,11 @@ pub struct ConsentPreview {
 }
 
 /// What a consent link or code is for.
-pub async fn preview(db: &DatabaseConnection, raw: &str, now: DateTime<Utc>) -> Result<ConsentPreview> {
+pub async fn preview(
+    db: &DatabaseConnection,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> Result<ConsentPreview> {
     let (request, access) = find_usable(db, raw, now).await?;
     let practice = crate::service::practices::get(db, access.practice_id).await?;
     Ok(ConsentPreview {
@@ -463,7 +467,16 @@ pub async fn resend(
         .await?
         .ok_or(Error::NotFound)?;
     let practice = crate::service::practices::get(&txn, access.practice_id).await?;
-    if !issue(&txn, state.settings.issuer(), &access, &patient, &practice, now).await? {
+    if !issue(
+        &txn,
+        state.settings.issuer(),
+        &access,
+        &patient,
+        &practice,
+        now,
+    )
+    .await?
+    {
         return Err(Error::Conflict(
             "The patient has no email address on file. Add one to the patient's record, then send the consent request again.".into(),
         ));

@@ -352,18 +352,15 @@ async fn choose(
                 PracticeStanding::Active => "no_access",
             };
             let txn = state.db.begin().await?;
-            let refused = at
-                .rows
-                .iter()
-                .filter(|r| {
-                    matches!(
-                        r.status(),
-                        AccessStatus::Blocked
-                            | AccessStatus::Revoked
-                            | AccessStatus::PendingConsent
-                            | AccessStatus::ConsentExpired
-                    )
-                });
+            let refused = at.rows.iter().filter(|r| {
+                matches!(
+                    r.status(),
+                    AccessStatus::Blocked
+                        | AccessStatus::Revoked
+                        | AccessStatus::PendingConsent
+                        | AccessStatus::ConsentExpired
+                )
+            });
             for row in refused {
                 audit::record(
                     &txn,

@@ -33,9 +33,7 @@ pub async fn userinfo(
             Error::AccessBlocked { .. }
             | Error::AccessRevoked { .. }
             | Error::ConsentPending { .. }
-            | Error::ConsentExpired { .. } => {
-                OAuthError::InvalidToken(e.to_string())
-            }
+            | Error::ConsentExpired { .. } => OAuthError::InvalidToken(e.to_string()),
             _ => OAuthError::InvalidToken("The access token is not valid.".into()),
         })?;
     let scopes = parse_scope(&principal.claims.scope);

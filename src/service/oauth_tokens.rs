@@ -95,9 +95,7 @@ impl From<Error> for OAuthError {
             | Error::AccessRevoked { .. }
             | Error::ConsentPending { .. }
             | Error::ConsentExpired { .. }
-            | Error::NoAccess => {
-                OAuthError::InvalidGrant(e.to_string())
-            }
+            | Error::NoAccess => OAuthError::InvalidGrant(e.to_string()),
             other => OAuthError::Server(other),
         }
     }

@@ -3,8 +3,8 @@
 use crate::domain::contact::EmailAddress;
 use crate::domain::practice::{
     DEFAULT_CONSENT_MONTHS, RequiredField, SelfRegistration, Slug, check_age_of_majority,
-    check_consent_months, check_contact_phone, check_invitation_ttl_hours,
-    required_fields_from_db, required_fields_to_db,
+    check_consent_months, check_contact_phone, check_invitation_ttl_hours, required_fields_from_db,
+    required_fields_to_db,
 };
 use crate::domain::role::{Permission, Role};
 use crate::error::{Error, Result};

@@ -361,8 +361,10 @@ pub async fn redeem(
     if pending {
         consent_requests::issue(&txn, issuer, &access, &patient, &practice, now).await?;
     } else if relation.is_representative() {
-        consent_requests::notify_access_gained(&txn, issuer, &access, &patient, &practice, None, now)
-            .await?;
+        consent_requests::notify_access_gained(
+            &txn, issuer, &access, &patient, &practice, None, now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(Redeemed {

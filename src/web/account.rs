@@ -6,6 +6,7 @@ use crate::domain::login::PracticeStanding;
 use crate::error::Error;
 use crate::service::{me, my_representatives, web_sessions};
 use crate::state::AppState;
+use crate::store::audit::RequestMeta;
 use crate::web::csrf::{self, Csrf};
 use crate::web::errors::form_expired;
 use crate::web::form::FormData;
@@ -13,7 +14,6 @@ use crate::web::invite::{relation_label, when};
 use crate::web::login::{DEFAULT_CONTINUE, login_url};
 use crate::web::page::{Page, phone_href, redirect};
 use crate::web::session::{CurrentSession, clear_session_cookie};
-use crate::store::audit::RequestMeta;
 use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, Response, handler};
 use serde::{Deserialize, Serialize};
@@ -242,7 +242,16 @@ pub async fn end_representative(
     Path(id): Path<String>,
     form: FormData,
 ) -> poem::Result<Response> {
-    change_representative(&state, session, csrf, form, meta, &id, RepresentativeChange::End).await
+    change_representative(
+        &state,
+        session,
+        csrf,
+        form,
+        meta,
+        &id,
+        RepresentativeChange::End,
+    )
+    .await
 }
 
 /// Renews the account holder's consent to an adult representative.
@@ -255,5 +264,14 @@ pub async fn renew_representative(
     Path(id): Path<String>,
     form: FormData,
 ) -> poem::Result<Response> {
-    change_representative(&state, session, csrf, form, meta, &id, RepresentativeChange::Renew).await
+    change_representative(
+        &state,
+        session,
+        csrf,
+        form,
+        meta,
+        &id,
+        RepresentativeChange::Renew,
+    )
+    .await
 }

@@ -32,9 +32,9 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
             ],
         ),
         Error::AccessBlocked { .. }
-            | Error::AccessRevoked { .. }
-            | Error::ConsentPending { .. }
-            | Error::ConsentExpired { .. } => {
+        | Error::AccessRevoked { .. }
+        | Error::ConsentPending { .. }
+        | Error::ConsentExpired { .. } => {
             ("Your portal access is not available", vec![err.to_string()])
         }
         Error::RateLimited { .. } => ("Too many attempts", vec![err.to_string()]),

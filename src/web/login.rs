@@ -509,11 +509,9 @@ pub async fn change_password(
             | Error::AccessRevoked { .. }
             | Error::ConsentPending { .. }
             | Error::ConsentExpired { .. }),
-        ) => {
-            Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
-                .await?
-                .into_response())
-        }
+        ) => Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
+            .await?
+            .into_response()),
         Err(e) => {
             let status = e.status();
             on_form(e, &specs, &form, &mut errors)?;

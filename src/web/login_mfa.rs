@@ -141,11 +141,9 @@ pub async fn submit_code(
             | Error::AccessRevoked { .. }
             | Error::ConsentPending { .. }
             | Error::ConsentExpired { .. }),
-        ) => {
-            Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
-                .await?
-                .into_response())
-        }
+        ) => Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
+            .await?
+            .into_response()),
         Err(e) => {
             let status = e.status();
             code_errors(e, &form, &mut errors)?;

@@ -132,7 +132,11 @@ async fn pending_representative_login_is_told_consent_pending_after_correct_pass
         .into_iter()
         .find(|r| r.kind == "login.refused")
         .expect("audited");
-    assert!(refused.detail.contains("consent_pending"), "{}", refused.detail);
+    assert!(
+        refused.detail.contains("consent_pending"),
+        "{}",
+        refused.detail
+    );
 }
 
 #[tokio::test]
@@ -140,7 +144,9 @@ async fn patient_declines_and_representative_never_gets_tokens() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app.representative_redeems(&key, &pid, "other", ANN_DOB).await;
+    let cal = app
+        .representative_redeems(&key, &pid, "other", ANN_DOB)
+        .await;
     let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
 
     let declined = json_of(app.decide_consent(&token_of(&link), "decline").await, 200).await;
@@ -178,11 +184,26 @@ async fn consent_link_is_single_use() {
     let code = code_in(&mail.text);
 
     json_of(app.decide_consent(&token, "approve").await, 200).await;
-    assert_problem(app.decide_consent(&token, "approve").await, 410, "token_invalid").await;
-    assert_problem(app.decide_consent(&token, "decline").await, 410, "token_invalid").await;
+    assert_problem(
+        app.decide_consent(&token, "approve").await,
+        410,
+        "token_invalid",
+    )
+    .await;
+    assert_problem(
+        app.decide_consent(&token, "decline").await,
+        410,
+        "token_invalid",
+    )
+    .await;
     assert_problem(app.open_consent(&token).await, 410, "token_invalid").await;
     // The code from the same email was the same request: used up too.
-    assert_problem(app.decide_consent(&code, "decline").await, 410, "token_invalid").await;
+    assert_problem(
+        app.decide_consent(&code, "decline").await,
+        410,
+        "token_invalid",
+    )
+    .await;
     assert_problem(app.open_consent("not-a-token").await, 410, "token_invalid").await;
 }
 
@@ -191,7 +212,9 @@ async fn consent_code_from_the_email_works_on_the_consent_page() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app.representative_redeems(&key, &pid, "spouse", ANN_DOB).await;
+    let cal = app
+        .representative_redeems(&key, &pid, "spouse", ANN_DOB)
+        .await;
     let (mail, _) = app.consent_mail(ANN_EMAIL, 1).await;
     let code = code_in(&mail.text);
     assert!(
@@ -210,7 +233,11 @@ async fn consent_code_from_the_email_works_on_the_consent_page() {
     assert_eq!(typed.status, 303);
     let page = browser.open(typed.location()).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.contains("Cal Lee asks to see your record"), "{}", page.body);
+    assert!(
+        page.contains("Cal Lee asks to see your record"),
+        "{}",
+        page.body
+    );
     assert!(page.contains("spouse or partner"));
 
     // Without the form's CSRF token nothing is decided.
@@ -251,7 +278,9 @@ async fn consent_lapses_after_practice_set_months_and_only_patient_can_renew() {
         )
         .await;
 
-    let cal = app.representative_redeems(&key, &pid, "spouse", ANN_DOB).await;
+    let cal = app
+        .representative_redeems(&key, &pid, "spouse", ANN_DOB)
+        .await;
     let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
     let approved = json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
     let until = app.clock_now().checked_add_months(Months::new(2)).unwrap();
@@ -259,7 +288,8 @@ async fn consent_lapses_after_practice_set_months_and_only_patient_can_renew() {
     app.login_tokens(&as_account(&cal), None).await;
 
     // The day before: nothing lapses.
-    app.clock.advance(until - app.clock_now() - TimeDelta::days(1));
+    app.clock
+        .advance(until - app.clock_now() - TimeDelta::days(1));
     let issuer = app.state.settings.issuer().to_owned();
     let lapsed = consent_lapse::lapse_due(&app.state.db, &issuer, app.clock_now())
         .await
@@ -328,7 +358,9 @@ async fn refresh_after_consent_lapse_is_refused() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app.representative_redeems(&key, &pid, "caregiver", ANN_DOB).await;
+    let cal = app
+        .representative_redeems(&key, &pid, "caregiver", ANN_DOB)
+        .await;
     let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
     json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
     let tokens = app.login_tokens(&as_account(&cal), None).await;
@@ -357,7 +389,9 @@ async fn refresh_is_refused_the_moment_consent_lapses_even_within_the_session() 
     let pid = ann.patient_id.to_string();
     app.set_settings(&key, json!({"adult_representative_consent_months": 1}))
         .await;
-    let cal = app.representative_redeems(&key, &pid, "spouse", ANN_DOB).await;
+    let cal = app
+        .representative_redeems(&key, &pid, "spouse", ANN_DOB)
+        .await;
     let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
     json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
     // Log in a day before the lapse: the session and its refresh token would still be fresh.
@@ -379,14 +413,21 @@ async fn patient_ends_caregiver_access_from_account_api_and_sessions_die() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app.representative_redeems(&key, &pid, "caregiver", ANN_DOB).await;
+    let cal = app
+        .representative_redeems(&key, &pid, "caregiver", ANN_DOB)
+        .await;
     let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
     json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
     let cal_tokens = app.login_tokens(&as_account(&cal), None).await;
     let cal_at = cal_tokens["access_token"].as_str().unwrap();
 
     // A representative cannot end (or see) the patient's list.
-    assert_problem(app.end_representative(cal_at, &cal.access_id).await, 404, "not_found").await;
+    assert_problem(
+        app.end_representative(cal_at, &cal.access_id).await,
+        404,
+        "not_found",
+    )
+    .await;
     let none = json_of(app.my_representatives(cal_at).await, 200).await;
     assert_eq!(none, json!([]));
 
@@ -419,7 +460,10 @@ async fn patient_ends_caregiver_access_from_account_api_and_sessions_die() {
     .await;
     let listed = app.access_by_id(&key, &pid, &cal.access_id).await;
     assert_eq!(listed["status"], "revoked");
-    assert_eq!(json_of(app.my_representatives(ann_at).await, 200).await, json!([]));
+    assert_eq!(
+        json_of(app.my_representatives(ann_at).await, 200).await,
+        json!([])
+    );
     let told = app.mail_about(CAL_EMAIL, "has ended").await;
     assert!(told.text.contains("Ann has ended"), "{}", told.text);
     assert!(
@@ -434,7 +478,9 @@ async fn patient_ends_representative_access_from_account_page() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app.representative_redeems(&key, &pid, "spouse", ANN_DOB).await;
+    let cal = app
+        .representative_redeems(&key, &pid, "spouse", ANN_DOB)
+        .await;
     let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
     json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
     let cal_tokens = app.login_tokens(&as_account(&cal), None).await;
@@ -443,7 +489,11 @@ async fn patient_ends_representative_access_from_account_page() {
     assert_eq!(browser.log_in("", "ann.lee", PASSWORD).await.status, 303);
     let page = browser.open("/account").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.contains("People who can see your record"), "{}", page.body);
+    assert!(
+        page.contains("People who can see your record"),
+        "{}",
+        page.body
+    );
     assert!(page.contains("Cal Lee"));
     assert!(page.contains("Renew my consent"));
     let action = format!("/account/representatives/{}/end", cal.access_id);
@@ -484,15 +534,27 @@ async fn patient_is_told_when_someone_gains_access_with_who_relation_and_practic
         .mail_about(ANN_EMAIL, "now has access to your patient portal record")
         .await;
     assert!(told.subject.contains("Cal Lee"), "{}", told.subject);
-    assert!(told.subject.contains("Smith Family Clinic"), "{}", told.subject);
-    assert!(told.text.contains("as your spouse or partner"), "{}", told.text);
+    assert!(
+        told.subject.contains("Smith Family Clinic"),
+        "{}",
+        told.subject
+    );
+    assert!(
+        told.text.contains("as your spouse or partner"),
+        "{}",
+        told.text
+    );
     // The way to end it: the account page, which asks Ann to log in first.
     let account = told
         .link(&format!("{}/account", app.issuer()))
         .expect("a link to the account page");
     let opened = app.browser().open(&account).await;
     assert_eq!(opened.status, 303);
-    assert!(opened.location().starts_with("/login"), "{}", opened.location());
+    assert!(
+        opened.location().starts_with("/login"),
+        "{}",
+        opened.location()
+    );
     assert!(!cal.access_id.is_empty());
 
     // A parent of a minor with an email on file: active at once, and the minor is told.
@@ -526,10 +588,17 @@ async fn patient_is_told_when_someone_gains_access_with_who_relation_and_practic
     .await;
     assert_eq!(redeemed["status"], "active");
     let sam_told = app
-        .mail_about("sam@example.org", "now has access to your patient portal record")
+        .mail_about(
+            "sam@example.org",
+            "now has access to your patient portal record",
+        )
         .await;
     assert!(sam_told.subject.contains("Bea Lee"), "{}", sam_told.subject);
-    assert!(sam_told.text.contains("as your parent"), "{}", sam_told.text);
+    assert!(
+        sam_told.text.contains("as your parent"),
+        "{}",
+        sam_told.text
+    );
 
     // A minor without an email: nobody to tell, nothing queued.
     app.set_settings(&key, json!({"required_fields": []})).await;
@@ -584,7 +653,9 @@ async fn patient_without_email_stays_pending_and_the_practice_can_resend() {
         )
         .await;
     let pid = dee["id"].as_str().unwrap();
-    let cal = app.representative_redeems(&key, pid, "caregiver", "1975-06-30").await;
+    let cal = app
+        .representative_redeems(&key, pid, "caregiver", "1975-06-30")
+        .await;
     assert_eq!(cal.status, "pending_consent");
     assert!(
         !app.outbox_rows()
@@ -597,7 +668,12 @@ async fn patient_without_email_stays_pending_and_the_practice_can_resend() {
         app.access_by_id(&key, pid, &cal.access_id).await["status"],
         "pending_consent"
     );
-    assert_problem(app.resend_consent(&key, &cal.access_id).await, 409, "conflict").await;
+    assert_problem(
+        app.resend_consent(&key, &cal.access_id).await,
+        409,
+        "conflict",
+    )
+    .await;
 
     let r = app
         .patch(
@@ -614,7 +690,12 @@ async fn patient_without_email_stays_pending_and_the_practice_can_resend() {
     json_of(app.resend_consent(&key, &cal.access_id).await, 200).await;
     let (_, second) = app.consent_mail("dee@example.org", 2).await;
     assert_ne!(first, second);
-    assert_problem(app.open_consent(&token_of(&first)).await, 410, "token_invalid").await;
+    assert_problem(
+        app.open_consent(&token_of(&first)).await,
+        410,
+        "token_invalid",
+    )
+    .await;
     json_of(app.decide_consent(&token_of(&second), "approve").await, 200).await;
     app.login_tokens(&as_account(&cal), None).await;
 }

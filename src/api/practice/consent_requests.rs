@@ -10,9 +10,9 @@ use crate::service::consent_requests;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::OpenApi;
 use uuid::Uuid;
 
 #[derive(Default)]
@@ -36,8 +36,7 @@ impl ConsentRequestsApi {
         meta: RequestMeta,
         id: Path<Uuid>,
     ) -> Result<Json<AccessView>> {
-        let record =
-            consent_requests::resend(&state, &staff.0, id.0, &meta, state.now()).await?;
+        let record = consent_requests::resend(&state, &staff.0, id.0, &meta, state.now()).await?;
         AccessView::try_from(record).map(Json)
     }
 }
