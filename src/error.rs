@@ -158,6 +158,19 @@ impl Error {
         }
     }
 
+    /// The practice's answer at login or refresh, shown after a correct password with its
+    /// name and phone: blocked, deactivated, or (an adult representative) waiting for or past
+    /// the patient's consent.
+    pub fn is_practice_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::AccessBlocked { .. }
+                | Error::AccessRevoked { .. }
+                | Error::ConsentPending { .. }
+                | Error::ConsentExpired { .. }
+        )
+    }
+
     /// A validation failure naming the offending field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Validation {

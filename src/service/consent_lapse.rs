@@ -8,7 +8,6 @@
 //! guarded `UPDATE … WHERE status = 'active'`, its messages in the same transaction, so a job
 //! and a login racing on it send them once.
 
-use crate::auth::secrets;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::error::{Error, Result};
 use crate::mail::consent::{self, Who};
@@ -17,7 +16,7 @@ use crate::service::consent_requests::{account_url, representative_email, repres
 use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{outbox, patient, portal_access, practice, refresh_token, session};
+use crate::store::{outbox, patient, portal_access, practice};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -57,30 +56,6 @@ pub async fn lapse_for_account(
         .all(conn)
         .await?;
     lapse_all(conn, issuer, rows, now).await
-}
-
-/// The refresh hook: the account behind a refresh token, checked before the refresh reads
-/// its access (so a refresh after the lapse is refused even before the job has run).
-pub async fn lapse_for_refresh_token(
-    conn: &DatabaseConnection,
-    issuer: &str,
-    raw: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    if !secrets::looks_like_token(raw) {
-        return Ok(0);
-    }
-    let Some(rt) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(secrets::hash_token(raw)))
-        .one(conn)
-        .await?
-    else {
-        return Ok(0);
-    };
-    let Some(s) = session::Entity::find_by_id(rt.session_id).one(conn).await? else {
-        return Ok(0);
-    };
-    lapse_for_account(conn, issuer, s.account_id, now).await
 }
 
 /// Lapses every access whose consent has run out. Returns how many lapsed in this call.

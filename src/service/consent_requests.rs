@@ -96,6 +96,25 @@ pub fn account_url(issuer: &str) -> String {
     format!("{issuer}/account")
 }
 
+/// Open consent requests for an access stop working (a newer one, a renewal, or the end).
+pub async fn supersede_open<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(representative_consent::Entity::update_many()
+        .col_expr(
+            representative_consent::Column::SupersededAt,
+            Expr::value(now),
+        )
+        .filter(representative_consent::Column::AccessId.eq(access_id))
+        .filter(representative_consent::Column::UsedAt.is_null())
+        .filter(representative_consent::Column::SupersededAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 /// Sends the patient a consent request for a pending access, replacing any earlier one, in
 /// the caller's transaction. Returns `false` (and sends nothing) when the patient has no
 /// email on file: the practice sees the access pending and can send it once there is one.
@@ -110,16 +129,7 @@ pub async fn issue<C: ConnectionTrait>(
     let Some(to) = patient.email.clone() else {
         return Ok(false);
     };
-    representative_consent::Entity::update_many()
-        .col_expr(
-            representative_consent::Column::SupersededAt,
-            Expr::value(now),
-        )
-        .filter(representative_consent::Column::AccessId.eq(access.id))
-        .filter(representative_consent::Column::UsedAt.is_null())
-        .filter(representative_consent::Column::SupersededAt.is_null())
-        .exec(conn)
-        .await?;
+    supersede_open(conn, access.id, now).await?;
     let token = secrets::new_token();
     let code = secrets::human_code(CODE_LEN);
     let expires_at = now + LINK_TTL;
@@ -321,16 +331,7 @@ pub async fn end_by_patient<C: ConnectionTrait>(
         ));
     }
     // Open requests and invitations for it stop working.
-    representative_consent::Entity::update_many()
-        .col_expr(
-            representative_consent::Column::SupersededAt,
-            Expr::value(now),
-        )
-        .filter(representative_consent::Column::AccessId.eq(access.id))
-        .filter(representative_consent::Column::UsedAt.is_null())
-        .filter(representative_consent::Column::SupersededAt.is_null())
-        .exec(txn)
-        .await?;
+    supersede_open(txn, access.id, now).await?;
     invitation::Entity::update_many()
         .col_expr(invitation::Column::RevokedAt, Expr::value(now))
         .filter(invitation::Column::AccessId.eq(access.id))

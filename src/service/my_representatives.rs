@@ -10,14 +10,13 @@ use crate::mail::consent;
 use crate::mail::onboarding::Sender;
 use crate::service::consent_requests::{
     activate_with_consent, end_by_patient, notify_access_gained, representative_email,
-    representative_name,
+    representative_name, supersede_open,
 };
 use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{outbox, patient, portal_access, practice, representative_consent};
+use crate::store::{outbox, patient, portal_access, practice};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait,
@@ -211,16 +210,7 @@ pub async fn renew(
     consent_transition(from, ConsentDecision::Renew)?;
     let updated = activate_with_consent(&txn, &access, &practice, now).await?;
     // A pending request is answered by this.
-    representative_consent::Entity::update_many()
-        .col_expr(
-            representative_consent::Column::SupersededAt,
-            Expr::value(now),
-        )
-        .filter(representative_consent::Column::AccessId.eq(access.id))
-        .filter(representative_consent::Column::UsedAt.is_null())
-        .filter(representative_consent::Column::SupersededAt.is_null())
-        .exec(&txn)
-        .await?;
+    supersede_open(&txn, access.id, now).await?;
     if from != AccessStatus::Active {
         // The representative gains access again: both are told, as at approval.
         notify_access_gained(

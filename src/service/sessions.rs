@@ -404,7 +404,12 @@ pub async fn refresh_for(
         return Err(Error::InvalidGrant);
     }
     ageing_out::expire_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
-    consent_lapse::lapse_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
+    // A lapsed consent is applied before the refresh reads the access (in its own
+    // transactions, so a refresh that is then refused keeps the lapse).
+    if let Some((_, s)) = find(&state.db, raw).await? {
+        consent_lapse::lapse_for_account(&state.db, state.settings.issuer(), s.account_id, now)
+            .await?;
+    }
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;

@@ -504,12 +504,7 @@ pub async fn change_password(
     match outcome {
         Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant) => Ok(start_again(&carry).into_response()),
-        Err(
-            e @ (Error::AccessBlocked { .. }
-            | Error::AccessRevoked { .. }
-            | Error::ConsentPending { .. }
-            | Error::ConsentExpired { .. }),
-        ) => Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
+        Err(e) if e.is_practice_refusal() => Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
             .await?
             .into_response()),
         Err(e) => {

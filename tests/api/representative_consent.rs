@@ -126,6 +126,15 @@ async fn pending_representative_login_is_told_consent_pending_after_correct_pass
         "consent_pending",
     )
     .await;
+    // The login page says the same, after the password.
+    let page = app.browser().log_in("", &cal.username, PASSWORD).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(
+        page.contains("waiting for the patient&#x27;s consent")
+            || page.contains("waiting for the patient's consent"),
+        "{}",
+        page.body
+    );
     let refused = app
         .audit_rows()
         .await
