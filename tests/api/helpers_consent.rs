@@ -79,6 +79,23 @@ impl TestApp {
         }
     }
 
+    /// [`Self::representative_redeems`] for Ann, and Ann approves with the link in her first
+    /// consent email.
+    pub async fn approved_representative(
+        &self,
+        key: &str,
+        patient_id: &str,
+        relation: &str,
+    ) -> Representative {
+        let rep = self
+            .representative_redeems(key, patient_id, relation, "1990-04-01")
+            .await;
+        let (_, link) = self.consent_mail(ANN_EMAIL, 1).await;
+        let r = self.decide_consent(&token_of(&link), "approve").await;
+        assert_eq!(r.status(), 200, "approve: {}", r.text().await.unwrap());
+        rep
+    }
+
     /// The prefix of every consent link in messages.
     pub fn consent_prefix(&self) -> String {
         format!("{}/representative-consent/", self.state.settings.issuer())

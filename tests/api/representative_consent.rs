@@ -367,11 +367,7 @@ async fn refresh_after_consent_lapse_is_refused() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app
-        .representative_redeems(&key, &pid, "caregiver", ANN_DOB)
-        .await;
-    let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
-    json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
+    let cal = app.approved_representative(&key, &pid, "caregiver").await;
     let tokens = app.login_tokens(&as_account(&cal), None).await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
     // Within the consent, refresh works.
@@ -398,11 +394,7 @@ async fn refresh_is_refused_the_moment_consent_lapses_even_within_the_session() 
     let pid = ann.patient_id.to_string();
     app.set_settings(&key, json!({"adult_representative_consent_months": 1}))
         .await;
-    let cal = app
-        .representative_redeems(&key, &pid, "spouse", ANN_DOB)
-        .await;
-    let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
-    json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
+    let cal = app.approved_representative(&key, &pid, "spouse").await;
     // Log in a day before the lapse: the session and its refresh token would still be fresh.
     app.clock.advance(TimeDelta::days(29));
     let tokens = app.login_tokens(&as_account(&cal), None).await;
@@ -422,11 +414,7 @@ async fn patient_ends_caregiver_access_from_account_api_and_sessions_die() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app
-        .representative_redeems(&key, &pid, "caregiver", ANN_DOB)
-        .await;
-    let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
-    json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
+    let cal = app.approved_representative(&key, &pid, "caregiver").await;
     let cal_tokens = app.login_tokens(&as_account(&cal), None).await;
     let cal_at = cal_tokens["access_token"].as_str().unwrap();
 
@@ -487,11 +475,7 @@ async fn patient_ends_representative_access_from_account_page() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
-    let cal = app
-        .representative_redeems(&key, &pid, "spouse", ANN_DOB)
-        .await;
-    let (_, link) = app.consent_mail(ANN_EMAIL, 1).await;
-    json_of(app.decide_consent(&token_of(&link), "approve").await, 200).await;
+    let cal = app.approved_representative(&key, &pid, "spouse").await;
     let cal_tokens = app.login_tokens(&as_account(&cal), None).await;
 
     let browser = app.browser();
