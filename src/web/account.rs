@@ -123,7 +123,12 @@ pub async fn show(
             .await?
             .into_iter()
             .map(|r| {
-                let (status, status_label) = status_words(r.status);
+                // Seen from the patient's side: it is their consent.
+                let (status, status_label) = match r.status {
+                    AccessStatus::PendingConsent => ("pending", "Waiting for your consent"),
+                    AccessStatus::ConsentExpired => ("expired", "Your consent has run out"),
+                    other => status_words(other),
+                };
                 RepresentativeView {
                     access_id: r.access.id.to_string(),
                     name: r.representative_name,
