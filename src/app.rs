@@ -10,7 +10,7 @@ use crate::db;
 use crate::domain::breached_passwords;
 use crate::mail::transport::Transports;
 use crate::mail::worker;
-use crate::service::ageing_out;
+use crate::service::{ageing_out, consent_lapse};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 use anyhow::Context;
@@ -83,6 +83,10 @@ impl App {
                 workers_stopped.clone(),
             )));
             workers.push(tokio::spawn(ageing_out::run(
+                state.clone(),
+                workers_stopped.clone(),
+            )));
+            workers.push(tokio::spawn(consent_lapse::run(
                 state.clone(),
                 workers_stopped,
             )));

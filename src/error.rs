@@ -25,6 +25,25 @@ pub enum Error {
         slug: String,
         phone: String,
     },
+    /// An adult representative's access waits for the patient's consent (shown, like a block,
+    /// only after a correct password).
+    #[error(
+        "Your portal access at {practice} is waiting for the patient's consent. We have asked them to approve it; once they do, you can log in. Questions? Call the practice on {phone}."
+    )]
+    ConsentPending {
+        practice: String,
+        slug: String,
+        phone: String,
+    },
+    /// The patient's consent to an adult representative ran out; only the patient can renew it.
+    #[error(
+        "The patient's consent to your portal access at {practice} has run out. The patient can renew it from their account; until then you cannot log in there. Questions? Call the practice on {phone}."
+    )]
+    ConsentExpired {
+        practice: String,
+        slug: String,
+        phone: String,
+    },
     /// A two-step verification code (TOTP or recovery code) that is wrong, outside the ±1 step
     /// window, or already used. One code for all, like `invalid_credentials`.
     #[error("The verification code is not valid. Please try again with a new code.")]
@@ -96,6 +115,8 @@ impl Error {
             Error::InvalidCredentials => "invalid_credentials",
             Error::AccessBlocked { .. } => "access_blocked",
             Error::AccessRevoked { .. } => "access_revoked",
+            Error::ConsentPending { .. } => "consent_pending",
+            Error::ConsentExpired { .. } => "consent_expired",
             Error::InvalidMfaCode => "invalid_mfa_code",
             Error::NoAccess => "no_access",
             Error::InvalidGrant => "invalid_grant",
@@ -132,6 +153,8 @@ impl Error {
             }
             Error::AccessBlocked { .. }
             | Error::AccessRevoked { .. }
+            | Error::ConsentPending { .. }
+            | Error::ConsentExpired { .. }
             | Error::NoAccess
             | Error::Forbidden
             | Error::PolicyDenied(_) => StatusCode::FORBIDDEN,
@@ -153,6 +176,19 @@ impl Error {
             Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// The practice's answer at login or refresh, shown after a correct password with its
+    /// name and phone: blocked, deactivated, or (an adult representative) waiting for or past
+    /// the patient's consent.
+    pub fn is_practice_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::AccessBlocked { .. }
+                | Error::AccessRevoked { .. }
+                | Error::ConsentPending { .. }
+                | Error::ConsentExpired { .. }
+        )
     }
 
     /// A validation failure naming the offending field.

@@ -12,6 +12,7 @@ mod m20261123_000800_web_sessions;
 mod m20261123_000810_web_session_amr;
 mod m20261123_000900_intake_sessions;
 mod m20261206_001100_age_bands;
+mod m20261206_001110_representative_consent;
 mod m20261206_001120_held_registrations;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000900_intake_sessions::Migration),
             Box::new(m20261206_001100_age_bands::Migration),
             Box::new(m20261206_001120_held_registrations::Migration),
+            Box::new(m20261206_001110_representative_consent::Migration),
         ]
     }
 }

@@ -173,8 +173,17 @@ impl PatientInvitationsApi {
     ) -> Result<RedeemOutcome> {
         let now = state.now();
         let redemption = body.0.parse(now.date_naive())?;
-        let r =
-            redemption::redeem(&state.db, &state.hasher, &token.0, redemption, &meta, now).await?;
+        let r = redemption::redeem(
+            &state.db,
+            &state.hasher,
+            state.settings.issuer(),
+            &token.0,
+            redemption,
+            &meta,
+            now,
+        )
+        .await?;
+        state.outbox_wakeup.notify_one();
         let view = RedeemedInvitation {
             account_id: r.account.id,
             username: r.account.username,
@@ -185,7 +194,7 @@ impl PatientInvitationsApi {
                     r.access.id
                 ))
             })?,
-            status: AccessStatus::Active,
+            status: AccessStatus::from_db(&r.access.status).unwrap_or(AccessStatus::Active),
             practice: PracticeRef::from(&r.practice),
             patient_first_name: r.patient_first_name,
         };

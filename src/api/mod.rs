@@ -15,6 +15,7 @@ pub mod practice;
 pub mod problem;
 pub mod registrations;
 pub mod representation;
+pub mod representative_consents;
 pub mod security;
 pub mod spec;
 pub mod tags;
@@ -56,11 +57,15 @@ type MoreApis = (
     EvenMoreApis,
 );
 
-/// Nested again (a tuple holds at most 12): quick add, held sign-ups, username reminders.
+/// Nested again (a tuple holds at most 12): quick add, held sign-ups, username reminders,
+/// and adult representatives' consent.
 type EvenMoreApis = (
     practice::QuickAddApi,
     username_reminders::UsernameRemindersApi,
     practice::HeldRegistrationsApi,
+    representative_consents::RepresentativeConsentsApi,
+    patient::MyRepresentativesApi,
+    practice::ConsentRequestsApi,
 );
 
 /// The OpenAPI service: every documented operation.

@@ -48,7 +48,8 @@ pub struct Problem {
     /// For `validation_failed`: the request field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// For `access_blocked` and `access_revoked`: whom to contact.
+    /// For `access_blocked`, `access_revoked`, `consent_pending` and `consent_expired`: whom
+    /// to contact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub practice: Option<ProblemPractice>,
     /// For `rate_limited`: seconds to wait (also in `Retry-After`).
@@ -62,6 +63,8 @@ fn title(err: &Error) -> &'static str {
         Error::InvalidMfaCode => "Invalid verification code",
         Error::AccessBlocked { .. } => "Access blocked",
         Error::AccessRevoked { .. } => "Access deactivated",
+        Error::ConsentPending { .. } => "Waiting for the patient's consent",
+        Error::ConsentExpired { .. } => "Patient's consent expired",
         Error::NoAccess => "No access",
         Error::InvalidGrant => "Session ended",
         Error::InvitationInvalid => "Invitation not valid",
@@ -100,6 +103,16 @@ impl Problem {
                 phone,
             }
             | Error::AccessRevoked {
+                practice,
+                slug,
+                phone,
+            }
+            | Error::ConsentPending {
+                practice,
+                slug,
+                phone,
+            }
+            | Error::ConsentExpired {
                 practice,
                 slug,
                 phone,

@@ -54,6 +54,31 @@ impl Relation {
     pub fn is_minor_representative(self) -> bool {
         matches!(self, Relation::Parent | Relation::Guardian)
     }
+
+    /// Spouses, caregivers and others act for adults only with the adult's own consent.
+    pub fn is_adult_representative(self) -> bool {
+        matches!(
+            self,
+            Relation::Spouse | Relation::Caregiver | Relation::Other
+        )
+    }
+
+    /// The relations whose access to an adult's record waits for the patient's consent.
+    pub fn adult_representatives() -> [Relation; 3] {
+        [Relation::Spouse, Relation::Caregiver, Relation::Other]
+    }
+}
+
+/// Whether a representative's access waits for the patient's consent: a spouse, caregiver or
+/// other representative of a patient who has reached the practice's age of majority. An adult
+/// decides who sees their record; for a minor, the practice's age-band rules apply instead.
+pub fn needs_patient_consent(
+    relation: Relation,
+    date_of_birth: NaiveDate,
+    today: NaiveDate,
+    age_of_majority: i32,
+) -> bool {
+    relation.is_adult_representative() && age_on(date_of_birth, today) >= age_of_majority
 }
 
 /// Whether a representative's access ends because the patient has come of age: only parents
@@ -84,6 +109,10 @@ pub enum AccessStatus {
     Revoked,
     /// A parent's or guardian's access ended when the patient came of age.
     Expired,
+    /// An adult representative redeemed their link; the patient has not yet approved.
+    PendingConsent,
+    /// The patient's consent to an adult representative ran out; only the patient can renew it.
+    ConsentExpired,
 }
 
 impl AccessStatus {
@@ -95,6 +124,8 @@ impl AccessStatus {
             AccessStatus::Blocked => "blocked",
             AccessStatus::Revoked => "revoked",
             AccessStatus::Expired => "expired",
+            AccessStatus::PendingConsent => "pending_consent",
+            AccessStatus::ConsentExpired => "consent_expired",
         }
     }
 
@@ -106,6 +137,8 @@ impl AccessStatus {
             "blocked" => AccessStatus::Blocked,
             "revoked" => AccessStatus::Revoked,
             "expired" => AccessStatus::Expired,
+            "pending_consent" => AccessStatus::PendingConsent,
+            "consent_expired" => AccessStatus::ConsentExpired,
             _ => return None,
         })
     }
@@ -128,7 +161,10 @@ pub fn transition(from: AccessStatus, action: AccessAction) -> Result<AccessStat
         (Blocked, Block) => Ok(Blocked),
         (Blocked, Unblock) => Ok(Active),
         (Active, Unblock) => Ok(Active),
-        (Invited | PendingVerification | Active | Blocked, Revoke) => Ok(Revoked),
+        (
+            Invited | PendingVerification | Active | Blocked | PendingConsent | ConsentExpired,
+            Revoke,
+        ) => Ok(Revoked),
         (Revoked, Revoke) => Ok(Revoked),
         (Invited | PendingVerification, Block | Unblock) => Err(Error::Conflict(
             "This access has not been registered yet; revoke it to cancel the invitation.".into(),
@@ -139,6 +175,48 @@ pub fn transition(from: AccessStatus, action: AccessAction) -> Result<AccessStat
         (Expired, _) => Err(Error::Conflict(
             "This access expired when the patient came of age.".into(),
         )),
+        (PendingConsent | ConsentExpired, Block | Unblock) => Err(Error::Conflict(
+            "This access is waiting for the patient's consent; only the patient can turn it on. Revoke it to cancel it.".into(),
+        )),
+    }
+}
+
+/// What the patient decides about an adult representative's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentDecision {
+    /// Approve a pending request (from the emailed link or code).
+    Approve,
+    /// Decline a pending request.
+    Decline,
+    /// Give consent again, for another period (from the patient's account).
+    Renew,
+    /// End the representative's access now (from the patient's account).
+    End,
+}
+
+/// The status a patient's decision leads to, or why it cannot be taken from here.
+pub fn consent_transition(
+    from: AccessStatus,
+    decision: ConsentDecision,
+) -> Result<AccessStatus, Error> {
+    use AccessStatus::*;
+    use ConsentDecision::*;
+    match (from, decision) {
+        (PendingConsent, Approve) => Ok(Active),
+        (PendingConsent, Decline) => Ok(Revoked),
+        (Active | ConsentExpired | PendingConsent, Renew) => Ok(Active),
+        (Active | Blocked | PendingConsent | ConsentExpired | Invited, End) => Ok(Revoked),
+        (Revoked | Expired, End) => Err(Error::Conflict("This access has already ended.".into())),
+        (Blocked, Renew) => Err(Error::Conflict(
+            "The practice has blocked this access; please contact the practice.".into(),
+        )),
+        (_, Approve | Decline) => Err(Error::TokenInvalid),
+        (_, Renew) => Err(Error::Conflict(
+            "This access has ended; ask the practice to invite your representative again.".into(),
+        )),
+        (PendingVerification, End) => {
+            Err(Error::Conflict("This access has not started yet.".into()))
+        }
     }
 }
 
@@ -188,6 +266,40 @@ mod tests {
         let mar1 = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         assert!(!ages_out(Relation::Parent, leap, feb28, 18));
         assert!(ages_out(Relation::Parent, leap, mar1, 18));
+    }
+
+    #[test]
+    fn adult_representatives_of_adults_need_consent_parents_and_minors_do_not() {
+        let adult = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
+        let minor = NaiveDate::from_ymd_opt(2016, 5, 20).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        for r in Relation::adult_representatives() {
+            assert!(needs_patient_consent(r, adult, today, 18));
+            assert!(!needs_patient_consent(r, minor, today, 18));
+        }
+        for r in [Relation::Parent, Relation::Guardian, Relation::Own] {
+            assert!(!needs_patient_consent(r, adult, today, 18));
+        }
+    }
+
+    #[test]
+    fn only_a_pending_request_can_be_approved_and_ended_access_stays_ended() {
+        use ConsentDecision::*;
+        assert_eq!(
+            consent_transition(AccessStatus::PendingConsent, Approve).unwrap(),
+            AccessStatus::Active
+        );
+        assert!(consent_transition(AccessStatus::Active, Approve).is_err());
+        assert_eq!(
+            consent_transition(AccessStatus::ConsentExpired, Renew).unwrap(),
+            AccessStatus::Active
+        );
+        assert_eq!(
+            consent_transition(AccessStatus::Active, End).unwrap(),
+            AccessStatus::Revoked
+        );
+        assert!(consent_transition(AccessStatus::Revoked, Renew).is_err());
+        assert!(consent_transition(AccessStatus::Blocked, Renew).is_err());
     }
 
     #[test]

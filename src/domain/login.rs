@@ -15,6 +15,25 @@ pub enum PracticeStanding {
     Blocked,
     /// Nothing active or blocked, something revoked: the practice deactivated the access.
     Revoked,
+    /// Nothing active or blocked; an adult representative's access waits for the patient's
+    /// consent.
+    ConsentPending,
+    /// Nothing active, blocked or pending; the patient's consent to a representative ran out.
+    ConsentExpired,
+}
+
+impl PracticeStanding {
+    /// Which of two standings a login is told about: blocked first (the practice's decision),
+    /// then a pending consent, a lapsed one, and revoked last.
+    fn rank(self) -> u8 {
+        match self {
+            PracticeStanding::Active => 0,
+            PracticeStanding::Blocked => 1,
+            PracticeStanding::ConsentPending => 2,
+            PracticeStanding::ConsentExpired => 3,
+            PracticeStanding::Revoked => 4,
+        }
+    }
 }
 
 /// The standing of an account at a practice, or `None` when it has nothing there that a
@@ -27,13 +46,15 @@ pub fn standing(statuses: impl IntoIterator<Item = AccessStatus>) -> Option<Prac
             AccessStatus::Active => return Some(PracticeStanding::Active),
             AccessStatus::Blocked => PracticeStanding::Blocked,
             AccessStatus::Revoked => PracticeStanding::Revoked,
+            AccessStatus::PendingConsent => PracticeStanding::ConsentPending,
+            AccessStatus::ConsentExpired => PracticeStanding::ConsentExpired,
             AccessStatus::Invited | AccessStatus::PendingVerification | AccessStatus::Expired => {
                 continue;
             }
         };
-        best = match (best, s) {
-            (Some(PracticeStanding::Blocked), _) => Some(PracticeStanding::Blocked),
-            (_, s) => Some(s),
+        best = match best {
+            Some(b) if PracticeStanding::rank(b) <= s.rank() => Some(b),
+            _ => Some(s),
         };
     }
     best
@@ -100,6 +121,9 @@ mod tests {
         assert_eq!(standing([Revoked, Invited]), Some(S::Revoked));
         assert_eq!(standing([Invited, PendingVerification, Expired]), None);
         assert_eq!(standing([]), None);
+        assert_eq!(standing([Revoked, PendingConsent]), Some(S::ConsentPending));
+        assert_eq!(standing([PendingConsent, Blocked]), Some(S::Blocked));
+        assert_eq!(standing([ConsentExpired, Revoked]), Some(S::ConsentExpired));
     }
 
     #[test]

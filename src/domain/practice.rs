@@ -125,6 +125,21 @@ pub fn check_age_of_majority(age: i32) -> Result<i32, Error> {
     Ok(age)
 }
 
+/// How long a patient's consent to an adult representative lasts, unless the practice says
+/// otherwise.
+pub const DEFAULT_CONSENT_MONTHS: i32 = 18;
+
+/// Consent lasts from one month to ten years.
+pub fn check_consent_months(months: i32) -> Result<i32, Error> {
+    if !(1..=120).contains(&months) {
+        return Err(Error::invalid(
+            "adult_representative_consent_months",
+            "must be between 1 and 120 months",
+        ));
+    }
+    Ok(months)
+}
+
 /// A phone number shown to blocked patients: digits with the usual punctuation.
 pub fn check_contact_phone(raw: &str) -> Result<String, Error> {
     let t = raw.trim();

@@ -4,6 +4,7 @@
 pub mod account_security;
 pub mod age_bands;
 pub mod compose;
+pub mod consent;
 pub mod held_registrations;
 pub mod notices;
 pub mod onboarding;

@@ -29,7 +29,7 @@ use crate::domain::password_policy::{self, PasswordContext};
 use crate::error::{Error, Result};
 use crate::service::mfa::{self, CodeKind, Enrolment};
 use crate::service::sessions::{self, IssuedTokens, ended, refusal};
-use crate::service::{accounts, ageing_out, throttle};
+use crate::service::{accounts, ageing_out, consent_lapse, throttle};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -243,6 +243,7 @@ pub async fn at_practice(
     now: DateTime<Utc>,
 ) -> Result<Step> {
     ageing_out::expire_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
+    consent_lapse::lapse_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
     let practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
     match choose(state, &account, practices, requested, meta, now).await? {
         Chosen::One(at) => advance(state, account, at, meta, now).await,
@@ -346,13 +347,20 @@ async fn choose(
             let reason = match standing {
                 PracticeStanding::Blocked => "access_blocked",
                 PracticeStanding::Revoked => "access_revoked",
+                PracticeStanding::ConsentPending => "consent_pending",
+                PracticeStanding::ConsentExpired => "consent_expired",
                 PracticeStanding::Active => "no_access",
             };
             let txn = state.db.begin().await?;
-            let refused = at
-                .rows
-                .iter()
-                .filter(|r| matches!(r.status(), AccessStatus::Blocked | AccessStatus::Revoked));
+            let refused = at.rows.iter().filter(|r| {
+                matches!(
+                    r.status(),
+                    AccessStatus::Blocked
+                        | AccessStatus::Revoked
+                        | AccessStatus::PendingConsent
+                        | AccessStatus::ConsentExpired
+                )
+            });
             for row in refused {
                 audit::record(
                     &txn,

@@ -30,9 +30,7 @@ pub async fn userinfo(
         .await
         .map_err(|e| match e {
             Error::Internal(_) | Error::Unavailable => OAuthError::Server(e),
-            Error::AccessBlocked { .. } | Error::AccessRevoked { .. } => {
-                OAuthError::InvalidToken(e.to_string())
-            }
+            e if e.is_practice_refusal() => OAuthError::InvalidToken(e.to_string()),
             _ => OAuthError::InvalidToken("The access token is not valid.".into()),
         })?;
     let scopes = parse_scope(&principal.claims.scope);

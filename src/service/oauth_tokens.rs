@@ -92,9 +92,8 @@ impl From<Error> for OAuthError {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidGrant => OAuthError::InvalidGrant(e.to_string()),
-            Error::AccessBlocked { .. } | Error::AccessRevoked { .. } | Error::NoAccess => {
-                OAuthError::InvalidGrant(e.to_string())
-            }
+            Error::NoAccess => OAuthError::InvalidGrant(e.to_string()),
+            e if e.is_practice_refusal() => OAuthError::InvalidGrant(e.to_string()),
             other => OAuthError::Server(other),
         }
     }

@@ -2,8 +2,9 @@
 
 use crate::domain::contact::EmailAddress;
 use crate::domain::practice::{
-    RequiredField, SelfRegistration, Slug, check_age_of_majority, check_contact_phone,
-    check_invitation_ttl_hours, required_fields_from_db, required_fields_to_db,
+    DEFAULT_CONSENT_MONTHS, RequiredField, SelfRegistration, Slug, check_age_of_majority,
+    check_consent_months, check_contact_phone, check_invitation_ttl_hours, required_fields_from_db,
+    required_fields_to_db,
 };
 use crate::domain::representation::{
     self, DEFAULT_LIMITED_ACCESS_FROM_AGE, DEFAULT_LIMITED_SCOPES, DEFAULT_MIN_SELF_SERVICE_AGE,
@@ -39,6 +40,7 @@ pub struct PracticeSettings {
     pub limited_scopes: Vec<String>,
     pub teen_consent_required: bool,
     pub min_self_service_age: i32,
+    pub adult_representative_consent_months: i32,
 }
 
 impl PracticeSettings {
@@ -78,6 +80,7 @@ impl From<&practice::Model> for PracticeSettings {
             limited_scopes: limited_scopes_from_db(&p.limited_scopes),
             teen_consent_required: p.teen_consent_required,
             min_self_service_age: p.min_self_service_age,
+            adult_representative_consent_months: p.adult_representative_consent_months,
         }
     }
 }
@@ -98,6 +101,7 @@ pub struct SettingsChange {
     pub limited_scopes: Option<Vec<String>>,
     pub teen_consent_required: Option<bool>,
     pub min_self_service_age: Option<i32>,
+    pub adult_representative_consent_months: Option<i32>,
 }
 
 /// What `portico practice create` needs.
@@ -170,6 +174,7 @@ pub async fn create(
         )),
         teen_consent_required: Set(DEFAULT_TEEN_CONSENT_REQUIRED),
         min_self_service_age: Set(DEFAULT_MIN_SELF_SERVICE_AGE),
+        adult_representative_consent_months: Set(DEFAULT_CONSENT_MONTHS),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -305,6 +310,10 @@ pub async fn update_settings(
     if let Some(v) = change.contact_email {
         am.contact_email = Set(v.map(|e| e.as_str().to_owned()));
         changed.push("contact_email");
+    }
+    if let Some(v) = change.adult_representative_consent_months {
+        am.adult_representative_consent_months = Set(check_consent_months(v)?);
+        changed.push("adult_representative_consent_months");
     }
     am.updated_at = Set(now);
     let updated = am.update(&txn).await?;

@@ -9,7 +9,7 @@
 
 use crate::auth::password::{Hasher, Verification};
 use crate::auth::secrets;
-use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::access::{AccessStatus, Relation, needs_patient_consent};
 use crate::domain::contact::PersonName;
 use crate::domain::invitation::{AccountMode, Channel, MAX_FAILED_ATTEMPTS};
 use crate::domain::password_policy::{self, PasswordContext};
@@ -17,6 +17,7 @@ use crate::domain::representation::check_self_service_age;
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
 use crate::service::accounts::{self, NewAccount};
+use crate::service::consent_requests;
 use crate::service::invitations::lifecycle;
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -59,7 +60,8 @@ pub struct Redemption {
     pub representative: Option<Representative>,
 }
 
-/// A redeemed invitation: the account now holding active access to the patient's record.
+/// A redeemed invitation: the account now holding access to the patient's record (active, or
+/// `pending_consent` for an adult patient's spouse, caregiver or other representative).
 #[derive(Debug, Clone)]
 pub struct Redeemed {
     pub account: account::Model,
@@ -162,9 +164,11 @@ enum Holder {
 
 /// Redeems an invitation. Slow work (argon2) happens before the transaction; the transaction
 /// consumes the link, creates or links the account, activates the access and audits it.
+#[allow(clippy::too_many_arguments)]
 pub async fn redeem(
     db: &DatabaseConnection,
     hasher: &Arc<Hasher>,
+    issuer: &str,
     token: &str,
     r: Redemption,
     meta: &RequestMeta,
@@ -312,10 +316,23 @@ pub async fn redeem(
         .filter(invitation::Column::Id.eq(inv.id))
         .exec(&txn)
         .await?;
+    // An adult decides who sees their record: a spouse, caregiver or other representative
+    // waits for the patient's consent.
+    let pending = needs_patient_consent(
+        relation,
+        patient.date_of_birth,
+        now.date_naive(),
+        practice.age_of_majority,
+    );
+    let status = if pending {
+        AccessStatus::PendingConsent
+    } else {
+        AccessStatus::Active
+    };
     let previous_account = access.account_id;
     let mut am: portal_access::ActiveModel = access.into();
     am.account_id = Set(Some(account.id));
-    am.status = Set(AccessStatus::Active.as_str().to_owned());
+    am.status = Set(status.as_str().to_owned());
     am.registered_at = Set(Some(now));
     am.updated_at = Set(now);
     let access = am.update(&txn).await.map_err(|e| {
@@ -340,6 +357,7 @@ pub async fn redeem(
                 "relation": relation.as_str(),
                 "account": if created { "new" } else { "existing" },
                 "relinked": previous_account.is_some_and(|p| p != account.id),
+                "status": status.as_str(),
                 "representative": r.representative.as_ref().map(|rep| json!({
                     "first_name": rep.first_name.as_str(),
                     "last_name": rep.last_name.as_str(),
@@ -348,6 +366,14 @@ pub async fn redeem(
         now,
     )
     .await?;
+    if pending {
+        consent_requests::issue(&txn, issuer, &access, &patient, &practice, now).await?;
+    } else if relation.is_representative() {
+        consent_requests::notify_access_gained(
+            &txn, issuer, &access, &patient, &practice, None, now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(Redeemed {
         account,

@@ -20,7 +20,9 @@ use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{SCOPE_FHIR_USER, parse_scope};
 use crate::domain::representation::{self, Band};
 use crate::error::{Error, Result};
-use crate::service::{ageing_out, practitioners, representation as bands_of, web_sessions};
+use crate::service::{
+    ageing_out, consent_lapse, practitioners, representation as bands_of, web_sessions,
+};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -88,6 +90,16 @@ pub fn refusal(at: &AtPractice, standing: Option<PracticeStanding>) -> Error {
             phone: at.phone.clone(),
         },
         Some(PracticeStanding::Revoked) => Error::AccessRevoked {
+            practice: at.name.clone(),
+            slug: at.slug.clone(),
+            phone: at.phone.clone(),
+        },
+        Some(PracticeStanding::ConsentPending) => Error::ConsentPending {
+            practice: at.name.clone(),
+            slug: at.slug.clone(),
+            phone: at.phone.clone(),
+        },
+        Some(PracticeStanding::ConsentExpired) => Error::ConsentExpired {
             practice: at.name.clone(),
             slug: at.slug.clone(),
             phone: at.phone.clone(),
@@ -452,6 +464,12 @@ pub async fn refresh_for(
         return Err(Error::InvalidGrant);
     }
     ageing_out::expire_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
+    // A lapsed consent is applied before the refresh reads the access (in its own
+    // transactions, so a refresh that is then refused keeps the lapse).
+    if let Some((_, s)) = find(&state.db, raw).await? {
+        consent_lapse::lapse_for_account(&state.db, state.settings.issuer(), s.account_id, now)
+            .await?;
+    }
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;

@@ -40,6 +40,8 @@ pub async fn insert_access<C: ConnectionTrait>(
         revoked_at: Set(None),
         revoke_reason: Set(None),
         expired_at: Set(None),
+        consented_at: Set(None),
+        consent_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -4,8 +4,9 @@
 use crate::domain::access::AccessStatus;
 use crate::domain::login::PracticeStanding;
 use crate::error::Error;
-use crate::service::{me, web_sessions};
+use crate::service::{me, my_representatives, web_sessions};
 use crate::state::AppState;
+use crate::store::audit::RequestMeta;
 use crate::web::csrf::{self, Csrf};
 use crate::web::errors::form_expired;
 use crate::web::form::FormData;
@@ -13,9 +14,10 @@ use crate::web::invite::{relation_label, when};
 use crate::web::login::{DEFAULT_CONTINUE, login_url};
 use crate::web::page::{Page, phone_href, redirect};
 use crate::web::session::{CurrentSession, clear_session_cookie};
-use poem::web::Data;
+use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, Response, handler};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[derive(Debug, Serialize)]
 struct PatientView {
@@ -25,6 +27,22 @@ struct PatientView {
     own: bool,
     status: &'static str,
     status_label: &'static str,
+}
+
+/// Someone with (or waiting for) access to one of the account holder's own records.
+#[derive(Debug, Serialize)]
+struct RepresentativeView {
+    access_id: String,
+    name: String,
+    /// "spouse or partner", "caregiver", …
+    relation: &'static str,
+    patient_first_name: String,
+    practice: String,
+    status: &'static str,
+    status_label: &'static str,
+    consent_until: Option<String>,
+    /// An adult representative whose consent the patient can renew.
+    renewable: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,6 +65,8 @@ fn status_words(s: AccessStatus) -> (&'static str, &'static str) {
         AccessStatus::Invited => ("invited", "Invited"),
         AccessStatus::PendingVerification => ("pending", "Waiting for email confirmation"),
         AccessStatus::Expired => ("expired", "Invitation expired"),
+        AccessStatus::PendingConsent => ("pending", "Waiting for the patient's consent"),
+        AccessStatus::ConsentExpired => ("expired", "The patient's consent has run out"),
     }
 }
 
@@ -56,6 +76,7 @@ pub async fn show(
     state: Data<&AppState>,
     session: CurrentSession,
     csrf: Csrf,
+    notice: Query<NoticeQuery>,
 ) -> poem::Result<Response> {
     let Some(live) = session.0 else {
         return Ok(redirect(&login_url(DEFAULT_CONTINUE, None), vec![]));
@@ -97,6 +118,32 @@ pub async fn show(
                 .collect(),
         })
         .collect();
+    let representatives: Vec<RepresentativeView> =
+        my_representatives::list(&state.db, s.account_id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                // Seen from the patient's side: it is their consent.
+                let (status, status_label) = match r.status {
+                    AccessStatus::PendingConsent => ("pending", "Waiting for your consent"),
+                    AccessStatus::ConsentExpired => ("expired", "Your consent has run out"),
+                    other => status_words(other),
+                };
+                RepresentativeView {
+                    access_id: r.access.id.to_string(),
+                    name: r.representative_name,
+                    relation: relation_label(r.relation),
+                    patient_first_name: r.patient_first_name,
+                    practice: r.practice.name,
+                    status,
+                    status_label,
+                    consent_until: r.access.consent_expires_at.map(when),
+                    renewable: r.relation.is_adult_representative()
+                        && r.status != AccessStatus::Blocked
+                        && r.status != AccessStatus::Invited,
+                }
+            })
+            .collect();
     let current = s
         .practice_id
         .and_then(|id| practices.iter().find(|p| p.practice_id == id));
@@ -115,6 +162,8 @@ pub async fn show(
             email => account.email,
             current_practice => current.map(|p| p.name.clone()),
             practices => minijinja::value::Serde(views),
+            representatives => minijinja::value::Serde(representatives),
+            notice => notice.0.notice,
         },
     )
     .csrf(&csrf);
@@ -143,4 +192,91 @@ pub async fn logout(
     Ok(Page::new("account/logged_out.html", ())
         .cookie(clear_session_cookie(&state.settings))
         .into_response())
+}
+
+/// `?notice=` after a change on the page.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// What the patient did to a representative's access, from the account page.
+#[derive(Clone, Copy)]
+enum RepresentativeChange {
+    End,
+    Renew,
+}
+
+async fn change_representative(
+    state: &AppState,
+    session: CurrentSession,
+    csrf: Csrf,
+    form: FormData,
+    meta: RequestMeta,
+    access_id: &str,
+    change: RepresentativeChange,
+) -> poem::Result<Response> {
+    if !csrf.verify(form.raw(csrf::FIELD)) {
+        return Ok(form_expired("/account").into_response());
+    }
+    let Some(live) = session.0 else {
+        return Ok(redirect(&login_url("/account", None), vec![]));
+    };
+    let access_id: Uuid = access_id.parse().map_err(|_| Error::NotFound)?;
+    let account_id = live.session.account_id;
+    let notice = match change {
+        RepresentativeChange::End => {
+            my_representatives::end(state, account_id, access_id, &meta, state.now()).await?;
+            "ended"
+        }
+        RepresentativeChange::Renew => {
+            my_representatives::renew(state, account_id, access_id, &meta, state.now()).await?;
+            "renewed"
+        }
+    };
+    Ok(redirect(&format!("/account?notice={notice}"), vec![]))
+}
+
+/// Ends a representative's access to one of the account holder's own records.
+#[handler]
+pub async fn end_representative(
+    state: Data<&AppState>,
+    session: CurrentSession,
+    csrf: Csrf,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    form: FormData,
+) -> poem::Result<Response> {
+    change_representative(
+        &state,
+        session,
+        csrf,
+        form,
+        meta,
+        &id,
+        RepresentativeChange::End,
+    )
+    .await
+}
+
+/// Renews the account holder's consent to an adult representative.
+#[handler]
+pub async fn renew_representative(
+    state: Data<&AppState>,
+    session: CurrentSession,
+    csrf: Csrf,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    form: FormData,
+) -> poem::Result<Response> {
+    change_representative(
+        &state,
+        session,
+        csrf,
+        form,
+        meta,
+        &id,
+        RepresentativeChange::Renew,
+    )
+    .await
 }

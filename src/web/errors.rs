@@ -31,7 +31,10 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
                     .into(),
             ],
         ),
-        Error::AccessBlocked { .. } | Error::AccessRevoked { .. } => {
+        Error::AccessBlocked { .. }
+        | Error::AccessRevoked { .. }
+        | Error::ConsentPending { .. }
+        | Error::ConsentExpired { .. } => {
             ("Your portal access is not available", vec![err.to_string()])
         }
         Error::RateLimited { .. } => ("Too many attempts", vec![err.to_string()]),

@@ -2,7 +2,7 @@
 //! redeems it with `service::redemption`, exactly as `POST /api/v1/invitations/{token}/redeem`
 //! does: as the patient or as a representative, with a new account or an existing one.
 
-use crate::domain::access::Relation;
+use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::PersonName;
 use crate::domain::invitation::AccountMode;
 use crate::domain::patient::check_date_of_birth;
@@ -306,7 +306,18 @@ pub async fn submit(
         date_of_birth,
         representative,
     };
-    match redemption::redeem(&state.db, &state.hasher, &token, redemption, &meta, now).await {
+    let redeemed = redemption::redeem(
+        &state.db,
+        &state.hasher,
+        state.settings.issuer(),
+        &token,
+        redemption,
+        &meta,
+        now,
+    )
+    .await;
+    state.outbox_wakeup.notify_one();
+    match redeemed {
         Ok(r) => Ok(Page::new(
             "invite/done.html",
             minijinja::context! {
@@ -314,6 +325,7 @@ pub async fn submit(
                 patient_first_name => r.patient_first_name,
                 representative => preview.relation.is_representative(),
                 created => r.created,
+                pending_consent => r.access.status == AccessStatus::PendingConsent.as_str(),
             },
         )
         .practice(&r.practice)),

@@ -357,12 +357,28 @@ pub(super) async fn blocked_page(
             slug,
             phone,
         } => ("revoked", practice, slug, phone),
+        Error::ConsentPending {
+            practice,
+            slug,
+            phone,
+        } => ("consent_pending", practice, slug, phone),
+        Error::ConsentExpired {
+            practice,
+            slug,
+            phone,
+        } => ("consent_expired", practice, slug, phone),
         _ => return Err(refusal.into()),
     };
     let page = Page::new(
         "login/blocked.html",
         minijinja::context! {
             kind,
+            what => match kind {
+                "blocked" => "blocked",
+                "revoked" => "deactivated",
+                "consent_pending" => "waiting for the patient's consent",
+                _ => "paused: the patient's consent has run out",
+            },
             refused => minijinja::context! {
                 name => name,
                 phone => phone,
@@ -488,11 +504,9 @@ pub async fn change_password(
     match outcome {
         Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant) => Ok(start_again(&carry).into_response()),
-        Err(e @ (Error::AccessBlocked { .. } | Error::AccessRevoked { .. })) => {
-            Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
-                .await?
-                .into_response())
-        }
+        Err(e) if e.is_practice_refusal() => Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
+            .await?
+            .into_response()),
         Err(e) => {
             let status = e.status();
             on_form(e, &specs, &form, &mut errors)?;

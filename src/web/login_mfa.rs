@@ -136,11 +136,9 @@ pub async fn submit_code(
     match page_login::mfa(&state, token, code, &meta, state.now()).await {
         Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant | Error::NoAccess) => Ok(start_again(&carry).into_response()),
-        Err(e @ (Error::AccessBlocked { .. } | Error::AccessRevoked { .. })) => {
-            Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
-                .await?
-                .into_response())
-        }
+        Err(e) if e.is_practice_refusal() => Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
+            .await?
+            .into_response()),
         Err(e) => {
             let status = e.status();
             code_errors(e, &form, &mut errors)?;
@@ -178,7 +176,7 @@ pub async fn submit_setup(
         Err(Some(Error::InvalidGrant | Error::NoAccess)) => {
             return Ok(start_again(&carry).into_response());
         }
-        Err(Some(e @ (Error::AccessBlocked { .. } | Error::AccessRevoked { .. }))) => {
+        Err(Some(e)) if e.is_practice_refusal() => {
             return Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
                 .await?
                 .into_response());

@@ -19,6 +19,7 @@ pub mod login_mfa;
 pub mod messages;
 pub mod page;
 pub mod register;
+pub mod representative_consent;
 pub mod reset;
 pub mod routes;
 pub mod session;

@@ -191,6 +191,7 @@ mod tests {
             required_fields: "email".into(),
             age_of_majority: 18,
             mfa_required: false,
+            adult_representative_consent_months: 18,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
             limited_access_from_age: 12,

@@ -3,7 +3,7 @@
 use crate::api::edge::labelled;
 use crate::web::{
     account, account_email, account_mfa, account_password, assets, forgot_username, invite, login,
-    login_mfa, register, reset, verify_email,
+    login_mfa, register, representative_consent, reset, verify_email,
 };
 use poem::{Route, get, post};
 
@@ -27,6 +27,10 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/account/password", &["GET", "POST"]),
     ("/account/email", &["GET", "POST"]),
     ("/confirm-email/{token}", &["GET", "POST"]),
+    ("/representative-consent", &["GET"]),
+    ("/representative-consent/{token}", &["GET", "POST"]),
+    ("/account/representatives/{id}/end", &["POST"]),
+    ("/account/representatives/{id}/renew", &["POST"]),
 ];
 
 /// Adds the pages to the application's routes.
@@ -111,6 +115,34 @@ pub fn mount(route: Route) -> Route {
             labelled(
                 "page_confirm_email",
                 get(account_email::confirm_show).post(account_email::confirm_submit),
+            ),
+        )
+        .at(
+            "/representative-consent",
+            labelled(
+                "page_representative_consent_code",
+                get(representative_consent::code_form),
+            ),
+        )
+        .at(
+            "/representative-consent/:token",
+            labelled(
+                "page_representative_consent",
+                get(representative_consent::show).post(representative_consent::submit),
+            ),
+        )
+        .at(
+            "/account/representatives/:id/end",
+            labelled(
+                "page_account_representative_end",
+                post(account::end_representative),
+            ),
+        )
+        .at(
+            "/account/representatives/:id/renew",
+            labelled(
+                "page_account_representative_renew",
+                post(account::renew_representative),
             ),
         )
 }

@@ -50,6 +50,10 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "confirm_email/done.html",
     "oidc/choose_patient.html",
     "oidc/signed_out.html",
+    "representative_consent/ask.html",
+    "representative_consent/done.html",
+    "representative_consent/invalid.html",
+    "representative_consent/code.html",
 );
 
 /// Where the login page lives (`web::login`); pages link to it.

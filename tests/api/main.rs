@@ -4,6 +4,7 @@
 
 mod helpers;
 mod helpers_ageing;
+mod helpers_consent;
 mod helpers_invitations;
 mod helpers_login;
 mod helpers_oidc;
@@ -50,6 +51,7 @@ mod quick_add;
 mod refresh;
 mod registrations;
 mod reliability;
+mod representative_consent;
 mod representatives;
 mod roles;
 mod settings;

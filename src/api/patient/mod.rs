@@ -5,8 +5,10 @@ pub mod demographic_changes;
 pub mod login;
 pub mod me;
 pub mod mfa;
+pub mod representatives;
 
 pub use demographic_changes::MyDemographicChangesApi;
 pub use login::{LoginApi, TokenResponse};
 pub use me::MeApi;
 pub use mfa::MfaApi;
+pub use representatives::MyRepresentativesApi;

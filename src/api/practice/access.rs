@@ -37,6 +37,10 @@ pub struct AccessView {
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
     pub expired_at: Option<DateTime<Utc>>,
+    /// When the patient last consented to this adult representative.
+    pub consented_at: Option<DateTime<Utc>>,
+    /// When that consent runs out (status `consent_expired` after it).
+    pub consent_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// The last change of any kind.
     pub updated_at: DateTime<Utc>,
@@ -63,6 +67,8 @@ impl TryFrom<AccessRecord> for AccessView {
             revoked_at: a.revoked_at,
             revoke_reason: a.revoke_reason,
             expired_at: a.expired_at,
+            consented_at: a.consented_at,
+            consent_expires_at: a.consent_expires_at,
             created_at: a.created_at,
             updated_at: a.updated_at,
         })

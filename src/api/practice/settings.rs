@@ -44,6 +44,9 @@ pub struct PracticeSettingsView {
     pub teen_consent_required: bool,
     /// The youngest patient who may sign up or accept an invitation for themself (13).
     pub min_self_service_age: i32,
+    /// How long a patient's consent to an adult representative (spouse, caregiver, other)
+    /// lasts before it lapses and the patient must renew it (18).
+    pub adult_representative_consent_months: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -66,6 +69,7 @@ impl From<practice::Model> for PracticeSettingsView {
             limited_scopes: s.limited_scopes,
             teen_consent_required: s.teen_consent_required,
             min_self_service_age: s.min_self_service_age,
+            adult_representative_consent_months: s.adult_representative_consent_months,
             updated_at: p.updated_at,
         }
     }
@@ -95,6 +99,8 @@ pub struct SettingsPatch {
     pub teen_consent_required: Option<bool>,
     /// 0 to the age of majority.
     pub min_self_service_age: Option<i32>,
+    /// 1 to 120. Applies to consents given or renewed from now on.
+    pub adult_representative_consent_months: Option<i32>,
 }
 
 fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> Result<U>) -> Result<Option<Option<U>>> {
@@ -123,6 +129,7 @@ impl TryFrom<SettingsPatch> for SettingsChange {
             limited_scopes: p.limited_scopes,
             teen_consent_required: p.teen_consent_required,
             min_self_service_age: p.min_self_service_age,
+            adult_representative_consent_months: p.adult_representative_consent_months,
         })
     }
 }

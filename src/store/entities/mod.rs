@@ -20,6 +20,7 @@ pub mod recovery_code;
 pub mod refresh_token;
 pub mod representation_notice;
 pub mod representation_override;
+pub mod representative_consent;
 pub mod session;
 pub mod signing_key;
 pub mod teen_consent_code;

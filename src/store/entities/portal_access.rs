@@ -24,6 +24,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub revoke_reason: Option<String>,
     pub expired_at: Option<DateTimeUtc>,
+    /// When the patient last consented to this (adult) representative's access.
+    pub consented_at: Option<DateTimeUtc>,
+    /// When that consent runs out; `None` when the access needs none.
+    pub consent_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

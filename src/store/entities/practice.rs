@@ -19,6 +19,8 @@ pub struct Model {
     pub required_fields: String,
     pub age_of_majority: i32,
     pub mfa_required: bool,
+    /// How long a patient's consent to an adult representative lasts.
+    pub adult_representative_consent_months: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// From this age a parent's or guardian's access is limited (issue 11 age bands).

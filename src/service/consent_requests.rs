@@ -1,0 +1,504 @@
+//! Asking a patient to consent to an adult representative (issue 11): a spouse, caregiver or
+//! other representative of an adult patient gets access `pending_consent` when they redeem
+//! their link, and the patient is emailed a link (and a code to type on the consent page)
+//! to approve or decline. Approval makes the access active for the practice's
+//! `adult_representative_consent_months`.
+//!
+//! Requests reuse the token machinery: 256-bit link tokens and 12-character codes (about 69
+//! bits), only their SHA-256 stored; single use, 14 days, and a new request replaces the
+//! previous one. The decision consumes the request with one conditional UPDATE in the
+//! transaction that changes the access, so a link used twice (or raced) decides once.
+
+use crate::auth::secrets;
+use crate::domain::access::{AccessStatus, ConsentDecision, Relation, consent_transition};
+use crate::domain::role::Permission;
+use crate::error::{Error, Result};
+use crate::mail::consent::{self, ConsentLink, Who};
+use crate::mail::onboarding::Sender;
+use crate::service::access::AccessRecord;
+use crate::service::api_keys::Staff;
+use crate::state::AppState;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{
+    account, invitation, outbox, patient, portal_access, practice, representative_consent,
+};
+use chrono::{DateTime, Months, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// How long a consent link and code work.
+pub const LINK_TTL: TimeDelta = TimeDelta::days(14);
+/// Characters in the code the patient can type instead of following the link.
+pub const CODE_LEN: usize = 12;
+/// Where the code can be typed.
+pub const CODE_PAGE: &str = "/representative-consent";
+
+/// Whether a presented code is shaped like one of ours (see [`secrets::human_code`]).
+fn looks_like_code(raw: &str) -> bool {
+    raw.len() == CODE_LEN && raw.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The name a patient knows the representative by: the name they gave when they redeemed
+/// their link, else the name the practice invited them by, else their username.
+pub async fn representative_name<C: ConnectionTrait>(
+    conn: &C,
+    access: &portal_access::Model,
+) -> Result<String> {
+    let holder = match access.account_id {
+        Some(id) => account::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let named = |f: Option<&String>, l: Option<&String>| match (f, l) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (Some(f), None) => Some(f.clone()),
+        _ => None,
+    };
+    if let Some(n) = holder
+        .as_ref()
+        .and_then(|a| named(a.first_name.as_ref(), a.last_name.as_ref()))
+    {
+        return Ok(n);
+    }
+    let invited = invitation::Entity::find()
+        .filter(invitation::Column::AccessId.eq(access.id))
+        .order_by_desc(invitation::Column::CreatedAt)
+        .one(conn)
+        .await?;
+    if let Some(n) = invited.and_then(|i| {
+        named(
+            i.recipient_first_name.as_ref(),
+            i.recipient_last_name.as_ref(),
+        )
+    }) {
+        return Ok(n);
+    }
+    Ok(holder.map_or_else(|| "Your representative".to_owned(), |a| a.username))
+}
+
+fn relation_of(access: &portal_access::Model) -> Relation {
+    Relation::from_db(&access.relation).unwrap_or(Relation::Other)
+}
+
+fn sender(p: &practice::Model) -> Sender<'_> {
+    Sender {
+        name: &p.name,
+        phone: &p.contact_phone,
+    }
+}
+
+/// The patient's account page, linked from the notices.
+pub fn account_url(issuer: &str) -> String {
+    format!("{issuer}/account")
+}
+
+/// Open consent requests for an access stop working (a newer one, a renewal, or the end).
+pub async fn supersede_open<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(representative_consent::Entity::update_many()
+        .col_expr(
+            representative_consent::Column::SupersededAt,
+            Expr::value(now),
+        )
+        .filter(representative_consent::Column::AccessId.eq(access_id))
+        .filter(representative_consent::Column::UsedAt.is_null())
+        .filter(representative_consent::Column::SupersededAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Sends the patient a consent request for a pending access, replacing any earlier one, in
+/// the caller's transaction. Returns `false` (and sends nothing) when the patient has no
+/// email on file: the practice sees the access pending and can send it once there is one.
+pub async fn issue<C: ConnectionTrait>(
+    conn: &C,
+    issuer: &str,
+    access: &portal_access::Model,
+    patient: &patient::Model,
+    practice: &practice::Model,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(to) = patient.email.clone() else {
+        return Ok(false);
+    };
+    supersede_open(conn, access.id, now).await?;
+    let token = secrets::new_token();
+    let code = secrets::human_code(CODE_LEN);
+    let expires_at = now + LINK_TTL;
+    representative_consent::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        practice_id: Set(practice.id),
+        patient_id: Set(patient.id),
+        access_id: Set(access.id),
+        token_hash: Set(secrets::hash_token(&token)),
+        code_hash: Set(secrets::hash_token(&code)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        superseded_at: Set(None),
+        decision: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    let name = representative_name(conn, access).await?;
+    let link = format!("{issuer}/representative-consent/{token}");
+    let code_page = format!("{issuer}{CODE_PAGE}");
+    let message = consent::consent_request(
+        &to,
+        sender(practice),
+        Who {
+            representative_name: &name,
+            relation: relation_of(access),
+            patient_first_name: &patient.first_name,
+        },
+        ConsentLink {
+            link: &link,
+            code: &code,
+            code_page: &code_page,
+            expires_at,
+        },
+    );
+    outbox::enqueue(conn, Some(practice.id), message, now).await?;
+    Ok(true)
+}
+
+/// Tells the patient that someone gained access to their record (any relation), when the
+/// patient has an email on file. Returns whether a message was queued.
+pub async fn notify_access_gained<C: ConnectionTrait>(
+    conn: &C,
+    issuer: &str,
+    access: &portal_access::Model,
+    patient: &patient::Model,
+    practice: &practice::Model,
+    consent_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(to) = patient.email.as_deref() else {
+        return Ok(false);
+    };
+    let name = representative_name(conn, access).await?;
+    let message = consent::access_gained(
+        to,
+        sender(practice),
+        Who {
+            representative_name: &name,
+            relation: relation_of(access),
+            patient_first_name: &patient.first_name,
+        },
+        &account_url(issuer),
+        consent_until,
+    );
+    outbox::enqueue(conn, Some(practice.id), message, now).await?;
+    Ok(true)
+}
+
+/// The usable request behind a link token or a typed code, with its access (still pending).
+/// Anything else (unknown, used, replaced, expired, access no longer pending) is
+/// `token_invalid`.
+async fn find_usable<C: ConnectionTrait>(
+    conn: &C,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> Result<(representative_consent::Model, portal_access::Model)> {
+    let raw = raw.trim();
+    let column = if secrets::looks_like_token(raw) {
+        representative_consent::Column::TokenHash
+    } else if looks_like_code(raw) {
+        representative_consent::Column::CodeHash
+    } else {
+        return Err(Error::TokenInvalid);
+    };
+    let hash = secrets::hash_token(raw);
+    let found = representative_consent::Entity::find()
+        .filter(column.eq(hash.as_str()))
+        .one(conn)
+        .await?
+        .filter(|r| r.used_at.is_none() && r.superseded_at.is_none() && r.expires_at > now)
+        .ok_or(Error::TokenInvalid)?;
+    let access = portal_access::Entity::find_by_id(found.access_id)
+        .one(conn)
+        .await?
+        .filter(|a| a.status == AccessStatus::PendingConsent.as_str())
+        .ok_or(Error::TokenInvalid)?;
+    Ok((found, access))
+}
+
+/// Who asks: nothing about the patient's record.
+#[derive(Debug, Clone)]
+pub struct ConsentPreview {
+    pub representative_name: String,
+    pub relation: Relation,
+    pub practice: practice::Model,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a consent link or code is for.
+pub async fn preview(
+    db: &DatabaseConnection,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> Result<ConsentPreview> {
+    let (request, access) = find_usable(db, raw, now).await?;
+    let practice = crate::service::practices::get(db, access.practice_id).await?;
+    Ok(ConsentPreview {
+        representative_name: representative_name(db, &access).await?,
+        relation: relation_of(&access),
+        practice,
+        expires_at: request.expires_at,
+    })
+}
+
+/// The access after a decision, and its practice.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub access: portal_access::Model,
+    pub practice: practice::Model,
+}
+
+/// When consent given now runs out.
+pub fn consent_until(practice: &practice::Model, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let months = u32::try_from(practice.adult_representative_consent_months.max(1))
+        .map_err(Error::internal)?;
+    now.checked_add_months(Months::new(months))
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("consent expiry out of range")))
+}
+
+/// Makes a pending or lapsed access active with a fresh consent period, in `txn`; guarded on
+/// the status it was read in. Returns the updated access.
+pub async fn activate_with_consent<C: ConnectionTrait>(
+    txn: &C,
+    access: &portal_access::Model,
+    practice: &practice::Model,
+    now: DateTime<Utc>,
+) -> Result<portal_access::Model> {
+    let until = consent_until(practice, now)?;
+    let changed = portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Active.as_str()),
+        )
+        .col_expr(portal_access::Column::ConsentedAt, Expr::value(now))
+        .col_expr(portal_access::Column::ConsentExpiresAt, Expr::value(until))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access.id))
+        .filter(portal_access::Column::Status.eq(access.status.as_str()))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Err(Error::Conflict(
+            "This access changed meanwhile; please reload and try again.".into(),
+        ));
+    }
+    portal_access::Entity::find_by_id(access.id)
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Ends an access at the patient's word (declined, or ended from their account): `revoked`,
+/// stamped with the reason, guarded on the status it was read in.
+pub async fn end_by_patient<C: ConnectionTrait>(
+    txn: &C,
+    access: &portal_access::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let changed = portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Revoked.as_str()),
+        )
+        .col_expr(portal_access::Column::RevokedAt, Expr::value(now))
+        .col_expr(portal_access::Column::RevokeReason, Expr::value(reason))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access.id))
+        .filter(portal_access::Column::Status.eq(access.status.as_str()))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Err(Error::Conflict(
+            "This access changed meanwhile; please reload and try again.".into(),
+        ));
+    }
+    // Open requests and invitations for it stop working.
+    supersede_open(txn, access.id, now).await?;
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::AccessId.eq(access.id))
+        .filter(invitation::Column::UsedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The representative's email, if their account has one.
+pub async fn representative_email<C: ConnectionTrait>(
+    conn: &C,
+    access: &portal_access::Model,
+) -> Result<Option<String>> {
+    Ok(match access.account_id {
+        Some(id) => account::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .and_then(|a| a.email),
+        None => None,
+    })
+}
+
+/// The patient approves or declines with the link or code. The request is used up either way.
+pub async fn decide(
+    state: &AppState,
+    raw: &str,
+    decision: ConsentDecision,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Decided> {
+    let issuer = state.settings.issuer();
+    let txn = state.db.begin().await?;
+    let (request, access) = find_usable(&txn, raw, now).await?;
+    let from = AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked);
+    consent_transition(from, decision)?;
+    let (word, kind) = match decision {
+        ConsentDecision::Approve => ("approved", "access.consent_approved"),
+        _ => ("declined", "access.consent_declined"),
+    };
+    let consumed = representative_consent::Entity::update_many()
+        .col_expr(representative_consent::Column::UsedAt, Expr::value(now))
+        .col_expr(representative_consent::Column::Decision, Expr::value(word))
+        .filter(representative_consent::Column::Id.eq(request.id))
+        .filter(representative_consent::Column::UsedAt.is_null())
+        .filter(representative_consent::Column::SupersededAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !consumed {
+        return Err(Error::TokenInvalid);
+    }
+    let practice = crate::service::practices::get(&txn, access.practice_id).await?;
+    let patient = patient::Entity::find_by_id(access.patient_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let rep_email = representative_email(&txn, &access).await?;
+    let updated = if decision == ConsentDecision::Approve {
+        let updated = activate_with_consent(&txn, &access, &practice, now).await?;
+        notify_access_gained(
+            &txn,
+            issuer,
+            &updated,
+            &patient,
+            &practice,
+            updated.consent_expires_at,
+            now,
+        )
+        .await?;
+        if let Some(to) = &rep_email {
+            let m = consent::consent_given(to, sender(&practice), &patient.first_name);
+            outbox::enqueue(&txn, Some(practice.id), m, now).await?;
+        }
+        updated
+    } else {
+        end_by_patient(&txn, &access, "Declined by the patient", now).await?;
+        if let Some(to) = &rep_email {
+            let m = consent::consent_declined(to, sender(&practice), &patient.first_name);
+            outbox::enqueue(&txn, Some(practice.id), m, now).await?;
+        }
+        portal_access::Entity::find_by_id(access.id)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let mut event = Event::new(kind, Actor::Anonymous)
+        .practice(practice.id)
+        .patient(patient.id)
+        .access(access.id)
+        .detail(json!({
+            "consent_request_id": request.id,
+            "relation": access.relation,
+            "consent_expires_at": updated.consent_expires_at,
+            "via": "consent_link",
+        }));
+    if let Some(a) = access.account_id {
+        event = event.account(a);
+    }
+    audit::record(&txn, meta, event, now).await?;
+    txn.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(Decided {
+        access: updated,
+        practice,
+    })
+}
+
+/// Staff send the consent request again (a new link; the old one stops working), e.g. after
+/// adding the patient's email. Only for an access waiting for consent.
+pub async fn resend(
+    state: &AppState,
+    staff: &Staff,
+    access_id: Uuid,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<AccessRecord> {
+    staff.require(Permission::Invite)?;
+    let txn = state.db.begin().await?;
+    let access = portal_access::Entity::find_by_id(access_id)
+        .one(&txn)
+        .await?
+        .filter(|a| a.practice_id == staff.practice_id)
+        .ok_or(Error::NotFound)?;
+    if access.status != AccessStatus::PendingConsent.as_str() {
+        return Err(Error::Conflict(
+            "This access is not waiting for the patient's consent.".into(),
+        ));
+    }
+    let patient = patient::Entity::find_by_id(access.patient_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let practice = crate::service::practices::get(&txn, access.practice_id).await?;
+    if !issue(
+        &txn,
+        state.settings.issuer(),
+        &access,
+        &patient,
+        &practice,
+        now,
+    )
+    .await?
+    {
+        return Err(Error::Conflict(
+            "The patient has no email address on file. Add one to the patient's record, then send the consent request again.".into(),
+        ));
+    }
+    let mut event = Event::new("access.consent_requested", staff.actor())
+        .practice(practice.id)
+        .patient(patient.id)
+        .access(access.id)
+        .detail(json!({"resent": true}));
+    if let Some(a) = access.account_id {
+        event = event.account(a);
+    }
+    audit::record(&txn, meta, event, now).await?;
+    let username = match access.account_id {
+        Some(id) => account::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .map(|a| a.username),
+        None => None,
+    };
+    txn.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(AccessRecord { access, username })
+}
