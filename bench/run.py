@@ -324,7 +324,9 @@ def main():
     flood.wait()
 
     # W9: memory while refresh (EdDSA client) and userinfo run together.
-    ed_basic, ed_pool, _ = oidc_client(data, "oidc_ed")
+    ed_basic, ed_pool, ed_first = oidc_client(data, "oidc_ed")
+    # A fresh access token: the first one may have outlived its 5 minutes by now.
+    rp_access = oidc_refresh(b.base, ed_basic, ed_first)["access_token"]
     refresh_load = subprocess.Popen(
         ["taskset", "-c", LOADGEN_CPU, "wrk", "-t1", "-c16", f"-d{DURATION + 1}s", "-s",
          os.path.join(LUA, "oauth_refresh.lua"), b.base + "/"],
