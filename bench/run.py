@@ -309,8 +309,6 @@ def main():
     except OSError:
         pass
     b.wrk("W5 invitation lookup", "/", 16, "invitation.lua")
-    b.wrk("W6 practice reads", "/", 16, "practice_reads.lua", {"BENCH_KEY": key})
-    b.wrk("W6 block/unblock", "/", 1, "block.lua", {"BENCH_KEY": key})
 
     # W8: a login flood at 256 connections while refresh runs at 16.
     flood_env = dict(os.environ, BENCH_DATA=data)
@@ -335,6 +333,10 @@ def main():
     w9 = b.wrk("W9 userinfo during OIDC refresh", "/oauth2/userinfo", 16, "bearer_get.lua",
                {"BENCH_TOKEN": rp_access}, note="RSS under W2+W3")
     refresh_load.wait()
+    # W6 last: blocking an access ends its sessions (unblocking does not bring them back),
+    # which would fail the refresh tokens that W8 and W9 use.
+    b.wrk("W6 practice reads", "/", 16, "practice_reads.lua", {"BENCH_KEY": key})
+    b.wrk("W6 block/unblock", "/", 1, "block.lua", {"BENCH_KEY": key})
     peak = rss_mb(b.proc.pid, "VmHWM")
     b.stop()
     drop(name)
