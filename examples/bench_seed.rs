@@ -4,18 +4,23 @@
 //! Sizes come from the environment (defaults are issue 10's): BENCH_PRACTICES (40),
 //! BENCH_ACCOUNTS (50,000; every account shares one precomputed password hash),
 //! BENCH_PATIENTS (100,000), BENCH_REFRESH (1,000,000 live refresh tokens),
-//! BENCH_INVITATIONS (100,000 pending). The database is PORTICO_DATABASE_URL, as for `serve`.
+//! BENCH_INVITATIONS (100,000 pending), BENCH_OIDC_REFRESH (1,000 refresh tokens for each of two
+//! OpenID Connect clients, on top of BENCH_REFRESH). The database is PORTICO_DATABASE_URL, as for
+//! `serve`.
 //!
 //! Usage: `bench_seed <out dir>`; writes admin_keys.txt, usernames.txt (accounts with active
-//! access), refresh.txt (a pool of live refresh tokens), invitations.txt, access_ids.txt and
-//! patient_ids.txt, and prints the argon2 time per hash.
+//! access), refresh.txt (a pool of live refresh tokens), invitations.txt, access_ids.txt,
+//! patient_ids.txt, oidc_client.txt (client id, then secret) and oidc_refresh.txt (that
+//! client's refresh tokens; oidc_ed_* for a second client with EdDSA ID tokens), and prints the argon2 time per hash.
 
 use chrono::{NaiveDate, TimeDelta};
 use portico::auth::secrets;
 use portico::clock::{Clock, SystemClock};
 use portico::config::Settings;
 use portico::service::practices::{self, NewPractice};
-use portico::store::{account, invitation, patient, portal_access, refresh_token, session};
+use portico::store::{
+    account, invitation, oauth_client, oauth_code, patient, portal_access, refresh_token, session,
+};
 use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
 use std::io::Write;
 use std::sync::Arc;
@@ -74,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
     let n_patients = size("BENCH_PATIENTS", 100_000).max(n_accounts);
     let n_refresh = size("BENCH_REFRESH", 1_000_000);
     let n_invitations = size("BENCH_INVITATIONS", 100_000);
+    let n_oidc = size("BENCH_OIDC_REFRESH", 1_000);
 
     let settings = Settings::load(None)?;
     let state = portico::app::build_state(settings, Arc::new(SystemClock)).await?;
@@ -277,9 +283,99 @@ async fn main() -> anyhow::Result<()> {
         remaining -= take;
     }
     write_lines(&out, "refresh.txt", &pool)?;
+
+    // Two OpenID Connect clients of the first practice, one signing ID tokens with RS256 (the
+    // default) and one with EdDSA, and refresh tokens of sessions each started by the code
+    // flow (with its spent code, as the flow leaves it), for the accounts with active access
+    // there.
+    let at_first: Vec<usize> = active
+        .iter()
+        .copied()
+        .filter(|i| i % n_practices == 0)
+        .collect();
+    for (client_id, alg, file) in [
+        ("ptcc_bench", "RS256", "oidc"),
+        ("ptcc_bench_ed", "EdDSA", "oidc_ed"),
+    ] {
+        let client_pk = Uuid::now_v7();
+        let client_secret = format!("ptcs_{}", secrets::new_token());
+        oauth_client::Entity::insert(oauth_client::ActiveModel {
+            id: Set(client_pk),
+            client_id: Set(client_id.to_owned()),
+            practice_id: Set(practice_ids[0]),
+            name: Set(format!("Bench relying party {alg}")),
+            public: Set(false),
+            secret_hash: Set(Some(secrets::hash_token(&client_secret))),
+            redirect_uris: Set(r#"["https://rp.example/cb"]"#.into()),
+            post_logout_redirect_uris: Set("[]".into()),
+            scopes: Set(r#"["openid","offline_access","profile","email"]"#.into()),
+            id_token_alg: Set(alg.into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(db)
+        .await?;
+        write_lines(
+            &out,
+            &format!("{file}_client.txt"),
+            &[client_id.to_owned(), client_secret],
+        )?;
+        let (mut sessions, mut codes, mut tokens, mut pool) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for k in 0..n_oidc {
+            let i = at_first[k % at_first.len()];
+            let sid = Uuid::now_v7();
+            let scope = "openid offline_access profile email";
+            sessions.push(session::ActiveModel {
+                id: Set(sid),
+                account_id: Set(account_ids[i]),
+                practice_id: Set(practice_ids[0]),
+                client_id: Set(Some(client_id.to_owned())),
+                scope: Set(scope.into()),
+                amr: Set("pwd".into()),
+                auth_time: Set(now),
+                created_at: Set(now),
+                expires_at: Set(now + TimeDelta::days(30)),
+                ..Default::default()
+            });
+            codes.push(oauth_code::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                code_hash: Set(secrets::hash_token(&secrets::new_token())),
+                client_pk: Set(client_pk),
+                redirect_uri: Set("https://rp.example/cb".into()),
+                code_challenge: Set("bench".into()),
+                nonce: Set(None),
+                account_id: Set(account_ids[i]),
+                practice_id: Set(practice_ids[0]),
+                patient_id: Set(Some(patient_ids[i])),
+                scope: Set(scope.into()),
+                auth_time: Set(now),
+                amr: Set("pwd".into()),
+                created_at: Set(now),
+                expires_at: Set(now),
+                used_at: Set(Some(now)),
+                session_id: Set(Some(sid)),
+            });
+            let token = secrets::new_token();
+            tokens.push(refresh_token::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                session_id: Set(sid),
+                token_hash: Set(secrets::hash_token(&token)),
+                created_at: Set(now),
+                idle_expires_at: Set(now + TimeDelta::days(14)),
+                used_at: Set(None),
+            });
+            pool.push(token);
+        }
+        insert_batched(db, sessions).await?;
+        insert_batched(db, codes).await?;
+        insert_batched(db, tokens).await?;
+        write_lines(&out, &format!("{file}_refresh.txt"), &pool)?;
+    }
     println!(
         "seeded {n_practices} practices, {n_accounts} accounts, {n_patients} patients, \
-         {n_refresh} refresh tokens, {n_invitations} invitations in {:.1}s",
+         {n_refresh} refresh tokens (+{n_oidc} for each of 2 OIDC clients), {n_invitations} invitations \
+         in {:.1}s",
         started.elapsed().as_secs_f64()
     );
     Ok(())
