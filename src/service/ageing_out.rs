@@ -11,7 +11,6 @@
 //! The same job sends the notices of the limited band (`service::band_notices`), and a
 //! practice's guardianship override keeps an access past the age of majority.
 
-use crate::auth::secrets;
 use crate::domain::access::{AccessStatus, Relation, ages_out};
 use crate::domain::invitation::{Channel, InvitationRequest};
 use crate::domain::practice::MIN_AGE_OF_MAJORITY;
@@ -22,7 +21,7 @@ use crate::mail::onboarding::Sender;
 use crate::service::{band_notices, invitations, representation};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, outbox, patient, portal_access, practice, refresh_token, session};
+use crate::store::{account, outbox, patient, portal_access, practice};
 use chrono::{DateTime, Months, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -259,30 +258,6 @@ async fn invite_patient<C: ConnectionTrait>(
     )
     .await?;
     Ok(true)
-}
-
-/// The refresh hook: the account behind a refresh token, checked before the refresh reads its
-/// access (in its own transactions, so a refresh that is then refused keeps the expiry).
-pub async fn expire_for_refresh_token(
-    conn: &DatabaseConnection,
-    issuer: &str,
-    raw: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    if !secrets::looks_like_token(raw) {
-        return Ok(0);
-    }
-    let Some(rt) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(secrets::hash_token(raw)))
-        .one(conn)
-        .await?
-    else {
-        return Ok(0);
-    };
-    let Some(s) = session::Entity::find_by_id(rt.session_id).one(conn).await? else {
-        return Ok(0);
-    };
-    expire_for_account(conn, issuer, s.account_id, now).await
 }
 
 /// The periodic job: runs [`expire_due`] every `ageing_out_interval_ms` until `stop` fires.

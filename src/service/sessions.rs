@@ -463,12 +463,13 @@ pub async fn refresh_for(
     if !secrets::looks_like_token(raw) {
         return Err(Error::InvalidGrant);
     }
-    ageing_out::expire_for_refresh_token(&state.db, state.settings.issuer(), raw, now).await?;
-    // A lapsed consent is applied before the refresh reads the access (in its own
-    // transactions, so a refresh that is then refused keeps the lapse).
+    // A birthday that ends a representative's access and a lapsed consent are applied before
+    // the refresh reads the access (in their own transactions, so a refresh that is then
+    // refused keeps them). One lookup of the token's account serves both.
     if let Some((_, s)) = find(&state.db, raw).await? {
-        consent_lapse::lapse_for_account(&state.db, state.settings.issuer(), s.account_id, now)
-            .await?;
+        let issuer = state.settings.issuer();
+        ageing_out::expire_for_account(&state.db, issuer, s.account_id, now).await?;
+        consent_lapse::lapse_for_account(&state.db, issuer, s.account_id, now).await?;
     }
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
