@@ -180,7 +180,7 @@ impl RepresentationApi {
     /// against the account like wrong passwords; used ones `410 consent_code_used`; expired
     /// ones `410 consent_code_expired`. Refresh your token afterwards for the new scopes.
     #[oai(
-        path = "/representative-consents/teen",
+        path = "/teen-consents",
         method = "post",
         operation_id = "giveTeenConsent"
     )]

@@ -95,7 +95,7 @@ async fn give_consent(
     code: &str,
 ) -> reqwest::Response {
     app.post(
-        "/api/v1/representative-consents/teen",
+        "/api/v1/teen-consents",
         tokens["access_token"].as_str().unwrap(),
         json!({"patient_id": patient_id, "code": code}),
     )
