@@ -3,6 +3,7 @@
 //! database, so a block, a revoke or a logout shows at once, not when the token expires.
 
 use crate::auth::tokens;
+use crate::domain::access::AccessStatus;
 use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{
     SCOPE_EMAIL, SCOPE_OPENID, SCOPE_PROFILE, parse_scope, wants_patient_context,
@@ -15,9 +16,9 @@ use crate::service::sessions::{self, ended};
 use crate::state::AppState;
 use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, practice};
+use crate::store::{account, portal_access, practice};
 use chrono::{DateTime, Utc};
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use serde_json::{Map, Value, json};
 
 /// The claims about the signed-in person that the access token's scopes allow.
@@ -183,6 +184,17 @@ pub async fn introspect(
     }
     let at = access_rows::at_practice(&state.db, session.account_id, session.practice_id).await?;
     if at.as_ref().and_then(|a| a.standing()) != Some(PracticeStanding::Active) {
+        return Ok(inactive());
+    }
+    // Active, but a consent may have run out since the lapse job last ran.
+    let usable = portal_access::Entity::find()
+        .filter(portal_access::Column::AccountId.eq(session.account_id))
+        .filter(portal_access::Column::PracticeId.eq(session.practice_id))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .filter(portal_access::consent_current(now))
+        .count(&state.db)
+        .await?;
+    if usable == 0 {
         return Ok(inactive());
     }
     Ok(json!({

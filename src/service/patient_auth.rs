@@ -55,6 +55,8 @@ pub async fn authenticate(
             Expr::col((portal_access::Entity, portal_access::Column::Status))
                 .eq(AccessStatus::Active.as_str()),
         )
+        // A consent that has run out ends the access at once, before the lapse job marks it.
+        .cond_where(portal_access::consent_current(now))
         .to_owned();
     let found = account::Entity::find()
         .join(

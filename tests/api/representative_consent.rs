@@ -410,6 +410,30 @@ async fn refresh_is_refused_the_moment_consent_lapses_even_within_the_session() 
 }
 
 #[tokio::test]
+async fn access_token_stops_working_the_moment_consent_lapses_before_the_job_runs() {
+    let app = TestApp::spawn_with(fast).await;
+    let (key, ann) = app.practice_with_ann().await;
+    let pid = ann.patient_id.to_string();
+    app.set_settings(&key, json!({"adult_representative_consent_months": 1}))
+        .await;
+    let cal = app.approved_representative(&key, &pid, "spouse").await;
+    let access = app.access_by_id(&key, &pid, &cal.access_id).await;
+    let expires = instant(&access["consent_expires_at"]);
+    // Log in two minutes before the lapse: the access token (five minutes) outlives it.
+    app.clock.set(expires - TimeDelta::minutes(2));
+    let tokens = app.login_tokens(&as_account(&cal), None).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.me(at).await.status(), 200);
+    app.clock.advance(TimeDelta::minutes(3));
+    // The lapse job has not run (hourly), yet the token is refused at once.
+    assert_eq!(
+        app.access_by_id(&key, &pid, &cal.access_id).await["status"],
+        "active"
+    );
+    assert_eq!(app.me(at).await.status(), 401);
+}
+
+#[tokio::test]
 async fn patient_ends_caregiver_access_from_account_api_and_sessions_die() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;

@@ -33,3 +33,11 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The access's consent has not run out at `now`: no expiry (not an adult representative, or
+/// granted before consents expired), or an expiry still ahead.
+pub fn consent_current(now: DateTimeUtc) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(Column::ConsentExpiresAt.is_null())
+        .add(Column::ConsentExpiresAt.gt(now))
+}
