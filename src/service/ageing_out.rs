@@ -40,23 +40,6 @@ fn minor_relations() -> [&'static str; 2] {
     [Relation::Parent.as_str(), Relation::Guardian.as_str()]
 }
 
-/// Ends the minor-representative accesses of one account whose patient has come of age.
-/// Called at login and refresh; returns how many ended.
-pub async fn expire_for_account(
-    conn: &DatabaseConnection,
-    issuer: &str,
-    account_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::AccountId.eq(account_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(portal_access::Column::Relation.is_in(minor_relations()))
-        .all(conn)
-        .await?;
-    expire_among(conn, issuer, rows, now).await
-}
-
 /// Ends every minor-representative access whose patient has come of age. Returns how many
 /// ended in this call.
 pub async fn expire_due(
@@ -78,7 +61,7 @@ pub async fn expire_due(
 }
 
 /// Of these active parent or guardian accesses, ends those whose patient has come of age.
-async fn expire_among(
+pub(crate) async fn expire_among(
     conn: &DatabaseConnection,
     issuer: &str,
     rows: Vec<portal_access::Model>,

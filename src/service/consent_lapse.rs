@@ -25,7 +25,6 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// Why the sessions ended; stored in `sessions.revoked_reason`.
 pub const SESSIONS_ENDED: &str = "consent_expired";
@@ -41,21 +40,6 @@ fn due() -> sea_orm::Select<portal_access::Entity> {
     portal_access::Entity::find()
         .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
         .filter(portal_access::Column::Relation.is_in(adult_relations()))
-}
-
-/// Lapses one account's accesses whose consent has run out. Called at login and refresh.
-pub async fn lapse_for_account(
-    conn: &DatabaseConnection,
-    issuer: &str,
-    account_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let rows = due()
-        .filter(portal_access::Column::AccountId.eq(account_id))
-        .filter(portal_access::Column::ConsentExpiresAt.lte(now))
-        .all(conn)
-        .await?;
-    lapse_all(conn, issuer, rows, now).await
 }
 
 /// Lapses every access whose consent has run out. Returns how many lapsed in this call.
@@ -76,7 +60,9 @@ pub async fn lapse_due(conn: &DatabaseConnection, issuer: &str, now: DateTime<Ut
     }
 }
 
-async fn lapse_all(
+/// Lapses these accesses (active, adult representative, consent run out), each in its own
+/// transaction. Returns how many lapsed in this call.
+pub(crate) async fn lapse_all(
     conn: &DatabaseConnection,
     issuer: &str,
     rows: Vec<portal_access::Model>,

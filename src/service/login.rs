@@ -29,7 +29,7 @@ use crate::domain::password_policy::{self, PasswordContext};
 use crate::error::{Error, Result};
 use crate::service::mfa::{self, CodeKind, Enrolment};
 use crate::service::sessions::{self, IssuedTokens, ended, refusal};
-use crate::service::{accounts, ageing_out, consent_lapse, throttle};
+use crate::service::{accounts, throttle, time_limits};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -242,8 +242,7 @@ pub async fn at_practice(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    ageing_out::expire_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
-    consent_lapse::lapse_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
+    time_limits::apply_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
     let practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
     match choose(state, &account, practices, requested, meta, now).await? {
         Chosen::One(at) => advance(state, account, at, meta, now).await,

@@ -40,5 +40,6 @@ pub mod sessions;
 pub mod staff_accounts;
 pub mod teen_consent;
 pub mod throttle;
+pub mod time_limits;
 pub mod username_reminders;
 pub mod web_sessions;

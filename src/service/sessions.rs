@@ -20,9 +20,7 @@ use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{SCOPE_FHIR_USER, parse_scope};
 use crate::domain::representation::{self, Band};
 use crate::error::{Error, Result};
-use crate::service::{
-    ageing_out, consent_lapse, practitioners, representation as bands_of, web_sessions,
-};
+use crate::service::{practitioners, representation as bands_of, time_limits, web_sessions};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -463,13 +461,10 @@ pub async fn refresh_for(
     if !secrets::looks_like_token(raw) {
         return Err(Error::InvalidGrant);
     }
-    // A birthday that ends a representative's access and a lapsed consent are applied before
-    // the refresh reads the access (in their own transactions, so a refresh that is then
-    // refused keeps them). One lookup of the token's account serves both.
+    // Accesses that time has ended are ended before the refresh reads them.
     if let Some((_, s)) = find(&state.db, raw).await? {
-        let issuer = state.settings.issuer();
-        ageing_out::expire_for_account(&state.db, issuer, s.account_id, now).await?;
-        consent_lapse::lapse_for_account(&state.db, issuer, s.account_id, now).await?;
+        time_limits::apply_for_account(&state.db, state.settings.issuer(), s.account_id, now)
+            .await?;
     }
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;

@@ -1,0 +1,44 @@
+//! The rules that end an access with the passage of time, applied for one account at login
+//! and refresh, before either reads the account's access (in their own transactions, so a
+//! login or refresh that is then refused keeps them): a parent's or guardian's access ends
+//! when the patient comes of age (`ageing_out`), an adult representative's when the
+//! patient's consent runs out (`consent_lapse`). The periodic jobs catch everyone else.
+
+use crate::domain::access::{AccessStatus, Relation};
+use crate::error::Result;
+use crate::service::{ageing_out, consent_lapse};
+use crate::store::portal_access;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// Applies both rules to the account's active representative accesses, read in one query
+/// (an account that acts only for itself costs that one query and nothing else).
+pub async fn apply_for_account(
+    conn: &DatabaseConnection,
+    issuer: &str,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let rows = portal_access::Entity::find()
+        .filter(portal_access::Column::AccountId.eq(account_id))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .filter(portal_access::Column::Relation.ne(Relation::Own.as_str()))
+        .all(conn)
+        .await?;
+    let (minors, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| {
+        Relation::from_db(&r.relation).is_some_and(Relation::is_minor_representative)
+    });
+    let lapsed: Vec<_> = others
+        .into_iter()
+        .filter(|r| {
+            Relation::from_db(&r.relation).is_some_and(Relation::is_adult_representative)
+                && r.consent_expires_at.is_some_and(|t| t <= now)
+        })
+        .collect();
+    ageing_out::expire_among(conn, issuer, minors, now).await?;
+    if !lapsed.is_empty() {
+        consent_lapse::lapse_all(conn, issuer, lapsed, now).await?;
+    }
+    Ok(())
+}
