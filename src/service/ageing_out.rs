@@ -128,6 +128,28 @@ pub(crate) async fn expire_among(
     Ok(ended)
 }
 
+/// Marks an access `expired` if it is still active; false when someone else (another
+/// instance, a concurrent login) got there first, so only one of them sends the messages.
+pub(crate) async fn expire_if_active<C: ConnectionTrait>(
+    txn: &C,
+    access_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Expired.as_str()),
+        )
+        .col_expr(portal_access::Column::ExpiredAt, Expr::value(now))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access_id))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .exec(txn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 /// Ends one access, if it is still active, and sends what that causes, all in `txn`.
 async fn expire_one<C: ConnectionTrait>(
     txn: &C,
@@ -137,20 +159,7 @@ async fn expire_one<C: ConnectionTrait>(
     practice: &practice::Model,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let won = portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::Expired.as_str()),
-        )
-        .col_expr(portal_access::Column::ExpiredAt, Expr::value(now))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(row.id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .exec(txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
+    if !expire_if_active(txn, row.id, now).await? {
         // Someone else (another instance, a concurrent login) ended it and sent the messages.
         return Ok(false);
     }

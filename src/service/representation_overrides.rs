@@ -13,11 +13,10 @@ use crate::domain::representation::OverrideKind;
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
-use crate::service::patients;
+use crate::service::{ageing_out, patients};
 use crate::store::audit::{self, Event, RequestMeta};
 use crate::store::{portal_access, representation_override};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
@@ -143,20 +142,7 @@ async fn end_minor_representation<C: ConnectionTrait>(
         .await?;
     let mut ended = 0;
     for row in rows {
-        let won = portal_access::Entity::update_many()
-            .col_expr(
-                portal_access::Column::Status,
-                Expr::value(AccessStatus::Expired.as_str()),
-            )
-            .col_expr(portal_access::Column::ExpiredAt, Expr::value(now))
-            .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-            .filter(portal_access::Column::Id.eq(row.id))
-            .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-            .exec(txn)
-            .await?
-            .rows_affected
-            == 1;
-        if !won {
+        if !ageing_out::expire_if_active(txn, row.id, now).await? {
             continue;
         }
         ended += 1;
