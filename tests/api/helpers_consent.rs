@@ -51,29 +51,45 @@ impl TestApp {
         relation: &str,
         patient_dob: &str,
     ) -> Representative {
+        self.person_redeems_as(key, patient_id, relation, patient_dob, "Cal", CAL_EMAIL)
+            .await
+    }
+
+    /// Staff invite `first_name` Lee (at `email`) as `relation` for the patient; they follow
+    /// the link in their email and redeem it with a new account `<first_name>.lee`.
+    pub async fn person_redeems_as(
+        &self,
+        key: &str,
+        patient_id: &str,
+        relation: &str,
+        patient_dob: &str,
+        first_name: &str,
+        email: &str,
+    ) -> Representative {
+        let username = format!("{}.lee", first_name.to_lowercase());
         let r = self
             .send_invitation(
                 key,
                 patient_id,
                 json!({"channel": "email", "relation": relation,
-                       "recipient": {"first_name": "Cal", "last_name": "Lee", "email": CAL_EMAIL}}),
+                       "recipient": {"first_name": first_name, "last_name": "Lee", "email": email}}),
             )
             .await;
         assert_eq!(r.status(), 201, "invite: {}", r.text().await.unwrap());
-        let (_, link) = self.invitation_mail(CAL_EMAIL, 1).await;
+        let (_, link) = self.invitation_mail(email, 1).await;
         let r = self
             .redeem_invitation(
                 &token_of(&link),
-                json!({"account": "new", "username": "cal.lee", "password": PASSWORD,
+                json!({"account": "new", "username": username, "password": PASSWORD,
                        "date_of_birth": patient_dob,
-                       "representative": {"first_name": "Cal", "last_name": "Lee",
+                       "representative": {"first_name": first_name, "last_name": "Lee",
                                           "date_of_birth": "1988-01-02"}}),
             )
             .await;
         assert_eq!(r.status(), 201, "redeem: {}", r.text().await.unwrap());
         let body: Value = r.json().await.unwrap();
         Representative {
-            username: "cal.lee".into(),
+            username,
             access_id: body["access_id"].as_str().unwrap().to_owned(),
             status: body["status"].as_str().unwrap().to_owned(),
         }

@@ -582,28 +582,17 @@ async fn patient_is_told_when_someone_gains_access_with_who_relation_and_practic
                    "email": "sam@example.org"}),
         )
         .await;
-    let r = app
-        .send_invitation(
+    let bea = app
+        .person_redeems_as(
             &key,
             sam["id"].as_str().unwrap(),
-            json!({"channel": "email", "relation": "parent",
-                   "recipient": {"first_name": "Bea", "last_name": "Lee", "email": "bea@example.org"}}),
+            "parent",
+            "2016-05-20",
+            "Bea",
+            "bea@example.org",
         )
         .await;
-    assert_eq!(r.status(), 201);
-    let (_, invite) = app.invitation_mail("bea@example.org", 1).await;
-    let redeemed = json_of(
-        app.redeem_invitation(
-            &token_of(&invite),
-            json!({"account": "new", "username": "bea.lee", "password": PASSWORD,
-                   "date_of_birth": "2016-05-20",
-                   "representative": {"first_name": "Bea", "last_name": "Lee", "date_of_birth": "1984-02-11"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    assert_eq!(redeemed["status"], "active");
+    assert_eq!(bea.status, "active");
     let sam_told = app
         .mail_about(
             "sam@example.org",
@@ -625,28 +614,17 @@ async fn patient_is_told_when_someone_gains_access_with_who_relation_and_practic
             json!({"first_name": "Kit", "last_name": "Lee", "date_of_birth": "2018-01-09"}),
         )
         .await;
-    let r = app
-        .send_invitation(
+    let dan = app
+        .person_redeems_as(
             &key,
             kit["id"].as_str().unwrap(),
-            json!({"channel": "email", "relation": "guardian",
-                   "recipient": {"first_name": "Dan", "last_name": "Lee", "email": "dan@example.org"}}),
+            "guardian",
+            "2018-01-09",
+            "Dan",
+            "dan@example.org",
         )
         .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let (_, invite) = app.invitation_mail("dan@example.org", 1).await;
-    let redeemed = json_of(
-        app.redeem_invitation(
-            &token_of(&invite),
-            json!({"account": "new", "username": "dan.lee", "password": PASSWORD,
-                   "date_of_birth": "2018-01-09",
-                   "representative": {"first_name": "Dan", "last_name": "Lee", "date_of_birth": "1980-02-11"}}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    assert_eq!(redeemed["status"], "active");
+    assert_eq!(dan.status, "active");
     let granted = app
         .outbox_rows()
         .await
