@@ -106,9 +106,10 @@ impl App {
 
 /// Everything but the listener: also used by CLI commands that need the database.
 pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
-    let db = db::connect(&settings)
+    let mut db = db::connect(&settings)
         .await
         .context("connecting to the database (PORTICO_DATABASE_URL)")?;
+    db.set_metric_callback(|_| crate::telemetry::statements::on_statement());
     db::migrate(&db)
         .await
         .context("running database migrations")?;
