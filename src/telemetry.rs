@@ -50,13 +50,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn record(
-        &self,
-        operation: &'static str,
-        status: u16,
-        elapsed: Duration,
-        statements: u64,
-    ) {
+    pub fn record(&self, operation: &'static str, status: u16, elapsed: Duration, statements: u64) {
         *self
             .statements
             .lock()
