@@ -3,6 +3,7 @@
 pub mod access_rows;
 pub mod account_tokens;
 pub mod audit;
+pub mod cache;
 pub mod entities;
 pub mod grant;
 pub mod outbox;
