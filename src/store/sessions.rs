@@ -283,3 +283,144 @@ pub async fn refresh_context<C: ConnectionTrait>(
     }
     Ok(Some(context))
 }
+
+/// The columns [`principal`] reads besides the account's own.
+#[derive(Debug, Clone, FromQueryResult)]
+struct PrincipalRow {
+    x_session_live: bool,
+    x_practice_slug: String,
+    x_practice_name: String,
+    x_practice_phone: String,
+    x_access_id: Option<Uuid>,
+    x_patient_id: Option<Uuid>,
+    x_relation: Option<String>,
+    x_status: Option<String>,
+    x_consent_expires_at: Option<DateTime<Utc>>,
+    x_patient_first_name: Option<String>,
+}
+
+/// Who an access token speaks for, read live in one statement: the account, whether the
+/// token's session is live (not revoked, not expired, not before the account's
+/// `sessions_valid_after`), and the account's accesses at the practice with their patients,
+/// where an access whose consent has run out already reads as lapsed. `None`: no such
+/// account, session or practice.
+pub async fn principal<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    session_id: Uuid,
+    practice_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(account::Model, bool, AtPractice)>, DbErr> {
+    use crate::domain::access::AccessStatus;
+    use sea_orm::QueryTrait;
+    use sea_orm::sea_query::{Cond, SimpleExpr};
+
+    let s = session::Entity;
+    let live: SimpleExpr = Cond::all()
+        .add(Expr::col((s, session::Column::RevokedAt)).is_null())
+        .add(Expr::col((s, session::Column::ExpiresAt)).gt(now))
+        .add(
+            Cond::any()
+                .add(Expr::col((account::Entity, account::Column::SessionsValidAfter)).is_null())
+                .add(Expr::col((s, session::Column::CreatedAt)).gte(Expr::col((
+                    account::Entity,
+                    account::Column::SessionsValidAfter,
+                )))),
+        )
+        .into();
+    let pa = portal_access::Entity;
+    let stmt = account::Entity::find()
+        .column_as(live, "x_session_live")
+        .column_as(practice::Column::Slug, "x_practice_slug")
+        .column_as(practice::Column::Name, "x_practice_name")
+        .column_as(practice::Column::ContactPhone, "x_practice_phone")
+        .column_as(Expr::col((pa, portal_access::Column::Id)), "x_access_id")
+        .column_as(
+            Expr::col((pa, portal_access::Column::PatientId)),
+            "x_patient_id",
+        )
+        .column_as(portal_access::Column::Relation, "x_relation")
+        .column_as(portal_access::Column::Status, "x_status")
+        .column_as(
+            portal_access::Column::ConsentExpiresAt,
+            "x_consent_expires_at",
+        )
+        .column_as(patient::Column::FirstName, "x_patient_first_name")
+        .join(
+            JoinType::InnerJoin,
+            account::Entity::belongs_to(session::Entity)
+                .from(account::Column::Id)
+                .to(session::Column::AccountId)
+                .into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            session::Entity::belongs_to(practice::Entity)
+                .from(session::Column::PracticeId)
+                .to(practice::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            session::Entity::belongs_to(portal_access::Entity)
+                .from(session::Column::AccountId)
+                .to(portal_access::Column::AccountId)
+                .on_condition(|left, right| {
+                    Expr::col((right, portal_access::Column::PracticeId))
+                        .equals((left, session::Column::PracticeId))
+                        .into_condition()
+                })
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            portal_access::Entity::belongs_to(patient::Entity)
+                .from(portal_access::Column::PatientId)
+                .to(patient::Column::Id)
+                .into(),
+        )
+        .filter(account::Column::Id.eq(account_id))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::PracticeId.eq(practice_id))
+        .into_query();
+    let rows = conn.query_all(&stmt).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let account = account::Model::from_query_result(first, "")?;
+    let head = PrincipalRow::from_query_result(first, "")?;
+    let mut at = AtPractice {
+        practice_id,
+        slug: head.x_practice_slug.clone(),
+        name: head.x_practice_name.clone(),
+        phone: head.x_practice_phone.clone(),
+        rows: Vec::new(),
+    };
+    for row in &rows {
+        let r = PrincipalRow::from_query_result(row, "")?;
+        let (Some(access_id), Some(patient_id), Some(relation), Some(mut status)) =
+            (r.x_access_id, r.x_patient_id, r.x_relation, r.x_status)
+        else {
+            continue;
+        };
+        // A consent that has run out ends the access at once, before the lapse job marks it.
+        if status == AccessStatus::Active.as_str()
+            && r.x_consent_expires_at.is_some_and(|t| t <= now)
+        {
+            status = AccessStatus::ConsentExpired.as_str().to_owned();
+        }
+        at.rows.push(AccessRow {
+            access_id,
+            practice_id,
+            patient_id,
+            relation,
+            status,
+            practice_slug: r.x_practice_slug,
+            practice_name: r.x_practice_name,
+            practice_phone: r.x_practice_phone,
+            patient_first_name: r.x_patient_first_name.unwrap_or_default(),
+        });
+    }
+    at.rows.sort_by_key(|r| r.access_id);
+    Ok(Some((account, head.x_session_live, at)))
+}
