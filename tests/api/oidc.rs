@@ -187,7 +187,11 @@ async fn a_login_form_for_an_app_ends_on_a_portico_page_that_continues_by_naviga
     assert!(query_param(&back, "code").is_some());
 
     // The continue page only ever goes to a path of Portico's.
-    for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+    for bad in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
         let path = format!(
             "/login/continue?{}",
             serde_urlencoded::to_string([("continue", bad)]).unwrap()
