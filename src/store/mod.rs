@@ -7,5 +7,6 @@ pub mod entities;
 pub mod grant;
 pub mod outbox;
 pub mod pagination;
+pub mod throttles;
 
 pub use entities::*;
