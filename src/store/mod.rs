@@ -9,5 +9,6 @@ pub mod grant;
 pub mod outbox;
 pub mod pagination;
 pub mod sessions;
+pub mod throttles;
 
 pub use entities::*;
