@@ -53,6 +53,25 @@ pub fn blocked_until(
     Some(now + delay)
 }
 
+/// The waits below the cap, as an attempt brings a key's count to `failures` at `now`:
+/// `(failures, until)` for each count from `rule.free` whose wait is shorter than the
+/// ceiling, then the ceiling itself, which every higher count below the cap waits. Counts
+/// below `rule.free` wait nothing. (The store turns this into one SQL `CASE`, so the count
+/// and its wait are written by the same statement.)
+pub fn wait_steps(rule: Rule, now: DateTime<Utc>) -> (Vec<(i32, DateTime<Utc>)>, DateTime<Utc>) {
+    let ceiling = now + rule.max_delay;
+    let mut steps = Vec::new();
+    let mut failures = rule.free;
+    while failures < rule.cap {
+        match blocked_until(rule, failures, now, now) {
+            Some(until) if until < ceiling => steps.push((failures, until)),
+            _ => break,
+        }
+        failures += 1;
+    }
+    (steps, ceiling)
+}
+
 /// Whole seconds to wait, at least 1, for `Retry-After`.
 pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     let ms = (until - now).num_milliseconds().max(0);
@@ -81,6 +100,18 @@ mod tests {
             Some(now + TimeDelta::seconds(30))
         );
         assert_eq!(blocked_until(ACCOUNT, 100, t0, now), Some(t0 + WINDOW));
+    }
+
+    #[test]
+    fn wait_steps_list_each_wait_below_the_ceiling() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let (steps, ceiling) = wait_steps(ACCOUNT, now);
+        let secs: Vec<(i32, i64)> = steps
+            .iter()
+            .map(|(n, u)| (*n, (*u - now).num_seconds()))
+            .collect();
+        assert_eq!(secs, vec![(5, 1), (6, 2), (7, 4), (8, 8), (9, 16)]);
+        assert_eq!(ceiling, now + TimeDelta::seconds(30));
     }
 
     #[test]

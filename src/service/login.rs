@@ -208,8 +208,9 @@ pub async fn authenticate(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    // Before any hash: a throttled account or client waits (429), known or not.
-    throttle::check(state, &creds.username, meta, now).await?;
+    // Before any hash: the attempt is counted, and a throttled account or client waits
+    // (429), known or not.
+    let attempt = throttle::attempt(state, &creds.username, meta, now).await?;
     let found = accounts::find_by_username(&state.db, &creds.username).await?;
     let verdict = state
         .hasher
@@ -222,10 +223,11 @@ pub async fn authenticate(
         (Some(a), Verification::Valid { needs_rehash }) => (a, needs_rehash),
         (found, _) => {
             record_failure(state, found.as_ref(), &creds.username, meta, now).await?;
-            throttle::record_failure(state, &creds.username, meta, now).await?;
+            attempt.failed(state, meta, now).await?;
             return Err(Error::InvalidCredentials);
         }
     };
+    attempt.succeeded(state, now).await?;
     if needs_rehash {
         rehash(state, &account, &creds.password, now).await?;
     }
@@ -657,14 +659,15 @@ pub async fn mfa_step(
 ) -> Result<Step> {
     let (token, account, at) = step_token(state, raw_token, MFA_PURPOSE, now).await?;
     // Wrong codes count against the account like wrong passwords (one counter, both factors).
-    throttle::check(state, &account.username, meta, now).await?;
+    let attempt = throttle::attempt(state, &account.username, meta, now).await?;
     let kind = match mfa::verify(state, &account, code, meta, now).await {
         Err(Error::InvalidMfaCode) => {
-            throttle::record_failure(state, &account.username, meta, now).await?;
+            attempt.failed(state, meta, now).await?;
             return Err(Error::InvalidMfaCode);
         }
         other => other?,
     };
+    attempt.succeeded(state, now).await?;
     ready(state, token.id, account, at, kind.amr(), now).await
 }
 

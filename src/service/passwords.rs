@@ -349,7 +349,7 @@ pub async fn verify_current_as(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let account = who.account;
-    crate::service::throttle::check(state, &account.username, meta, now).await?;
+    let attempt = crate::service::throttle::attempt(state, &account.username, meta, now).await?;
     let verdict = state
         .hasher
         .verify(password, Some(account.password_hash.as_str()))
@@ -362,9 +362,10 @@ pub async fn verify_current_as(
             now,
         )
         .await?;
-        crate::service::throttle::record_failure(state, &account.username, meta, now).await?;
+        attempt.failed(state, meta, now).await?;
         return Err(Error::InvalidCredentials);
     }
+    attempt.succeeded(state, now).await?;
     Ok(())
 }
 

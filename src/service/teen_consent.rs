@@ -113,7 +113,7 @@ pub async fn redeem(
     now: DateTime<Utc>,
 ) -> Result<Consented> {
     let account = &principal.account;
-    throttle::check(state, &account.username, meta, now).await?;
+    let attempt = throttle::attempt(state, &account.username, meta, now).await?;
     let code = normalise(raw_code);
     let access = portal_access::Entity::find()
         .filter(portal_access::Column::AccountId.eq(account.id))
@@ -139,7 +139,7 @@ pub async fn redeem(
         _ => None,
     };
     let (Some(access), Some(found)) = (access, found) else {
-        throttle::record_failure(state, &account.username, meta, now).await?;
+        attempt.failed(state, meta, now).await?;
         audit::record(
             &state.db,
             meta,
@@ -152,6 +152,8 @@ pub async fn redeem(
         .await?;
         return Err(Error::InvalidConsentCode);
     };
+    // A real code: not a guess, whatever becomes of it.
+    attempt.succeeded(state, now).await?;
     if found.used_at.is_some() {
         return Err(Error::ConsentCodeUsed);
     }

@@ -3,9 +3,14 @@
 //! so unknown usernames are throttled exactly like known ones) and the client address (from a
 //! trusted proxy only, see `RequestMeta`). The rules are in `domain::throttle`.
 //!
-//! [`check`] runs before any password hash; [`record_failure`] after a wrong password or a
-//! wrong two-step code (one counter per account for both factors); [`forget_account`] after a
-//! complete login or a password reset. Every refusal and every wait imposed is audited.
+//! [`attempt`] counts the attempt on both keys BEFORE any password hash or code check, with
+//! one upsert per key that returns the new count (`store::throttles`), and refuses it (429)
+//! when either key must wait: so forty attempts sent at once are judged exactly as forty sent
+//! one after another, and at most as many reach argon2. The attempt then ends as
+//! [`Attempt::failed`] (a wrong password or two-step code: one counter per account for both
+//! factors; a wait imposed is audited) or [`Attempt::succeeded`] (the count is taken back);
+//! [`forget_account`] clears the account after a complete login or a password reset. Every
+//! refusal is audited.
 //!
 //! Lockout choice: the account key only ever imposes waits (at most 30 seconds) until 100
 //! failures in an hour; then it refuses until that hour ends, whoever asks. A stranger can
@@ -18,16 +23,31 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::throttle as row;
+use crate::store::throttles;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, Set};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::json;
 
-/// One counter an attempt is checked against.
-struct Key {
+/// One counter an attempt is counted on.
+#[derive(Debug, Clone)]
+pub struct Key {
     key: String,
     kind: &'static str,
     rule: Rule,
+}
+
+impl Key {
+    /// A counter of its own, for guesses other than logins (`scope` names what is guessed).
+    pub fn client(scope: &str, meta: &RequestMeta, rule: Rule) -> Option<Key> {
+        meta.ip
+            .as_deref()
+            .filter(|ip| !ip.is_empty())
+            .map(|ip| Key {
+                key: format!("{scope}:ip:{ip}"),
+                kind: "client",
+                rule,
+            })
+    }
 }
 
 fn account_key(username: &str) -> String {
@@ -53,133 +73,174 @@ fn keys(username: &str, meta: &RequestMeta) -> Vec<Key> {
     keys
 }
 
-fn live_block(r: &row::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let window_open = r.window_started_at + throttle::WINDOW > now;
-    r.blocked_until.filter(|until| *until > now && window_open)
+/// How an attempt is named in the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub struct Kinds {
+    /// An attempt refused because a key must wait.
+    pub refused: &'static str,
+    /// A failed attempt that makes the next one wait.
+    pub imposed: &'static str,
 }
 
-/// Refuses the attempt with `rate_limited` (and `Retry-After`) while the account or the
-/// client must wait. Audited.
-pub async fn check(
+/// The audit kinds of login attempts.
+pub const LOGIN: Kinds = Kinds {
+    refused: "login.throttled",
+    imposed: "login.throttle_imposed",
+};
+
+#[derive(Debug, Clone)]
+struct Trail {
+    kinds: Kinds,
+    detail: serde_json::Value,
+}
+
+/// An attempt counted on its keys and allowed to go ahead: end it with [`Attempt::failed`]
+/// or [`Attempt::succeeded`]. (Dropped without either, it stays counted as a failure.)
+#[must_use = "an attempt ends as failed or succeeded"]
+pub struct Attempt {
+    counted: Vec<(Key, row::Model)>,
+    trail: Trail,
+}
+
+/// Counts a login attempt (a password, a two-step code, a current password, a consent code)
+/// on the account and the client address before anything is checked. `rate_limited` (with
+/// `Retry-After`, audited as `login.throttled`) while either must wait.
+pub async fn attempt(
     state: &AppState,
     username: &str,
     meta: &RequestMeta,
     now: DateTime<Utc>,
-) -> Result<()> {
-    let keys = keys(username, meta);
-    let rows = row::Entity::find()
-        .filter(row::Column::Key.is_in(keys.iter().map(|k| k.key.clone())))
-        .all(&state.db)
-        .await?;
-    let longest = rows
-        .iter()
-        .filter_map(|r| live_block(r, now).map(|u| (r, u)))
-        .max_by_key(|(_, u)| *u);
-    let Some((r, until)) = longest else {
-        return Ok(());
-    };
-    let kind = keys
-        .iter()
-        .find(|k| k.key == r.key)
-        .map_or("account", |k| k.kind);
-    let retry_after_secs = throttle::retry_after(until, now);
-    audit::record(
-        &state.db,
-        meta,
-        Event::new("login.throttled", Actor::Anonymous).detail(json!({
-            "key": kind,
+) -> Result<Attempt> {
+    let trail = Trail {
+        kinds: LOGIN,
+        detail: json!({
             "username_sha256": secrets::hash_token(&crate::domain::username::fold(username)),
-            "failures": r.failures,
-            "retry_after": retry_after_secs,
-        })),
-        now,
-    )
-    .await?;
-    Err(Error::RateLimited { retry_after_secs })
+        }),
+    };
+    attempt_on(state, keys(username, meta), trail, meta, now).await
 }
 
-/// Counts a failed attempt on every key; a key that now has to wait is audited.
-pub async fn record_failure(
+/// Counts a guess at something other than a login (a reset link, an intake code) on `keys`,
+/// audited as `kinds` say.
+pub async fn attempt_guess(
     state: &AppState,
-    username: &str,
+    keys: Vec<Key>,
+    kinds: Kinds,
     meta: &RequestMeta,
     now: DateTime<Utc>,
-) -> Result<()> {
-    for k in keys(username, meta) {
-        let counted = count(&state.db, &k.key, now).await?;
-        let until =
-            throttle::blocked_until(k.rule, counted.failures, counted.window_started_at, now);
-        row::Entity::update_many()
-            .col_expr(row::Column::BlockedUntil, Expr::value(until))
-            .col_expr(row::Column::UpdatedAt, Expr::value(now))
-            .filter(row::Column::Key.eq(k.key.as_str()))
-            .exec(&state.db)
-            .await?;
-        if let Some(until) = until {
+) -> Result<Attempt> {
+    let trail = Trail {
+        kinds,
+        detail: json!({}),
+    };
+    attempt_on(state, keys, trail, meta, now).await
+}
+
+fn event_detail(trail: &Trail, extra: serde_json::Value) -> serde_json::Value {
+    let mut detail = trail.detail.clone();
+    if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    detail
+}
+
+async fn attempt_on(
+    state: &AppState,
+    keys: Vec<Key>,
+    trail: Trail,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Attempt> {
+    // A key can stop waiting between the refusing upsert and the read that says for how
+    // long (a success cleared it); the attempt is then counted again, a few times at most.
+    for _ in 0..3 {
+        let mut counted = Vec::with_capacity(keys.len());
+        let mut refused = None;
+        for k in &keys {
+            match throttles::count_attempt(&state.db, &k.key, k.rule, now).await? {
+                Some(r) => counted.push((k.clone(), r)),
+                None => {
+                    refused = Some(k);
+                    break;
+                }
+            }
+        }
+        let Some(k) = refused else {
+            return Ok(Attempt { counted, trail });
+        };
+        // Refused attempts are not counted on any key.
+        for (_, r) in &counted {
+            throttles::uncount(&state.db, r, now).await?;
+        }
+        let Some((r, until)) = throttles::find(&state.db, &k.key)
+            .await?
+            .and_then(|r| throttles::waiting_until(&r, k.rule, now).map(|u| (r, u)))
+        else {
+            continue;
+        };
+        let retry_after_secs = throttle::retry_after(until, now);
+        audit::record(
+            &state.db,
+            meta,
+            Event::new(trail.kinds.refused, Actor::Anonymous).detail(event_detail(
+                &trail,
+                json!({
+                    "key": k.kind,
+                    "failures": r.failures,
+                    "retry_after": retry_after_secs,
+                }),
+            )),
+            now,
+        )
+        .await?;
+        return Err(Error::RateLimited { retry_after_secs });
+    }
+    Err(Error::RateLimited {
+        retry_after_secs: 1,
+    })
+}
+
+impl Attempt {
+    /// The guess was wrong: it stays counted; a key that now makes the next attempt wait is
+    /// audited.
+    pub async fn failed(
+        self,
+        state: &AppState,
+        meta: &RequestMeta,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for (k, r) in &self.counted {
+            let Some(until) = throttles::waiting_until(r, k.rule, now) else {
+                continue;
+            };
             audit::record(
                 &state.db,
                 meta,
-                Event::new("login.throttle_imposed", Actor::Anonymous).detail(json!({
-                    "key": k.kind,
-                    "username_sha256": secrets::hash_token(&crate::domain::username::fold(username)),
-                    "failures": counted.failures,
-                    "wait_secs": throttle::retry_after(until, now),
-                })),
+                Event::new(self.trail.kinds.imposed, Actor::Anonymous).detail(event_detail(
+                    &self.trail,
+                    json!({
+                        "key": k.kind,
+                        "failures": r.failures,
+                        "wait_secs": throttle::retry_after(until, now),
+                    }),
+                )),
                 now,
             )
             .await?;
         }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Adds one failure to a key, opening a new window when the last one has ended. Each step is
-/// one statement, so concurrent failures on several instances are all counted.
-async fn count<C: ConnectionTrait>(
-    conn: &C,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<row::Model, DbErr> {
-    row::Entity::insert(row::ActiveModel {
-        key: Set(key.to_owned()),
-        failures: Set(0),
-        window_started_at: Set(now),
-        blocked_until: Set(None),
-        updated_at: Set(now),
-    })
-    .on_conflict(OnConflict::column(row::Column::Key).do_nothing().to_owned())
-    .exec_without_returning(conn)
-    .await?;
-    row::Entity::update_many()
-        .col_expr(row::Column::Failures, Expr::value(0))
-        .col_expr(row::Column::WindowStartedAt, Expr::value(now))
-        .col_expr(
-            row::Column::BlockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(row::Column::Key.eq(key))
-        .filter(row::Column::WindowStartedAt.lte(now - throttle::WINDOW))
-        .exec(conn)
-        .await?;
-    row::Entity::update_many()
-        .col_expr(
-            row::Column::Failures,
-            Expr::col(row::Column::Failures).add(1),
-        )
-        .filter(row::Column::Key.eq(key))
-        .exec(conn)
-        .await?;
-    row::Entity::find_by_id(key.to_owned())
-        .one(conn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(key.to_owned()))
+    /// The guess was right (or turned out not to be a guess): its count is taken back.
+    pub async fn succeeded(self, state: &AppState, now: DateTime<Utc>) -> Result<()> {
+        for (_, r) in &self.counted {
+            throttles::uncount(&state.db, r, now).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Clears the account's counter: after a complete login, or a password reset.
 pub async fn forget_account<C: ConnectionTrait>(conn: &C, username: &str) -> Result<(), DbErr> {
-    row::Entity::delete_many()
-        .filter(row::Column::Key.eq(account_key(username)))
-        .exec(conn)
-        .await?;
-    Ok(())
+    throttles::forget(conn, &account_key(username)).await
 }

@@ -262,3 +262,27 @@ async fn a_practice_that_requires_two_step_verification_makes_the_account_enrol_
     app.clock.advance(TimeDelta::seconds(30));
     app.login_until_mfa(&ann.username, PASSWORD).await;
 }
+
+#[tokio::test]
+async fn concurrent_logins_with_one_recovery_code_never_answer_500() {
+    let app = TestApp::spawn().await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    let code = &enrolled.recovery_codes[0];
+    // Four whole logins at once: password, then the same recovery code.
+    let statuses = futures_util::future::join_all((0..4).map(|_| async {
+        let token = app.login_until_mfa("ann.lee", PASSWORD).await;
+        app.login_mfa(&token, code).await.status().as_u16()
+    }))
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 401, 429].contains(s)),
+        "never a 500: {statuses:?}"
+    );
+}

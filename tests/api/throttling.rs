@@ -170,3 +170,138 @@ async fn a_password_reset_clears_the_account_throttle() {
         200
     );
 }
+
+/// Statuses of `n` wrong passwords for `username` sent at once (or one after another), and
+/// how many argon2 computations they caused.
+async fn wrong_passwords(
+    app: &TestApp,
+    usernames: &[String],
+    at_once: bool,
+) -> (usize, usize, u64) {
+    let before = app.state.hasher.hashes_run();
+    let statuses: Vec<u16> = if at_once {
+        futures_util::future::join_all(
+            usernames
+                .iter()
+                .map(|u| async move { app.login(u, WRONG, None).await.status().as_u16() }),
+        )
+        .await
+    } else {
+        let mut v = Vec::new();
+        for u in usernames {
+            v.push(app.login(u, WRONG, None).await.status().as_u16());
+        }
+        v
+    };
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "only 401 and 429: {statuses:?}"
+    );
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    (
+        statuses.len() - refused,
+        refused,
+        app.state.hasher.hashes_run() - before,
+    )
+}
+
+async fn throttle_row(app: &TestApp, username: &str) -> Option<portico::store::throttle::Model> {
+    use sea_orm::EntityTrait;
+    let key = format!(
+        "account:{}",
+        portico::auth::secrets::hash_token(&portico::domain::username::fold(username))
+    );
+    portico::store::throttle::Entity::find_by_id(key)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn simultaneous_wrong_passwords_get_no_more_password_checks_than_the_same_ones_in_a_row() {
+    let app = TestApp::spawn().await;
+    seeded(&app).await;
+    app.seed_portal_account(
+        &app.create_practice("jones", "Jones Clinic", "555-0111")
+            .await
+            .1,
+        patient("Bob", "Ray", "bob@example.org"),
+        "bob.ray",
+        PASSWORD,
+        "self",
+    )
+    .await;
+    let in_a_row = wrong_passwords(&app, &vec!["ann.lee".to_owned(); 40], false).await;
+    let at_once = wrong_passwords(&app, &vec!["bob.ray".to_owned(); 40], true).await;
+    assert_eq!(in_a_row, (5, 35, 5), "one at a time: 5 × 401, then 429");
+    assert_eq!(
+        at_once, in_a_row,
+        "forty at once: the same 401s, 429s and argon2 runs as forty in a row"
+    );
+    assert_eq!(throttle_row(&app, "bob.ray").await.unwrap().failures, 5);
+    // And the right password waits like a wrong one.
+    assert_problem(
+        app.login("bob.ray", PASSWORD, None).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn simultaneous_wrong_passwords_from_one_address_are_counted_on_the_address_before_any_check()
+{
+    let app = TestApp::spawn().await;
+    seeded(&app).await;
+    // Forty different names (four tries each stays under the account limit), one address.
+    let names: Vec<String> = (0..40).map(|i| format!("guess.{}", i % 10)).collect();
+    let (checked, refused, hashes) = wrong_passwords(&app, &names, true).await;
+    assert_eq!(checked, 20, "the address allows 20 failures before waiting");
+    assert_eq!(refused, 20);
+    assert_eq!(hashes, 20);
+}
+
+#[tokio::test]
+async fn the_lockout_counter_counts_every_attempt_of_200_parallel_ones_and_engages_at_the_threshold()
+ {
+    let app = TestApp::spawn().await;
+    seeded(&app).await;
+    // One counter whatever the case of the name.
+    let names: Vec<String> = (0..200)
+        .map(|i| if i % 2 == 0 { "ann.lee" } else { "ANN.Lee" }.to_owned())
+        .collect();
+    let (checked, refused, hashes) = wrong_passwords(&app, &names, true).await;
+    assert_eq!((checked, refused, hashes), (5, 195, 5));
+    let row = throttle_row(&app, "ann.lee").await.unwrap();
+    assert_eq!(
+        row.failures, 5,
+        "no lost update: every checked attempt counted"
+    );
+    assert_eq!(
+        row.blocked_until,
+        Some(app.clock_now() + TimeDelta::seconds(1))
+    );
+    // The right password afterwards waits like a wrong one.
+    assert_problem(
+        app.login("ann.lee", PASSWORD, None).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // After the wait, 200 more at once: exactly one is tried, and it doubles the wait.
+    app.clock.advance(TimeDelta::seconds(1));
+    let (checked, refused, hashes) = wrong_passwords(&app, &names, true).await;
+    assert_eq!((checked, refused, hashes), (1, 199, 1));
+    let row = throttle_row(&app, "ann.lee").await.unwrap();
+    assert_eq!(row.failures, 6);
+    assert_eq!(
+        row.blocked_until,
+        Some(app.clock_now() + TimeDelta::seconds(2))
+    );
+    let kinds = app.audit_kinds().await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "login.failed").count(),
+        6,
+        "one audited failure per checked attempt"
+    );
+}
