@@ -3,6 +3,7 @@
 pub mod access_rows;
 pub mod account_tokens;
 pub mod audit;
+pub mod client_sessions;
 pub mod entities;
 pub mod grant;
 pub mod outbox;
