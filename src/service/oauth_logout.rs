@@ -17,12 +17,13 @@ use crate::service::sessions::ended;
 use crate::service::web_sessions;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::client_sessions::{self, Owner};
+use crate::store::sessions::{self as session_rows, Owner};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Validation, decode, decode_header};
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The JOSE `typ` of Portico's ID tokens.
@@ -46,7 +47,7 @@ pub struct Hint {
     /// The grant it came from (`sid`), if it names one.
     pub session_id: Option<Uuid>,
     /// The registered client it was issued to (`aud`).
-    pub client: Client,
+    pub client: Arc<Client>,
 }
 
 /// A logout request whose parameters were all found good.
@@ -54,7 +55,7 @@ pub struct Hint {
 pub struct Checked {
     pub hint: Option<Hint>,
     /// The client named by the hint or by `client_id`.
-    pub client: Option<Client>,
+    pub client: Option<Arc<Client>>,
     /// The registered `post_logout_redirect_uri` with `state`, when one was asked for.
     pub target: Option<String>,
 }
@@ -62,17 +63,15 @@ pub struct Checked {
 impl Checked {
     /// Whether the hint is about `account_id` (the account signed in on this browser).
     pub fn hint_is_for(&self, account_id: Uuid) -> bool {
-        self.hint.as_ref().is_some_and(|h| h.account_id == account_id)
+        self.hint
+            .as_ref()
+            .is_some_and(|h| h.account_id == account_id)
     }
 }
 
 /// The claims of an ID token we issued, checked for `typ`, signature and issuer; its expiry
 /// does not matter here (RP-Initiated Logout §2: an expired hint is still a hint).
-async fn verify_signature(
-    state: &AppState,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Option<HintClaims> {
+async fn verify_signature(state: &AppState, token: &str, now: DateTime<Utc>) -> Option<HintClaims> {
     if token.len() > 8 * 1024 {
         return None;
     }
@@ -114,7 +113,7 @@ async fn verify_hint(state: &AppState, token: &str, now: DateTime<Utc>) -> Resul
     let Ok(account_id) = claims.sub.parse::<Uuid>() else {
         return Ok(None);
     };
-    let Some(client) = oauth_clients::find_by_client_id(&state.db, &claims.aud).await? else {
+    let Some(client) = oauth_clients::by_client_id(state, &claims.aud).await? else {
         return Ok(None);
     };
     Ok(Some(Hint {
@@ -150,7 +149,7 @@ pub async fn check(
             return Err(refused("client_id does not match the id_token_hint."));
         }
         (Some(h), _) => Some(h.client.clone()),
-        (None, Some(c)) => oauth_clients::find_by_client_id(&state.db, c).await?,
+        (None, Some(c)) => oauth_clients::by_client_id(state, c).await?,
         (None, None) => None,
     };
     let target = match post_logout_redirect_uri {
@@ -203,7 +202,7 @@ pub async fn end(
             client_id: &h.client.model.client_id,
             practice_id: h.client.model.practice_id,
         };
-        let was_live = client_sessions::end_if_owned(&txn, sid, owner, ended::LOGOUT, now).await?;
+        let was_live = session_rows::end_if_owned(&txn, sid, owner, ended::LOGOUT, now).await?;
         if was_live {
             let event = Event::new("logout", Actor::Account(h.account_id))
                 .account(h.account_id)

@@ -77,7 +77,12 @@ async fn only_an_id_token_issued_to_a_registered_client_is_a_logout_hint() {
     tampered[1] = other_payload;
     let tampered = tampered.join(".");
 
-    for hint in [access_token, api_token.as_str(), tampered.as_str(), "not-a-jwt"] {
+    for hint in [
+        access_token,
+        api_token.as_str(),
+        tampered.as_str(),
+        "not-a-jwt",
+    ] {
         for with_return in [false, true] {
             let mut params = vec![("id_token_hint", hint)];
             if with_return {
@@ -87,17 +92,22 @@ async fn only_an_id_token_issued_to_a_registered_client_is_a_logout_hint() {
             let r = html(app.browse(&logout_path(&params), Some(&cookie)).await).await;
             assert_eq!(r.status, 400, "{}", r.body);
             assert!(r.location().is_empty(), "never sent anywhere");
-            assert!(
-                r.cookie("portico_session").is_none(),
-                "the cookie is kept"
-            );
+            assert!(r.cookie("portico_session").is_none(), "the cookie is kept");
         }
     }
-    assert!(signed_in(&app, &world, &cookie).await, "the web session lives on");
-    assert!(grant_active(&app, &world, &tokens).await, "the grant lives on");
+    assert!(
+        signed_in(&app, &world, &cookie).await,
+        "the web session lives on"
+    );
+    assert!(
+        grant_active(&app, &world, &tokens).await,
+        "the grant lives on"
+    );
 
     // An ID token of a client that is no longer registered is no hint either.
-    let second = app.register_client(&world.admin, json!({"name": "Old app"})).await;
+    let second = app
+        .register_client(&world.admin, json!({"name": "Old app"}))
+        .await;
     let old_id = second["client_id"].as_str().unwrap();
     let old_world = OidcWorld {
         admin: world.admin.clone(),
@@ -225,7 +235,10 @@ async fn logout_without_a_valid_hint_asks_first_and_ends_the_session_only_on_its
     let body = serde_urlencoded::to_string([
         ("csrf_token", field("csrf_token")),
         ("client_id", field("client_id")),
-        ("post_logout_redirect_uri", field("post_logout_redirect_uri")),
+        (
+            "post_logout_redirect_uri",
+            field("post_logout_redirect_uri"),
+        ),
         ("state", field("state")),
     ])
     .unwrap();
@@ -244,8 +257,14 @@ async fn logout_without_a_valid_hint_asks_first_and_ends_the_session_only_on_its
         done.body
     );
     assert!(unescape(&done.body).contains(&format!("href=\"{back}\"")));
-    assert!(!signed_in(&app, &world, &cookie).await, "the session has ended");
+    assert!(
+        !signed_in(&app, &world, &cookie).await,
+        "the session has ended"
+    );
     // Without a hint, the browser's session ends; the client's grant is the client's to end.
     assert!(grant_active(&app, &world, &tokens).await);
-    assert!(signed_in(&app, &world, &bob_cookie).await, "Bob's session is his");
+    assert!(
+        signed_in(&app, &world, &bob_cookie).await,
+        "Bob's session is his"
+    );
 }
