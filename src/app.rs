@@ -11,7 +11,7 @@ use crate::domain::breached_passwords;
 use crate::mail::transport::Transports;
 use crate::mail::worker;
 use crate::service::{ageing_out, consent_lapse};
-use crate::state::AppState;
+use crate::state::{AppState, Caches};
 use crate::telemetry::Metrics;
 use anyhow::Context;
 use poem::Server;
@@ -73,7 +73,10 @@ impl App {
     ) -> std::io::Result<()> {
         let state = self.state.clone();
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
-        let mut workers = Vec::new();
+        let mut workers = vec![tokio::spawn(keep_caches_current(
+            state.clone(),
+            workers_stopped.clone(),
+        ))];
         if state.settings.run_workers {
             let transports =
                 Transports::from_settings(&state.settings).map_err(std::io::Error::other)?;
@@ -106,9 +109,10 @@ impl App {
 
 /// Everything but the listener: also used by CLI commands that need the database.
 pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
-    let db = db::connect(&settings)
+    let mut db = db::connect(&settings)
         .await
         .context("connecting to the database (PORTICO_DATABASE_URL)")?;
+    db.set_metric_callback(|_| crate::telemetry::statements::on_statement());
     db::migrate(&db)
         .await
         .context("running database migrations")?;
@@ -142,7 +146,24 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
         keys,
         metrics: Arc::new(Metrics::default()),
         outbox_wakeup: Arc::new(Notify::new()),
+        caches: Arc::new(Caches::default()),
     })
+}
+
+/// Polls the cache versions so that a client or practice changed through another instance is
+/// read again here within `store::cache::POLL_INTERVAL`. Runs whether or not the other
+/// workers do: it is part of serving requests correctly, not a job.
+async fn keep_caches_current(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(crate::store::cache::POLL_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = state.caches.refresh(&state.db).await {
+            tracing::warn!(error = %e, "cache versions: poll failed; dropping cached rows");
+            state.caches.clients.clear();
+        }
+    }
 }
 
 /// Completes on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when

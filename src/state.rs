@@ -4,6 +4,8 @@ use crate::auth::keys::KeyStore;
 use crate::auth::password::Hasher;
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::service::oauth_clients::Client;
+use crate::store::cache::{self, Cache, Versions};
 use crate::telemetry::Metrics;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -21,6 +23,35 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the outbox worker when a message is queued.
     pub outbox_wakeup: Arc<Notify>,
+    /// Rarely changing rows held in memory (`store::cache`).
+    pub caches: Arc<Caches>,
+}
+
+/// The in-memory copies of rarely changing tables, and the versions that keep them current.
+pub struct Caches {
+    pub clients: Cache<Client>,
+    pub versions: Versions,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            clients: Cache::new(cache::OAUTH_CLIENTS),
+            versions: Versions::default(),
+        }
+    }
+}
+
+impl Caches {
+    /// Drops what another instance changed; runs every `cache::POLL_INTERVAL`.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        for table in self.versions.changed(db).await? {
+            if table == self.clients.table() {
+                self.clients.clear();
+            }
+        }
+        Ok(())
+    }
 }
 
 impl AppState {

@@ -10,6 +10,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
+pub mod statements;
+
 /// Installs the global subscriber once; later calls (tests) are ignored.
 pub fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
@@ -38,15 +40,23 @@ struct Histogram {
     sum: f64,
 }
 
-/// Request counters by operation and status, and a latency histogram by operation.
+/// Request counters by operation and status, a latency histogram by operation, and the
+/// database statements each operation sent.
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
+    statements: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
-    pub fn record(&self, operation: &'static str, status: u16, elapsed: Duration) {
+    pub fn record(&self, operation: &'static str, status: u16, elapsed: Duration, statements: u64) {
+        *self
+            .statements
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(operation)
+            .or_default() += statements;
         *self
             .requests
             .lock()
@@ -114,6 +124,23 @@ impl Metrics {
                 h.count
             );
         }
+        out.push_str(
+            "# HELP portico_db_statements_total Database statements by operation (BEGIN and COMMIT not counted).\n",
+        );
+        out.push_str("# TYPE portico_db_statements_total counter\n");
+        for (op, n) in self
+            .statements
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(out, "portico_db_statements_total{{operation=\"{op}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "portico_db_statements_total{{operation=\"background\"}} {}",
+            statements::background_total()
+        );
         out
     }
 }
@@ -125,8 +152,8 @@ mod tests {
     #[test]
     fn renders_counters_and_cumulative_buckets() {
         let m = Metrics::default();
-        m.record("getPatient", 200, Duration::from_millis(3));
-        m.record("getPatient", 404, Duration::from_millis(30));
+        m.record("getPatient", 200, Duration::from_millis(3), 2);
+        m.record("getPatient", 404, Duration::from_millis(30), 1);
         let text = m.render();
         assert!(
             text.contains("portico_http_requests_total{operation=\"getPatient\",status=\"200\"} 1")
@@ -142,5 +169,6 @@ mod tests {
                 "portico_http_request_duration_seconds_count{operation=\"getPatient\"} 2"
             )
         );
+        assert!(text.contains("portico_db_statements_total{operation=\"getPatient\"} 3"));
     }
 }

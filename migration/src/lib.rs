@@ -14,6 +14,7 @@ mod m20261123_000900_intake_sessions;
 mod m20261206_001100_age_bands;
 mod m20261206_001110_representative_consent;
 mod m20261206_001120_held_registrations;
+mod m20261207_001200_cache_versions;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_001100_age_bands::Migration),
             Box::new(m20261206_001120_held_registrations::Migration),
             Box::new(m20261206_001110_representative_consent::Migration),
+            Box::new(m20261207_001200_cache_versions::Migration),
         ]
     }
 }

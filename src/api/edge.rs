@@ -7,6 +7,7 @@ use crate::api::context::RequestId;
 use crate::api::problem::{from_poem_error, render};
 use crate::error::Error;
 use crate::state::AppState;
+use crate::telemetry::statements::count_statements;
 use poem::error::ReadBodyError;
 use poem::http::{HeaderValue, Method, header};
 use poem::middleware::CatchPanic;
@@ -118,11 +119,13 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         );
         let span = tracing::info_span!("request", request_id = %request_id);
 
-        let outcome = async {
-            limit_body(&mut req, self.state.settings.max_body_bytes).await?;
-            self.inner.call(req).await.map(IntoResponse::into_response)
-        }
-        .instrument(span.clone())
+        let (outcome, statements) = count_statements(
+            async {
+                limit_body(&mut req, self.state.settings.max_body_bytes).await?;
+                self.inner.call(req).await.map(IntoResponse::into_response)
+            }
+            .instrument(span.clone()),
+        )
         .await;
 
         let (mut resp, operation) = match outcome {
@@ -182,7 +185,9 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
 
         let status = resp.status().as_u16();
         let elapsed = started.elapsed();
-        self.state.metrics.record(operation, status, elapsed);
+        self.state
+            .metrics
+            .record(operation, status, elapsed, statements);
         if method != Method::GET
             || status >= 400
             || !matches!(operation, "healthz" | "readyz" | "metrics")

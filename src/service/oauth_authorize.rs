@@ -15,6 +15,7 @@ use crate::store::{access_rows, practice, web_session};
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What the person sees instead of being sent back to the client: the request cannot be
@@ -25,7 +26,7 @@ pub struct NotRedirectable(pub &'static str);
 /// An authorization request whose client and redirect URI are valid.
 #[derive(Debug)]
 pub struct Request {
-    pub client: Client,
+    pub client: Arc<Client>,
     pub practice: practice::Model,
     pub redirect_uri: String,
     pub state: Option<String>,
@@ -57,7 +58,7 @@ pub async fn validate_client(
     let client_id = params.get("client_id").ok_or(NotRedirectable(
         "The request does not name an app (client_id).",
     ))?;
-    let client = oauth_clients::find_by_client_id(&state.db, client_id)
+    let client = oauth_clients::by_client_id(state, client_id)
         .await
         .map_err(|_| NotRedirectable("Please try again later."))?
         .ok_or(NotRedirectable(

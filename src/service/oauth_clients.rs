@@ -8,7 +8,9 @@ use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
 use crate::service::sessions;
+use crate::state::AppState;
 use crate::store::audit::{self, Event, RequestMeta};
+use crate::store::cache;
 use crate::store::{oauth_client, session};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -17,6 +19,7 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Prefix of client ids, so they are recognisable in logs and support calls.
@@ -249,7 +252,7 @@ pub async fn get(db: &DatabaseConnection, staff: &Staff, client_id: &str) -> Res
 
 /// Changes a client. Its id, type and secret stay.
 pub async fn update(
-    db: &DatabaseConnection,
+    state: &AppState,
     staff: &Staff,
     client_id: &str,
     fields: ClientFields,
@@ -257,7 +260,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<Client> {
     staff.require(Permission::ManageClients)?;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let found = find_own(&txn, staff, client_id).await?;
     let mut am: oauth_client::ActiveModel = found.into();
     if let Some(name) = &fields.name {
@@ -289,20 +292,22 @@ pub async fn update(
         now,
     )
     .await?;
+    cache::bump(&txn, cache::OAUTH_CLIENTS).await?;
     txn.commit().await?;
+    state.caches.clients.clear();
     Client::from_model(updated)
 }
 
 /// Deletes a client: its codes go with it and the sessions it started end at once.
 pub async fn delete(
-    db: &DatabaseConnection,
+    state: &AppState,
     staff: &Staff,
     client_id: &str,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<()> {
     staff.require(Permission::ManageClients)?;
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let found = find_own(&txn, staff, client_id).await?;
     let ended = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
@@ -327,11 +332,31 @@ pub async fn delete(
         now,
     )
     .await?;
+    cache::bump(&txn, cache::OAUTH_CLIENTS).await?;
     txn.commit().await?;
+    state.caches.clients.clear();
     Ok(())
 }
 
-/// The client a relying party names, whatever its practice (the authorize and token endpoints).
+/// The client a relying party names, whatever its practice (the authorize, token, introspection
+/// and logout endpoints): from memory when this instance has read it before (`store::cache`).
+pub async fn by_client_id(state: &AppState, client_id: &str) -> Result<Option<Arc<Client>>> {
+    if let Some(hit) = state.caches.clients.get(client_id) {
+        return Ok(Some(hit));
+    }
+    let generation = state.caches.clients.generation();
+    let Some(found) = find_by_client_id(&state.db, client_id).await? else {
+        return Ok(None);
+    };
+    let found = Arc::new(found);
+    state
+        .caches
+        .clients
+        .put(generation, client_id.to_owned(), Arc::clone(&found));
+    Ok(Some(found))
+}
+
+/// The client a relying party names, read from the database.
 pub async fn find_by_client_id<C: ConnectionTrait>(
     conn: &C,
     client_id: &str,

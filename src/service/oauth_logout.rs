@@ -81,7 +81,7 @@ pub async fn logout(
         None => None,
         Some(uri) => {
             let client = match &client_id {
-                Some(id) => oauth_clients::find_by_client_id(&state.db, id).await?,
+                Some(id) => oauth_clients::by_client_id(state, id).await?,
                 None => None,
             };
             let client = client

@@ -16,7 +16,7 @@ use crate::service::sessions::{self, ended};
 use crate::state::AppState;
 use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, portal_access, practice};
+use crate::store::{account, portal_access};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use serde_json::{Map, Value, json};
@@ -80,20 +80,14 @@ pub async fn userinfo(
     if let Some(act) = &principal.claims.act {
         out.insert("act".into(), json!(act));
     }
-    let practice = practice::Entity::find_by_id(principal.practice_id)
-        .one(&state.db)
-        .await?;
-    if let Some(p) = practice {
-        out.insert(
-            "practice".into(),
-            json!({"id": p.id, "slug": p.slug, "name": p.name}),
-        );
-    }
+    let at = &principal.at;
+    out.insert(
+        "practice".into(),
+        json!({"id": at.practice_id, "slug": at.slug, "name": at.name}),
+    );
     if has(SCOPE_PROFILE) || wants_patient_context(scopes.iter().map(String::as_str)) {
-        let at = access_rows::at_practice(&state.db, a.id, principal.practice_id).await?;
         let patients: Vec<Value> = at
-            .iter()
-            .flat_map(|at| at.active())
+            .active()
             .map(|r| {
                 json!({
                     "id": r.patient_id,
@@ -148,7 +142,8 @@ pub async fn introspect(
                 "iat": p.claims.iat,
                 "jti": p.claims.jti,
                 "practice": p.claims.practice,
-                "patients": p.claims.patients,
+                // Live: a patient whose access ended since the token was signed is gone.
+                "patients": p.live_patients(),
                 "patient": p.claims.patient,
                 "act": p.claims.act,
                 "fhirUser": p.claims.fhir_user,

@@ -388,7 +388,11 @@ pub async fn refresh(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
-    let (issued, session) = sessions::refresh_for(
+    let sessions::Refreshed {
+        issued,
+        session,
+        launch_patient: patient,
+    } = sessions::refresh_for(
         state,
         refresh_token,
         Some(&client.model.client_id),
@@ -404,7 +408,6 @@ pub async fn refresh(
             ));
         }
     }
-    let patient = sessions::launch_patient(&state.db, session.id).await?;
     let keyset = state.keys.current(now).await;
     // No nonce on refreshed ID tokens (OpenID Connect Core §12.2).
     Ok(response(

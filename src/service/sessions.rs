@@ -18,13 +18,15 @@ use crate::domain::access::Relation;
 use crate::domain::acting::{self, Held};
 use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{SCOPE_FHIR_USER, parse_scope};
+use crate::domain::practice::MIN_AGE_OF_MAJORITY;
 use crate::domain::representation::{self, Band};
 use crate::error::{Error, Result};
 use crate::service::{practitioners, representation as bands_of, time_limits, web_sessions};
 use crate::state::AppState;
-use crate::store::access_rows::{self, AtPractice};
+use crate::store::access_rows::AtPractice;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, oauth_code, portal_access, refresh_token, session};
+use crate::store::sessions::{self as store_sessions, RefreshContext};
+use crate::store::{oauth_code, portal_access, refresh_token, session};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -445,106 +447,168 @@ pub async fn refresh(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens> {
-    Ok(refresh_for(state, raw, None, meta, now).await?.0)
+    Ok(refresh_for(state, raw, None, meta, now).await?.issued)
+}
+
+/// A refresh's result: the new tokens, the session, and the SMART launch patient.
+pub struct Refreshed {
+    pub issued: IssuedTokens,
+    pub session: session::Model,
+    pub launch_patient: Option<Uuid>,
 }
 
 /// [`refresh`] for the sessions of one client: Portico's own login API (`None`) or an OpenID
 /// Connect client. Another client's token is `invalid_grant` (SECURITY G1) and spends nothing.
-/// Returns the session too.
+///
+/// Three statements in one transaction (issue 18): spend the token (one guarded update), read
+/// the session, account, practice, accesses, practitioners and launch patient (one query),
+/// insert the next token. Every refusal rolls the spend back. An access that time has ended
+/// (a patient come of age, an adult's consent run out) is ended first, in its own
+/// transaction, and the refresh then runs again against the changed rows.
 pub async fn refresh_for(
     state: &AppState,
     raw: &str,
     client_id: Option<&str>,
     meta: &RequestMeta,
     now: DateTime<Utc>,
-) -> Result<(IssuedTokens, session::Model)> {
+) -> Result<Refreshed> {
     if !secrets::looks_like_token(raw) {
         return Err(Error::InvalidGrant);
     }
-    // Accesses that time has ended are ended before the refresh reads them.
-    if let Some((_, s)) = find(&state.db, raw).await? {
-        time_limits::apply_for_account(&state.db, state.settings.issuer(), s.account_id, now)
-            .await?;
-    }
     let keyset = state.keys.current(now).await;
+    match refresh_once(state, &keyset, raw, client_id, meta, now, true).await? {
+        Attempt::Done(refreshed) => Ok(*refreshed),
+        Attempt::TimeLimitsDue(account_id) => {
+            time_limits::apply_for_account(&state.db, state.settings.issuer(), account_id, now)
+                .await?;
+            // The rules have ended what they end (a practice's own age of majority may be
+            // later than the minimum the first look used); what remains stands.
+            match refresh_once(state, &keyset, raw, client_id, meta, now, false).await? {
+                Attempt::Done(refreshed) => Ok(*refreshed),
+                Attempt::TimeLimitsDue(_) => Err(Error::NoAccess),
+            }
+        }
+    }
+}
+
+enum Attempt {
+    Done(Box<Refreshed>),
+    /// An access at the practice has run out with time and must be ended first.
+    TimeLimitsDue(Uuid),
+}
+
+/// Whether time may have ended one of the active accesses: a parent's or guardian's of a
+/// patient past the lowest age of majority any practice may set, or an adult
+/// representative's whose consent has run out. `time_limits` then decides.
+fn time_limits_due(context: &RefreshContext, now: DateTime<Utc>) -> bool {
+    let today = now.date_naive();
+    let born_by = today.checked_sub_months(chrono::Months::new(12 * MIN_AGE_OF_MAJORITY as u32));
+    context.at.active().any(|r| {
+        let (born, consent_ends) = context
+            .timing
+            .get(&r.access_id)
+            .copied()
+            .unwrap_or_default();
+        let relation = r.relation();
+        (relation.is_minor_representative() && born.zip(born_by).is_some_and(|(b, by)| b <= by))
+            || (relation.is_adult_representative() && consent_ends.is_some_and(|t| t <= now))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn refresh_once(
+    state: &AppState,
+    keyset: &Keyset,
+    raw: &str,
+    client_id: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    check_time_limits: bool,
+) -> Result<Attempt> {
     let txn = state.db.begin().await?;
-    let (rt, session) = find(&txn, raw).await?.ok_or(Error::InvalidGrant)?;
+    let hash = secrets::hash_token(raw);
+    // Exactly one of any number of concurrent refreshes with this token gets a row here.
+    let Some(spent) = store_sessions::spend_refresh_token(&txn, &hash, now).await? else {
+        // Unknown, or spent already: a spent token coming back ends its family.
+        if let Some((rt, session)) = find(&txn, raw).await?
+            && rt.used_at.is_some()
+            && session.client_id.as_deref() == client_id
+        {
+            reuse_detected(&txn, &session, meta, now).await?;
+            txn.commit().await?;
+        }
+        return Err(Error::InvalidGrant);
+    };
+    let context = store_sessions::refresh_context(&txn, spent.session_id)
+        .await?
+        .ok_or(Error::InvalidGrant)?;
+    let session = &context.session;
     if session.client_id.as_deref() != client_id {
         return Err(Error::InvalidGrant);
     }
-    if rt.used_at.is_some() {
-        reuse_detected(&txn, &session, meta, now).await?;
-        txn.commit().await?;
-        return Err(Error::InvalidGrant);
+    let at = &context.at;
+    if at.rows.is_empty() {
+        return Err(Error::NoAccess);
     }
-    let at = access_rows::at_practice(&txn, session.account_id, session.practice_id)
-        .await?
-        .ok_or(Error::NoAccess)?;
+    if check_time_limits && time_limits_due(&context, now) {
+        return Ok(Attempt::TimeLimitsDue(session.account_id));
+    }
+    // The practice's decision comes first: a block ends the session too, and the patient
+    // must hear about the block, not about an ended session.
     let standing = at.standing();
     if standing != Some(PracticeStanding::Active) {
-        return Err(refusal(&at, standing));
+        return Err(refusal(at, standing));
     }
-    let account = account::Entity::find_by_id(session.account_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::InvalidGrant)?;
     let ended = session.revoked_at.is_some()
         || session.expires_at <= now
-        || rt.idle_expires_at <= now
-        || account
+        || spent.idle_expires_at <= now
+        || context
             .sessions_valid_after
             .is_some_and(|t| session.created_at < t);
     if ended {
         return Err(Error::InvalidGrant);
     }
-    // Exactly one of any number of concurrent refreshes with this token gets past here.
-    let consumed = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-        .filter(refresh_token::Column::Id.eq(rt.id))
-        .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !consumed {
-        reuse_detected(&txn, &session, meta, now).await?;
-        txn.commit().await?;
-        return Err(Error::InvalidGrant);
+    let patients = grants(&txn, at, now).await?;
+    if patients.is_empty() {
+        return Err(Error::NoAccess);
     }
     let refresh_token = insert_refresh_token(
         &txn,
-        &session,
+        session,
         TimeDelta::seconds(state.settings.refresh_idle_ttl_secs),
         now,
     )
     .await?;
-    let patients = grants(&txn, &at, now).await?;
-    if patients.is_empty() {
-        return Err(Error::NoAccess);
-    }
-    let practitioners = practitioners::claim(&txn, &patient_ids(&patients)).await?;
-    let chosen = match session.client_id {
-        Some(_) => launch_patient(&txn, session.id).await?,
-        None => None,
-    };
     txn.commit().await?;
+    let practitioners = patients
+        .iter()
+        .map(|g| {
+            let ids = context.practitioners.get(&g.patient_id);
+            (g.patient_id, ids.cloned().unwrap_or_default())
+        })
+        .collect();
+    let launch_patient = session.client_id.as_ref().and(context.launch_patient);
     let issued = IssuedTokens {
         access_token: access_token(
             state,
-            &keyset,
-            &session,
-            &at,
+            keyset,
+            session,
+            at,
             &patients,
-            chosen,
+            launch_patient,
             practitioners,
             now,
         )?,
         expires_in: state.settings.access_token_ttl_secs,
         refresh_token,
-        practice: practice_ref(&at),
+        practice: practice_ref(at),
         patients,
     };
-    Ok((issued, session))
+    Ok(Attempt::Done(Box::new(Refreshed {
+        issued,
+        session: context.session,
+        launch_patient,
+    })))
 }
 
 /// The patient a SMART launch chose for an OpenID Connect session (kept on its code).

@@ -3,10 +3,12 @@
 pub mod access_rows;
 pub mod account_tokens;
 pub mod audit;
+pub mod cache;
 pub mod entities;
 pub mod grant;
 pub mod outbox;
 pub mod pagination;
+pub mod sessions;
 pub mod throttles;
 
 pub use entities::*;

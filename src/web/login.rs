@@ -53,6 +53,20 @@ pub fn login_url(next: &str, practice: Option<&str>) -> String {
     Carry::new(Some(next), practice).login_url()
 }
 
+/// Where a finished login form sends the browser for `target` (a path of ours): see
+/// [`Carry::after_login`].
+pub fn continue_location(target: &str) -> String {
+    if target.starts_with("/oauth2/") {
+        let query = serde_urlencoded::to_string([("continue", target)]).unwrap_or_default();
+        format!("{CONTINUE_URL}?{query}")
+    } else {
+        target.to_owned()
+    }
+}
+
+/// The continue page: see [`Carry::after_login`].
+pub const CONTINUE_URL: &str = "/login/continue";
+
 /// `?continue=…&practice=…` on the login page.
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
@@ -83,6 +97,15 @@ impl Carry {
 
     pub(super) fn target(&self) -> &str {
         safe_continue(Some(&self.next)).unwrap_or(DEFAULT_CONTINUE)
+    }
+
+    /// Where the last step's form sends the browser: [`Self::target`] itself when it is a
+    /// page, and the continue page (`/login/continue`) when it is an endpoint that may send
+    /// the browser on to another site (an app's sign-in request). Browsers apply the pages'
+    /// `form-action 'self'` to every redirect that follows a form, so a form's chain must end
+    /// on a page of ours; the continue page goes on by a plain navigation.
+    pub(super) fn after_login(&self) -> String {
+        continue_location(self.target())
     }
 
     /// The login page again, with what it was opened with.
@@ -185,6 +208,15 @@ pub async fn show(
     .await
 }
 
+/// The continue page: a login is done and its next stop (`continue`, a path of ours) is not a
+/// page; it goes on by a plain navigation (a refresh, and a link for anyone whose browser
+/// does not follow it).
+#[handler]
+pub async fn continue_page(Query(q): Query<LoginQuery>) -> Page {
+    let next = safe_continue(q.next.as_deref()).unwrap_or(DEFAULT_CONTINUE);
+    Page::new("login/continue.html", minijinja::context! { next })
+}
+
 /// Username and password.
 #[handler]
 pub async fn submit(
@@ -276,7 +308,7 @@ pub(super) async fn next_step(
                 web_sessions::end(&state.db, &old.token, state.now()).await?;
             }
             redirect(
-                carry.target(),
+                &carry.after_login(),
                 vec![session_cookie(&state.settings, &started.token)],
             )
         }

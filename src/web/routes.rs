@@ -14,6 +14,7 @@ pub const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/verify-email/{token}", &["GET", "POST"]),
     ("/static/{file}", &["GET"]),
     ("/login", &["GET", "POST"]),
+    ("/login/continue", &["GET"]),
     ("/login/practice", &["POST"]),
     ("/login/password", &["POST"]),
     ("/login/mfa", &["POST"]),
@@ -55,6 +56,10 @@ pub fn mount(route: Route) -> Route {
         .at(
             "/login",
             labelled("page_login", get(login::show).post(login::submit)),
+        )
+        .at(
+            "/login/continue",
+            labelled("page_login_continue", get(login::continue_page)),
         )
         .at(
             "/login/practice",

@@ -34,6 +34,7 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "login/mfa.html",
     "login/mfa_setup.html",
     "login/recovery_codes.html",
+    "login/continue.html",
     "reset/request.html",
     "reset/sent.html",
     "reset/form.html",

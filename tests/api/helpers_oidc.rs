@@ -300,7 +300,7 @@ pub async fn assert_oauth_error(resp: reqwest::Response, status: u16, error: &st
 }
 
 /// The `name=value` of a cookie a response sets.
-fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get_all("set-cookie")
         .iter()
@@ -321,6 +321,26 @@ impl TestApp {
         username: &str,
         password: &str,
     ) -> (String, String) {
+        let resp = self.submit_login_page(login_path, username, password).await;
+        let session = set_cookie(&resp, "portico_session").expect("a session cookie");
+        let to = location(&resp);
+        // A login for an app ends on the continue page (the form's chain must not leave
+        // Portico), which goes on by a plain navigation: follow it as a browser would.
+        let next = match to.strip_prefix("/login/continue?") {
+            Some(_) => self.continue_page_target(&to, &session).await,
+            None => to,
+        };
+        (next, session)
+    }
+
+    /// Sends the login form at `login_path` (its CSRF cookie and token, `continue` and
+    /// `practice` as the page carries them) and returns the answer to the submit.
+    pub async fn submit_login_page(
+        &self,
+        login_path: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let form = self.browse(login_path, None).await;
         assert_eq!(form.status(), 200);
         let csrf_cookie = set_cookie(&form, "portico_csrf").expect("a CSRF cookie");
@@ -346,16 +366,34 @@ impl TestApp {
             ("password", password),
         ])
         .unwrap();
-        let resp = self
-            .client
+        self.client
             .post(self.url("/login"))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("cookie", &csrf_cookie)
             .body(body)
             .send()
             .await
-            .unwrap();
-        let session = set_cookie(&resp, "portico_session").expect("a session cookie");
-        (location(&resp), session)
+            .unwrap()
+    }
+
+    /// Opens the continue page at `path` and returns where it sends the browser, after
+    /// checking that it is a page (no `Location`) that goes on by a refresh and a link.
+    pub async fn continue_page_target(&self, path: &str, cookie: &str) -> String {
+        let page = self.browse(path, Some(cookie)).await;
+        assert_eq!(page.status(), 200);
+        assert!(page.headers().get("location").is_none());
+        let csp = page.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("form-action 'self'"), "{csp}");
+        let html = page.text().await.unwrap();
+        let unescape = |s: &str| s.replace("&amp;", "&").replace("&#x2f;", "/");
+        let marker = "<meta http-equiv=\"refresh\" content=\"0; url=";
+        let start = html.find(marker).expect("a refresh") + marker.len();
+        let end = html[start..].find('"').unwrap() + start;
+        let refresh = unescape(&html[start..end]);
+        assert!(
+            unescape(&html).contains(&format!("href=\"{refresh}\"")),
+            "a link to the same place for a browser that does not refresh: {html}"
+        );
+        refresh
     }
 }

@@ -157,3 +157,45 @@ async fn a_stock_relying_party_logs_a_patient_in_end_to_end() {
         "{err:?}"
     );
 }
+
+/// Issue 17, item 0: browsers apply the pages' `form-action 'self'` to every redirect that
+/// follows a form, so a login form for an app must never answer with a redirect that leads
+/// off Portico: it ends on Portico's continue page, which goes on to the authorize request by
+/// a plain navigation (a refresh and a link), and only that request sends the browser to the
+/// app. (The real browser runs this in `tests/browser/oidc.test.mjs`.)
+#[tokio::test]
+async fn a_login_form_for_an_app_ends_on_a_portico_page_that_continues_by_navigation() {
+    let app = TestApp::spawn_oidc().await;
+    let world = app.oidc_world(json!({})).await;
+    let (_, challenge) = crate::helpers_oidc::pkce();
+    let authorize = crate::helpers_oidc::authorize_path(&world.client_id, &challenge, &[]);
+    let to_login = location(&app.browse(&authorize, None).await);
+    assert!(to_login.starts_with("/login?"), "{to_login}");
+
+    let sent = app
+        .submit_login_page(&to_login, "ann", crate::helpers_login::PASSWORD)
+        .await;
+    assert_eq!(sent.status(), 303);
+    let to = location(&sent);
+    assert!(to.starts_with("/login/continue?"), "{to}");
+    let cookie = crate::helpers_oidc::set_cookie(&sent, "portico_session").unwrap();
+    let next = app.continue_page_target(&to, &cookie).await;
+    assert_eq!(Some(next.clone()), query_param(&to_login, "continue"));
+    assert!(next.starts_with("/oauth2/authorize?"), "{next}");
+    let back = location(&app.browse(&next, Some(&cookie)).await);
+    assert!(back.starts_with(REDIRECT_URI), "{back}");
+    assert!(query_param(&back, "code").is_some());
+
+    // The continue page only ever goes to a path of Portico's.
+    for bad in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let path = format!(
+            "/login/continue?{}",
+            serde_urlencoded::to_string([("continue", bad)]).unwrap()
+        );
+        assert_eq!(app.continue_page_target(&path, "").await, "/account");
+    }
+}

@@ -146,6 +146,13 @@ async fn a_representative_of_two_chooses_the_patient_and_the_token_names_it() {
     assert_eq!(chooser.status(), 200);
     let html = chooser.text().await.unwrap();
     assert!(html.contains("Tom") && html.contains("Lily"), "{html}");
+    // Links, not a form: a form's redirect to the app would break the pages' form-action.
+    assert!(!html.contains("<form"), "{html}");
+    let html = html.replace("&amp;", "&").replace("&#x2f;", "/");
+    assert!(
+        html.contains(&format!("patient={}", kid2.patient_id)),
+        "{html}"
+    );
 
     let chosen = format!("{path}&patient={}", kid2.patient_id);
     let back = location(&app.browse(&chosen, Some(&cookie)).await);

@@ -43,8 +43,8 @@ fn redirect(to: &str) -> Response {
 
 #[derive(Serialize)]
 struct PatientChoice {
-    id: String,
     first_name: String,
+    href: String,
 }
 
 #[handler]
@@ -105,25 +105,26 @@ pub async fn authorize(
             .practice(&request.practice)
             .into_response(),
         Decision::ChoosePatient(patients) => {
+            // One link per patient: the request again with `patient` set.
             let patients: Vec<PatientChoice> = patients
                 .into_iter()
-                .map(|(id, first_name)| PatientChoice {
-                    id: id.to_string(),
-                    first_name,
+                .map(|(id, first_name)| {
+                    let mut params = request.params.clone();
+                    params.insert("patient".to_owned(), id.to_string());
+                    PatientChoice {
+                        href: format!(
+                            "/oauth2/authorize?{}",
+                            serde_urlencoded::to_string(&params).unwrap_or_default()
+                        ),
+                        first_name,
+                    }
                 })
-                .collect();
-            let params: Vec<[String; 2]> = request
-                .params
-                .iter()
-                .filter(|(k, _)| k.as_str() != "patient")
-                .map(|(k, v)| [k.clone(), v.clone()])
                 .collect();
             Page::new(
                 "oidc/choose_patient.html",
                 minijinja::context! {
                     app => request.client.model.name.clone(),
                     patients => minijinja::value::Serde(patients),
-                    params => minijinja::value::Serde(params),
                 },
             )
             .practice(&request.practice)

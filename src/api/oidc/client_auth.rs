@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use poem::Request;
 use poem::http::header;
+use std::sync::Arc;
 
 /// Credentials from `Authorization: Basic` (form-encoded id and secret, RFC 6749 §2.3.1).
 fn basic(req: &Request) -> Result<Option<(String, String)>, OAuthError> {
@@ -43,7 +44,7 @@ pub async fn authenticate(
     req: &Request,
     params: &Params,
     allow_public: bool,
-) -> Result<Client, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     let from_header = basic(req)?;
     let (client_id, secret) = match (from_header, params.get("client_secret")) {
         (Some(_), Some(_)) => {
@@ -68,7 +69,7 @@ pub async fn authenticate(
         ),
     };
     let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
-    let client = oauth_clients::find_by_client_id(&state.db, &client_id)
+    let client = oauth_clients::by_client_id(state, &client_id)
         .await
         .map_err(OAuthError::Server)?
         .ok_or_else(unknown)?;

@@ -195,15 +195,8 @@ impl ClientsApi {
             scopes: b.scopes,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
         };
-        let c = oauth_clients::update(
-            &state.db,
-            &staff.0,
-            &client_id.0,
-            fields,
-            &meta,
-            state.now(),
-        )
-        .await?;
+        let c = oauth_clients::update(&state, &staff.0, &client_id.0, fields, &meta, state.now())
+            .await?;
         Ok(Json(c.into()))
     }
 
@@ -222,7 +215,7 @@ impl ClientsApi {
         meta: RequestMeta,
         client_id: Path<String>,
     ) -> Result<ClientDeleted> {
-        oauth_clients::delete(&state.db, &staff.0, &client_id.0, &meta, state.now()).await?;
+        oauth_clients::delete(&state, &staff.0, &client_id.0, &meta, state.now()).await?;
         Ok(ClientDeleted::Deleted)
     }
 }

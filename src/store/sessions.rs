@@ -1,0 +1,426 @@
+//! Sessions and their refresh tokens: the statements of the refresh path (issue 18's budget
+//! is three: spend the presented token, read everything the new tokens need, insert the next
+//! token).
+//!
+//! Spending is one guarded statement (`UPDATE ... WHERE used_at IS NULL RETURNING`), so of any
+//! number of concurrent refreshes with one token exactly one spends it; the caller's
+//! transaction rolls the spend back when the refresh is then refused.
+
+use crate::store::access_rows::{AccessRow, AtPractice};
+use crate::store::{
+    account, oauth_code, patient, patient_practitioner, portal_access, practice, practitioner,
+    refresh_token, session,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QuerySelect,
+};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A refresh token this request spent.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Spent {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub idle_expires_at: DateTime<Utc>,
+}
+
+/// Marks the unspent token with this hash as used and returns it; `None` when no unspent
+/// token has the hash (unknown, or spent already: the caller tells the two apart).
+pub async fn spend_refresh_token<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Spent>, DbErr> {
+    let stmt = Query::update()
+        .table(refresh_token::Entity)
+        .value(refresh_token::Column::UsedAt, now)
+        .and_where(refresh_token::Column::TokenHash.eq(token_hash))
+        .and_where(refresh_token::Column::UsedAt.is_null())
+        .returning(Query::returning().columns([
+            refresh_token::Column::Id,
+            refresh_token::Column::SessionId,
+            refresh_token::Column::IdleExpiresAt,
+        ]))
+        .to_owned();
+    match conn.query_one(&stmt).await? {
+        Some(row) => Ok(Some(Spent::from_query_result(&row, "")?)),
+        None => Ok(None),
+    }
+}
+
+/// One row of [`refresh_context`]: the session, its account's cut-off, and one of the
+/// account's accesses at the session's practice with one active practitioner of its patient.
+#[derive(Debug, Clone, FromQueryResult)]
+struct ContextRow {
+    session_id: Uuid,
+    account_id: Uuid,
+    practice_id: Uuid,
+    client_id: Option<String>,
+    scope: String,
+    amr: String,
+    auth_time: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    revoked_reason: Option<String>,
+    sessions_valid_after: Option<DateTime<Utc>>,
+    practice_slug: String,
+    practice_name: String,
+    practice_phone: String,
+    access_id: Option<Uuid>,
+    patient_id: Option<Uuid>,
+    relation: Option<String>,
+    status: Option<String>,
+    consent_expires_at: Option<DateTime<Utc>>,
+    patient_first_name: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    practitioner_id: Option<Uuid>,
+    launch_patient_id: Option<Uuid>,
+}
+
+/// What a refresh needs besides the token: read in one statement.
+#[derive(Debug, Clone)]
+pub struct RefreshContext {
+    pub session: session::Model,
+    pub sessions_valid_after: Option<DateTime<Utc>>,
+    /// The account's accesses at the session's practice (none: `rows` is empty).
+    pub at: AtPractice,
+    /// Per access: the patient's date of birth and the consent's end, for the time rules.
+    pub timing: BTreeMap<Uuid, (Option<NaiveDate>, Option<DateTime<Utc>>)>,
+    /// The active practitioners of each patient with an active access.
+    pub practitioners: BTreeMap<Uuid, Vec<Uuid>>,
+    /// The patient a SMART launch chose for this session (on its authorization code).
+    pub launch_patient: Option<Uuid>,
+}
+
+/// The session, its account's `sessions_valid_after`, the practice, the account's accesses
+/// there with their patients, those patients' active practitioners, and the SMART launch
+/// patient: one query joining what login's tables hold, so a refresh re-checks the block,
+/// revoke, consent and age state live without a statement per table.
+pub async fn refresh_context<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+) -> Result<Option<RefreshContext>, DbErr> {
+    let pa = portal_access::Entity;
+    let active =
+        portal_access::Column::Status.eq(crate::domain::access::AccessStatus::Active.as_str());
+    let rows: Vec<ContextRow> = session::Entity::find()
+        .select_only()
+        .column_as(session::Column::Id, "session_id")
+        .column(session::Column::AccountId)
+        .column(session::Column::PracticeId)
+        .column(session::Column::ClientId)
+        .column(session::Column::Scope)
+        .column(session::Column::Amr)
+        .column(session::Column::AuthTime)
+        .column_as(
+            Expr::col((session::Entity, session::Column::CreatedAt)),
+            "created_at",
+        )
+        .column(session::Column::ExpiresAt)
+        .column_as(
+            Expr::col((session::Entity, session::Column::RevokedAt)),
+            "revoked_at",
+        )
+        .column(session::Column::RevokedReason)
+        .column(account::Column::SessionsValidAfter)
+        .column_as(practice::Column::Slug, "practice_slug")
+        .column_as(practice::Column::Name, "practice_name")
+        .column_as(practice::Column::ContactPhone, "practice_phone")
+        .column_as(Expr::col((pa, portal_access::Column::Id)), "access_id")
+        .column_as(
+            Expr::col((pa, portal_access::Column::PatientId)),
+            "patient_id",
+        )
+        .column_as(portal_access::Column::Relation, "relation")
+        .column_as(portal_access::Column::Status, "status")
+        .column_as(
+            portal_access::Column::ConsentExpiresAt,
+            "consent_expires_at",
+        )
+        .column_as(patient::Column::FirstName, "patient_first_name")
+        .column_as(patient::Column::DateOfBirth, "date_of_birth")
+        .column_as(
+            Expr::col((practitioner::Entity, practitioner::Column::Id)),
+            "practitioner_id",
+        )
+        .column_as(
+            Expr::col((oauth_code::Entity, oauth_code::Column::PatientId)),
+            "launch_patient_id",
+        )
+        .join(
+            JoinType::InnerJoin,
+            session::Entity::belongs_to(account::Entity)
+                .from(session::Column::AccountId)
+                .to(account::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            session::Entity::belongs_to(practice::Entity)
+                .from(session::Column::PracticeId)
+                .to(practice::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            session::Entity::belongs_to(portal_access::Entity)
+                .from(session::Column::AccountId)
+                .to(portal_access::Column::AccountId)
+                .on_condition(|left, right| {
+                    Expr::col((right, portal_access::Column::PracticeId))
+                        .equals((left, session::Column::PracticeId))
+                        .into_condition()
+                })
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            portal_access::Entity::belongs_to(patient::Entity)
+                .from(portal_access::Column::PatientId)
+                .to(patient::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            portal_access::Entity::belongs_to(patient_practitioner::Entity)
+                .from(portal_access::Column::PatientId)
+                .to(patient_practitioner::Column::PatientId)
+                .on_condition(move |_, _| active.clone().into_condition())
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            patient_practitioner::Entity::belongs_to(practitioner::Entity)
+                .from(patient_practitioner::Column::PractitionerId)
+                .to(practitioner::Column::Id)
+                .on_condition(|_, right| {
+                    Expr::col((right, practitioner::Column::Active))
+                        .eq(true)
+                        .into_condition()
+                })
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            session::Entity::belongs_to(oauth_code::Entity)
+                .from(session::Column::Id)
+                .to(oauth_code::Column::SessionId)
+                .into(),
+        )
+        .filter(session::Column::Id.eq(session_id))
+        .into_model::<ContextRow>()
+        .all(conn)
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let session = session::Model {
+        id: first.session_id,
+        account_id: first.account_id,
+        practice_id: first.practice_id,
+        client_id: first.client_id.clone(),
+        scope: first.scope.clone(),
+        amr: first.amr.clone(),
+        auth_time: first.auth_time,
+        created_at: first.created_at,
+        expires_at: first.expires_at,
+        revoked_at: first.revoked_at,
+        revoked_reason: first.revoked_reason.clone(),
+    };
+    let mut context = RefreshContext {
+        sessions_valid_after: first.sessions_valid_after,
+        at: AtPractice {
+            practice_id: first.practice_id,
+            slug: first.practice_slug.clone(),
+            name: first.practice_name.clone(),
+            phone: first.practice_phone.clone(),
+            rows: Vec::new(),
+        },
+        timing: BTreeMap::new(),
+        practitioners: BTreeMap::new(),
+        launch_patient: first.launch_patient_id,
+        session,
+    };
+    for row in rows {
+        let (Some(access_id), Some(patient_id), Some(relation), Some(status)) =
+            (row.access_id, row.patient_id, row.relation, row.status)
+        else {
+            continue;
+        };
+        if let Some(p) = row.practitioner_id {
+            let list = context.practitioners.entry(patient_id).or_default();
+            if !list.contains(&p) {
+                list.push(p);
+            }
+        }
+        if context.at.rows.iter().any(|r| r.access_id == access_id) {
+            continue;
+        }
+        context
+            .timing
+            .insert(access_id, (row.date_of_birth, row.consent_expires_at));
+        context.at.rows.push(AccessRow {
+            access_id,
+            practice_id: row.practice_id,
+            patient_id,
+            relation,
+            status,
+            practice_slug: row.practice_slug,
+            practice_name: row.practice_name,
+            practice_phone: row.practice_phone,
+            patient_first_name: row.patient_first_name.unwrap_or_default(),
+        });
+    }
+    // As `access_rows::for_account` orders them: oldest access first.
+    context.at.rows.sort_by_key(|r| r.access_id);
+    for list in context.practitioners.values_mut() {
+        list.sort();
+    }
+    Ok(Some(context))
+}
+
+/// The columns [`principal`] reads besides the account's own.
+#[derive(Debug, Clone, FromQueryResult)]
+struct PrincipalRow {
+    x_session_live: bool,
+    x_practice_slug: String,
+    x_practice_name: String,
+    x_practice_phone: String,
+    x_access_id: Option<Uuid>,
+    x_patient_id: Option<Uuid>,
+    x_relation: Option<String>,
+    x_status: Option<String>,
+    x_consent_expires_at: Option<DateTime<Utc>>,
+    x_patient_first_name: Option<String>,
+}
+
+/// Who an access token speaks for, read live in one statement: the account, whether the
+/// token's session is live (not revoked, not expired, not before the account's
+/// `sessions_valid_after`), and the account's accesses at the practice with their patients,
+/// where an access whose consent has run out already reads as lapsed. `None`: no such
+/// account, session or practice.
+pub async fn principal<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    session_id: Uuid,
+    practice_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(account::Model, bool, AtPractice)>, DbErr> {
+    use crate::domain::access::AccessStatus;
+    use sea_orm::QueryTrait;
+    use sea_orm::sea_query::{Cond, SimpleExpr};
+
+    let s = session::Entity;
+    let live: SimpleExpr = Cond::all()
+        .add(Expr::col((s, session::Column::RevokedAt)).is_null())
+        .add(Expr::col((s, session::Column::ExpiresAt)).gt(now))
+        .add(
+            Cond::any()
+                .add(Expr::col((account::Entity, account::Column::SessionsValidAfter)).is_null())
+                .add(Expr::col((s, session::Column::CreatedAt)).gte(Expr::col((
+                    account::Entity,
+                    account::Column::SessionsValidAfter,
+                )))),
+        )
+        .into();
+    let pa = portal_access::Entity;
+    let stmt = account::Entity::find()
+        .column_as(live, "x_session_live")
+        .column_as(practice::Column::Slug, "x_practice_slug")
+        .column_as(practice::Column::Name, "x_practice_name")
+        .column_as(practice::Column::ContactPhone, "x_practice_phone")
+        .column_as(Expr::col((pa, portal_access::Column::Id)), "x_access_id")
+        .column_as(
+            Expr::col((pa, portal_access::Column::PatientId)),
+            "x_patient_id",
+        )
+        .column_as(portal_access::Column::Relation, "x_relation")
+        .column_as(portal_access::Column::Status, "x_status")
+        .column_as(
+            portal_access::Column::ConsentExpiresAt,
+            "x_consent_expires_at",
+        )
+        .column_as(patient::Column::FirstName, "x_patient_first_name")
+        .join(
+            JoinType::InnerJoin,
+            account::Entity::belongs_to(session::Entity)
+                .from(account::Column::Id)
+                .to(session::Column::AccountId)
+                .into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            session::Entity::belongs_to(practice::Entity)
+                .from(session::Column::PracticeId)
+                .to(practice::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            session::Entity::belongs_to(portal_access::Entity)
+                .from(session::Column::AccountId)
+                .to(portal_access::Column::AccountId)
+                .on_condition(|left, right| {
+                    Expr::col((right, portal_access::Column::PracticeId))
+                        .equals((left, session::Column::PracticeId))
+                        .into_condition()
+                })
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            portal_access::Entity::belongs_to(patient::Entity)
+                .from(portal_access::Column::PatientId)
+                .to(patient::Column::Id)
+                .into(),
+        )
+        .filter(account::Column::Id.eq(account_id))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::PracticeId.eq(practice_id))
+        .into_query();
+    let rows = conn.query_all(&stmt).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let account = account::Model::from_query_result(first, "")?;
+    let head = PrincipalRow::from_query_result(first, "")?;
+    let mut at = AtPractice {
+        practice_id,
+        slug: head.x_practice_slug.clone(),
+        name: head.x_practice_name.clone(),
+        phone: head.x_practice_phone.clone(),
+        rows: Vec::new(),
+    };
+    for row in &rows {
+        let r = PrincipalRow::from_query_result(row, "")?;
+        let (Some(access_id), Some(patient_id), Some(relation), Some(mut status)) =
+            (r.x_access_id, r.x_patient_id, r.x_relation, r.x_status)
+        else {
+            continue;
+        };
+        // A consent that has run out ends the access at once, before the lapse job marks it.
+        if status == AccessStatus::Active.as_str()
+            && r.x_consent_expires_at.is_some_and(|t| t <= now)
+        {
+            status = AccessStatus::ConsentExpired.as_str().to_owned();
+        }
+        at.rows.push(AccessRow {
+            access_id,
+            practice_id,
+            patient_id,
+            relation,
+            status,
+            practice_slug: r.x_practice_slug,
+            practice_name: r.x_practice_name,
+            practice_phone: r.x_practice_phone,
+            patient_first_name: r.x_patient_first_name.unwrap_or_default(),
+        });
+    }
+    at.rows.sort_by_key(|r| r.access_id);
+    Ok(Some((account, head.x_session_live, at)))
+}
