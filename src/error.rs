@@ -4,6 +4,7 @@
 //! What the client reads (`detail`), what the log gets (the cause chain of `Internal`) and what
 //! the audit trail records are kept apart: nothing here carries a secret.
 
+use crate::domain::access::AccessStatus;
 use poem::http::StatusCode;
 
 /// Everything a request can fail with.
@@ -80,6 +81,14 @@ pub enum Error {
     ConsentCodeUsed,
     #[error("{message}")]
     Validation { field: String, message: String },
+    /// An invitation for an access only the front desk's own action may change: a blocked one
+    /// (for every role: unblocking is its own action) or, for a key that may not revoke, a
+    /// revoked one. Code `access_blocked` or `access_revoked`, with the access and its state.
+    #[error("{}", not_invitable_detail(*.status))]
+    AccessNotInvitable {
+        access_id: uuid::Uuid,
+        status: AccessStatus,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -104,6 +113,17 @@ pub enum Error {
     Unavailable,
     #[error("Something went wrong on our side. Please try again later.")]
     Internal(#[from] anyhow::Error),
+}
+
+fn not_invitable_detail(status: AccessStatus) -> &'static str {
+    match status {
+        AccessStatus::Blocked => {
+            "This patient's portal access is blocked; an invitation does not lift a block. Unblock the access first (an admin or reception key), and the person can log in again without a new invitation."
+        }
+        _ => {
+            "This patient's portal access was revoked; only an admin or reception key can grant it again with a new invitation."
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -131,6 +151,10 @@ impl Error {
             Error::ConsentCodeExpired => "consent_code_expired",
             Error::ConsentCodeUsed => "consent_code_used",
             Error::Validation { .. } => "validation_failed",
+            Error::AccessNotInvitable { status, .. } => match status {
+                AccessStatus::Blocked => "access_blocked",
+                _ => "access_revoked",
+            },
             Error::Conflict(_) => "conflict",
             Error::MalformedRequest(_) => "malformed_request",
             Error::Unauthorized => "unauthorized",
@@ -162,7 +186,9 @@ impl Error {
             Error::InvitationExpired | Error::InvitationUsed | Error::TokenInvalid => {
                 StatusCode::GONE
             }
-            Error::UsernameTaken | Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::UsernameTaken | Error::Conflict(_) | Error::AccessNotInvitable { .. } => {
+                StatusCode::CONFLICT
+            }
             Error::WeakPassword(_) | Error::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BelowMinimumAge { .. } | Error::InvalidConsentCode => {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -4,6 +4,7 @@
 //! JSON, wrong content type, unknown route, wrong method) as `poem::Error`. Both arrive at
 //! the edge middleware, which calls [`from_poem_error`] and [`render`] once for all routes.
 
+use crate::domain::access::AccessStatus;
 use crate::error::Error;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
@@ -52,6 +53,13 @@ pub struct Problem {
     /// to contact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub practice: Option<ProblemPractice>,
+    /// For an invitation refused with `access_blocked` or `access_revoked` (409): the access
+    /// that stopped it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_id: Option<String>,
+    /// With `access_id`: that access's state (`blocked` or `revoked`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_status: Option<AccessStatus>,
     /// For `rate_limited`: seconds to wait (also in `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
@@ -78,6 +86,10 @@ fn title(err: &Error) -> &'static str {
         Error::ConsentCodeExpired => "Consent code expired",
         Error::ConsentCodeUsed => "Consent code already used",
         Error::Validation { .. } => "Validation failed",
+        Error::AccessNotInvitable { status, .. } => match status {
+            AccessStatus::Blocked => "Access blocked",
+            _ => "Access deactivated",
+        },
         Error::Conflict(_) => "Conflict",
         Error::MalformedRequest(_) => "Malformed request",
         Error::Unauthorized => "Unauthorized",
@@ -136,6 +148,14 @@ impl Problem {
                 _ => None,
             },
             practice,
+            access_id: match err {
+                Error::AccessNotInvitable { access_id, .. } => Some(access_id.to_string()),
+                _ => None,
+            },
+            access_status: match err {
+                Error::AccessNotInvitable { status, .. } => Some(*status),
+                _ => None,
+            },
             retry_after: match err {
                 Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
                 _ => None,

@@ -244,6 +244,7 @@ async fn invite_patient<C: ConnectionTrait>(
         &request,
         to,
         &Actor::System,
+        false,
         issuer,
         &RequestMeta::none(),
         now,

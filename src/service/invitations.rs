@@ -1,9 +1,10 @@
 //! Sending invitations and showing staff where each one stands (seeds 001, 003, 004).
 //!
 //! One pending link per portal access: sending again for the same patient and relation reuses
-//! the access that is not active yet (or was blocked, revoked or expired), keeps its account
-//! and history, and supersedes the earlier link (seed 004: "resend the link"). Re-granting
-//! after a revoke therefore re-links the same account ("the same login credentials").
+//! the access that is not active yet (or was revoked or expired), keeps its account and
+//! history, and supersedes the earlier link (seed 004: "resend the link"). Re-granting after a
+//! revoke therefore re-links the same account ("the same login credentials"); only a role that
+//! may revoke may do it. A blocked access is never touched by an invitation (seed 000).
 
 use crate::auth::secrets;
 use crate::domain::access::{AccessStatus, Relation};
@@ -78,6 +79,7 @@ pub async fn send(
         &request,
         to,
         &staff.actor(),
+        staff.role.allows(Permission::Revoke),
         issuer,
         meta,
         now,
@@ -139,7 +141,8 @@ fn created_by(by: &Actor) -> String {
 /// Issues an invitation inside the caller's transaction, once the caller has checked what may
 /// be sent and where (`to`): picks or creates the access, supersedes earlier links, queues the
 /// message and audits it. Used by staff ([`send`]) and when a minor comes of age
-/// (`service::ageing_out`).
+/// (`service::ageing_out`). `may_regrant_revoked`: whether `by` may undo a revoke (a role that
+/// may revoke).
 #[allow(clippy::too_many_arguments)]
 pub async fn issue<C: ConnectionTrait>(
     conn: &C,
@@ -148,11 +151,13 @@ pub async fn issue<C: ConnectionTrait>(
     request: &InvitationRequest,
     to: String,
     by: &Actor,
+    may_regrant_revoked: bool,
     issuer: &str,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<invitation::Model> {
-    let access = access_to_invite(conn, patient, request.relation, now).await?;
+    let access =
+        access_to_invite(conn, patient, request.relation, may_regrant_revoked, now).await?;
     let superseded = supersede_pending(conn, access.id, now).await?;
 
     let token = secrets::new_token();
@@ -242,47 +247,81 @@ pub async fn issue<C: ConnectionTrait>(
 }
 
 /// The access an invitation is for. A row for this patient and relation that is not active
-/// is reused and goes back to `invited`, keeping its account and its block and revoke history.
-/// If the only ones are active: a representative gets a new row (a second parent); the
-/// patient themself already has access, which is a conflict.
+/// is reused and goes back to `invited`, keeping its account and its history, with two
+/// exceptions that only the front desk's own actions may change:
+///
+/// - a `blocked` access is never reopened, whoever asks (seed 000: a block holds until the
+///   practice lifts it; unblocking is its own action): `409 access_blocked`;
+/// - a `revoked` access is reopened only when the caller may revoke (seed 004: "You cannot
+///   revoke patient portal access from the Scheduling application", so it cannot undo one
+///   either): `409 access_revoked` for a scheduling key.
+///
+/// If the only rows are active: a representative gets a new row (a second parent); the
+/// patient themself already has access, which is a conflict. Reopening is one guarded
+/// UPDATE on the status that was read, so a block or revoke landing in between is never
+/// overwritten.
 async fn access_to_invite<C: ConnectionTrait>(
     conn: &C,
     patient: &patient::Model,
     relation: Relation,
+    may_regrant_revoked: bool,
     now: DateTime<Utc>,
 ) -> Result<portal_access::Model> {
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(patient.id))
-        .filter(portal_access::Column::PracticeId.eq(patient.practice_id))
-        .filter(portal_access::Column::Relation.eq(relation.as_str()))
-        .order_by_desc(portal_access::Column::Id)
-        .all(conn)
-        .await?;
-    let active = AccessStatus::Active.as_str();
-    if let Some(row) = rows.iter().find(|r| r.status != active) {
-        let mut am: portal_access::ActiveModel = row.clone().into();
-        am.status = Set(AccessStatus::Invited.as_str().to_owned());
-        am.invited_at = Set(Some(now));
-        am.updated_at = Set(now);
-        return Ok(am.update(conn).await?);
+    // A second try covers a row whose state changed between the read and the guarded update.
+    for _ in 0..3 {
+        let rows = portal_access::Entity::find()
+            .filter(portal_access::Column::PatientId.eq(patient.id))
+            .filter(portal_access::Column::PracticeId.eq(patient.practice_id))
+            .filter(portal_access::Column::Relation.eq(relation.as_str()))
+            .order_by_desc(portal_access::Column::Id)
+            .all(conn)
+            .await?;
+        let status_of = |r: &portal_access::Model| {
+            AccessStatus::from_db(&r.status).unwrap_or(AccessStatus::Blocked)
+        };
+        // Any blocked access of this relation stops the invitation: its link could be redeemed
+        // by the very person the practice blocked.
+        if let Some(blocked) = rows.iter().find(|r| status_of(r) == AccessStatus::Blocked) {
+            return Err(Error::AccessNotInvitable {
+                access_id: blocked.id,
+                status: AccessStatus::Blocked,
+            });
+        }
+        let Some(row) = rows.iter().find(|r| status_of(r) != AccessStatus::Active) else {
+            if !rows.is_empty() && !relation.is_representative() {
+                return Err(Error::Conflict(
+                    "This patient already has active portal access; no invitation is needed."
+                        .into(),
+                ));
+            }
+            return Ok(grant::insert_access(
+                conn,
+                NewAccess {
+                    practice_id: patient.practice_id,
+                    patient_id: patient.id,
+                    account_id: None,
+                    relation,
+                    status: AccessStatus::Invited,
+                },
+                now,
+            )
+            .await?);
+        };
+        let status = status_of(row);
+        if status == AccessStatus::Revoked && !may_regrant_revoked {
+            return Err(Error::AccessNotInvitable {
+                access_id: row.id,
+                status,
+            });
+        }
+        if let Some(reopened) = grant::reopen_for_invitation(conn, row.id, status, now).await? {
+            return Ok(reopened);
+        }
     }
-    if !rows.is_empty() && !relation.is_representative() {
-        return Err(Error::Conflict(
-            "This patient already has active portal access; no invitation is needed.".into(),
-        ));
-    }
-    Ok(grant::insert_access(
-        conn,
-        NewAccess {
-            practice_id: patient.practice_id,
-            patient_id: patient.id,
-            account_id: None,
-            relation,
-            status: AccessStatus::Invited,
-        },
-        now,
-    )
-    .await?)
+    Err(Error::Conflict(
+        "This patient's portal access changed while the invitation was being sent; please try again."
+            .into(),
+    ))
 }
 
 /// Marks every unused link of an access as superseded; returns how many there were.

@@ -61,6 +61,7 @@ pub async fn quick_add(
         &request,
         to,
         &staff.actor(),
+        staff.role.allows(Permission::Revoke),
         issuer,
         meta,
         now,

@@ -4,7 +4,10 @@
 use crate::domain::access::{AccessStatus, Relation};
 use crate::store::portal_access;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 /// A new access to one patient's record.
@@ -47,4 +50,30 @@ pub async fn insert_access<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
+}
+
+/// Puts a not-yet-active or ended access back to `invited` for a new link, in one UPDATE
+/// guarded on the status the caller read: `None` when the row moved on meanwhile (a block or
+/// revoke that landed in between is never overwritten).
+pub async fn reopen_for_invitation<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    expected: AccessStatus,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    let res = portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Invited.as_str()),
+        )
+        .col_expr(portal_access::Column::InvitedAt, Expr::value(now))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access_id))
+        .filter(portal_access::Column::Status.eq(expected.as_str()))
+        .exec(conn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Ok(None);
+    }
+    portal_access::Entity::find_by_id(access_id).one(conn).await
 }

@@ -64,6 +64,7 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         | Error::ConsentCodeUsed
         | Error::Validation { .. }
         | Error::Conflict(_)
+        | Error::AccessNotInvitable { .. }
         | Error::MalformedRequest(_)
         | Error::Unauthorized
         | Error::Forbidden

@@ -4,7 +4,7 @@ use crate::helpers::{TestApp, assert_problem};
 use crate::helpers_invitations::{new_account, token_of};
 use crate::helpers_login::{PASSWORD, epoch_plus, instant, patient};
 use crate::mailbox::wait_for_mail;
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// Seed 004: "Doing so will make any emailed links inactive and remove existing portal access
@@ -466,4 +466,163 @@ async fn revoking_an_invitation_kills_the_emailed_link_and_tells_the_patient() {
         notice.link(&app.invite_prefix()).is_none(),
         "no link in the notice"
     );
+}
+
+/// Seed 000: a block holds "until the practice lifts it", and unblocking is its own action. An
+/// invitation, from any role, never changes a blocked access (issue 17, item 1): it answers
+/// `409 access_blocked` naming the access and its state, and login keeps answering
+/// `access_blocked` with the practice's phone, never `no_access`.
+#[tokio::test]
+async fn invitation_never_lifts_a_block() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app
+        .create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
+        .await;
+    let reception = app.create_key(&admin, "reception").await;
+    let scheduling = app.create_key(&admin, "scheduling").await;
+    let ann = app
+        .seed_portal_account(
+            &admin,
+            json!({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1990-04-01",
+                   "email": "ann@example.org", "mobile": "+15550100123"}),
+            "ann.lee",
+            PASSWORD,
+            "self",
+        )
+        .await;
+    let mia = app
+        .seed_portal_account(
+            &admin,
+            json!({"first_name": "Mia", "last_name": "Lee", "date_of_birth": "2019-02-03",
+                   "email": "pat@example.org"}),
+            "pat.lee",
+            PASSWORD,
+            "parent",
+        )
+        .await;
+    assert_eq!(
+        app.block_access(&reception, ann.access_id, None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.block_access(&reception, mia.access_id, None)
+            .await
+            .status(),
+        200
+    );
+
+    for key in [&scheduling, &reception, &admin] {
+        for channel in ["email", "sms"] {
+            let r = app
+                .send_invitation(
+                    key,
+                    &ann.patient_id.to_string(),
+                    json!({"channel": channel, "relation": "self"}),
+                )
+                .await;
+            let body = assert_problem(r, 409, "access_blocked").await;
+            assert_eq!(body["access_status"], "blocked", "{body}");
+            assert_eq!(body["access_id"], ann.access_id.to_string(), "{body}");
+            assert!(
+                body["detail"].as_str().unwrap().contains("Unblock"),
+                "{body}"
+            );
+        }
+        // A representative's blocked access is not reopened by a new link either.
+        let r = app
+            .send_invitation(
+                key,
+                &mia.patient_id.to_string(),
+                json!({"channel": "email", "relation": "parent",
+                       "recipient": {"first_name": "Pat", "last_name": "Lee",
+                                     "email": "pat@example.org"}}),
+            )
+            .await;
+        let body = assert_problem(r, 409, "access_blocked").await;
+        assert_eq!(body["access_id"], mia.access_id.to_string(), "{body}");
+    }
+
+    // Nothing changed: still blocked, no link was issued, no message queued.
+    assert_eq!(app.access_view(&admin, &ann).await["status"], "blocked");
+    assert_eq!(app.access_view(&admin, &mia).await["status"], "blocked");
+    let links: Vec<Value> = app
+        .list_invitations(&admin, &ann.patient_id.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(links.is_empty(), "{links:?}");
+    assert!(app.outbox_rows().await.is_empty());
+
+    // Login still shows the block with the practice's phone, for the patient and the parent.
+    for who in ["ann.lee", "pat.lee"] {
+        let body =
+            assert_problem(app.login(who, PASSWORD, None).await, 403, "access_blocked").await;
+        assert_eq!(body["practice"]["phone"], "555-0100", "{body}");
+    }
+
+    // Unblocking is the way back, and needs no invitation.
+    assert_eq!(
+        app.unblock_access(&reception, ann.access_id, None)
+            .await
+            .status(),
+        200
+    );
+    app.login_tokens(&ann, None).await;
+}
+
+/// Seed 004: "You cannot revoke patient portal access from the Scheduling application", so it
+/// cannot undo a revoke either: re-granting a revoked access takes a role that may revoke
+/// (issue 17, item 1). A scheduling key gets `409 access_revoked`; reception re-grants.
+#[tokio::test]
+async fn only_a_role_that_may_revoke_regrants_a_revoked_access() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app
+        .create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
+        .await;
+    let reception = app.create_key(&admin, "reception").await;
+    let scheduling = app.create_key(&admin, "scheduling").await;
+    let ann = app
+        .seed_portal_account(
+            &admin,
+            patient("Ann", "Lee", "ann@example.org"),
+            "ann.lee",
+            PASSWORD,
+            "self",
+        )
+        .await;
+    assert_eq!(
+        app.revoke_access(&reception, ann.access_id, None)
+            .await
+            .status(),
+        200
+    );
+    let patient_id = ann.patient_id.to_string();
+
+    let r = app
+        .send_invitation(
+            &scheduling,
+            &patient_id,
+            json!({"channel": "email", "relation": "self"}),
+        )
+        .await;
+    let body = assert_problem(r, 409, "access_revoked").await;
+    assert_eq!(body["access_status"], "revoked", "{body}");
+    assert_eq!(body["access_id"], ann.access_id.to_string(), "{body}");
+    assert_eq!(app.access_view(&admin, &ann).await["status"], "revoked");
+    assert_problem(
+        app.login("ann.lee", PASSWORD, None).await,
+        403,
+        "access_revoked",
+    )
+    .await;
+
+    for key in [&reception, &admin] {
+        app.invite_self(key, &patient_id, "email").await;
+        assert_eq!(app.access_view(&admin, &ann).await["status"], "invited");
+    }
+    // Once re-granted (invited again), scheduling may resend the link as before.
+    app.invite_self(&scheduling, &patient_id, "email").await;
 }
