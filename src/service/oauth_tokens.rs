@@ -18,9 +18,9 @@ use crate::service::sessions::{self, ClientGrant, IssuedTokens, ended};
 use crate::state::AppState;
 use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::oauth_codes::{self, Spend};
 use crate::store::{oauth_code, session};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
@@ -262,17 +262,10 @@ pub async fn exchange_code(
     if row.client_pk != client.model.id {
         return Err(bad("The authorization code was issued to another client."));
     }
-    // Exactly one of any number of concurrent exchanges gets past here.
-    let spent = oauth_code::Entity::update_many()
-        .col_expr(oauth_code::Column::UsedAt, Expr::value(now))
-        .filter(oauth_code::Column::Id.eq(row.id))
-        .filter(oauth_code::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 0;
-    if spent {
-        code_reused(&txn, &row, meta, now).await?;
+    // Exactly one of any number of concurrent exchanges gets past here; the others end the
+    // session it started, read after their guarded update (store::oauth_codes).
+    if let Spend::AlreadySpent { session_id } = oauth_codes::spend(&txn, row.id, now).await? {
+        code_reused(&txn, &row, session_id, meta, now).await?;
         txn.commit().await?;
         return Err(bad("The authorization code has already been used."));
     }
@@ -307,11 +300,7 @@ pub async fn exchange_code(
         now,
     )
     .await?;
-    oauth_code::Entity::update_many()
-        .col_expr(oauth_code::Column::SessionId, Expr::value(session.id))
-        .filter(oauth_code::Column::Id.eq(row.id))
-        .exec(&txn)
-        .await?;
+    oauth_codes::attach_session(&txn, row.id, session.id).await?;
     txn.commit().await?;
     Ok(response(
         state,
@@ -357,11 +346,12 @@ fn check_code(
 async fn code_reused<C: ConnectionTrait>(
     conn: &C,
     row: &oauth_code::Model,
+    session_id: Option<Uuid>,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<(), OAuthError> {
     let mut ended_session = false;
-    if let Some(sid) = row.session_id {
+    if let Some(sid) = session_id {
         ended_session = sessions::end_one(conn, sid, ended::CODE_REUSE, now).await?;
     }
     audit::record(
@@ -370,7 +360,7 @@ async fn code_reused<C: ConnectionTrait>(
         Event::new("oauth.code_reuse_detected", Actor::Anonymous)
             .practice(row.practice_id)
             .account(row.account_id)
-            .detail(json!({"session_id": row.session_id, "session_ended": ended_session})),
+            .detail(json!({"session_id": session_id, "session_ended": ended_session})),
         now,
     )
     .await?;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cache;
 pub mod entities;
 pub mod grant;
+pub mod oauth_codes;
 pub mod outbox;
 pub mod pagination;
 pub mod sessions;

@@ -424,3 +424,33 @@ pub async fn principal<C: ConnectionTrait>(
     at.rows.sort_by_key(|r| r.access_id);
     Ok(Some((account, head.x_session_live, at)))
 }
+
+/// Whose session, by which client, at which practice: all must match for it to end.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub account_id: Uuid,
+    pub client_id: &'a str,
+    pub practice_id: Uuid,
+}
+
+/// Ends session `id` with `reason`, in one guarded update, only while it is live and it is
+/// `owner`'s. Returns whether it ended now.
+pub async fn end_if_owned<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    owner: Owner<'_>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::AccountId.eq(owner.account_id))
+        .filter(session::Column::ClientId.eq(owner.client_id))
+        .filter(session::Column::PracticeId.eq(owner.practice_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

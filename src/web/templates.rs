@@ -52,6 +52,7 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "confirm_email/done.html",
     "oidc/choose_patient.html",
     "oidc/signed_out.html",
+    "oidc/confirm_logout.html",
     "representative_consent/ask.html",
     "representative_consent/done.html",
     "representative_consent/invalid.html",

@@ -35,6 +35,7 @@ mod mfa;
 mod oidc;
 mod oidc_clients;
 mod oidc_features;
+mod oidc_logout;
 mod oidc_refusals;
 mod openapi;
 mod ops;

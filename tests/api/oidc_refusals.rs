@@ -127,6 +127,54 @@ async fn a_code_works_once_and_its_reuse_revokes_what_it_issued() {
     );
 }
 
+/// RFC 6749 §4.1.2: a code used twice revokes what it issued. Under concurrency too (issue
+/// 17, item 10): on PostgreSQL a losing exchange waits for the winner's row lock and must read
+/// the session the winner started after its guarded update, not before, or the winner's
+/// tokens would survive the replay. Several codes, each exchanged by four requests at once:
+/// at most one wins, and every token any of them got ends up revoked.
+#[tokio::test]
+async fn a_code_exchanged_concurrently_revokes_every_token_it_issued() {
+    let app = TestApp::spawn_oidc().await;
+    let world = app.oidc_world(json!({})).await;
+    let secret = world.client_secret.clone().unwrap();
+    let cookie = app
+        .web_session_cookie(world.ann.account_id, world.practice_id)
+        .await;
+    for round in 0..8 {
+        let (code, verifier) = app.code_for(&world.client_id, &cookie).await;
+        let answers =
+            futures_util::future::join_all((0..4).map(|_| app.exchange(&world, &code, &verifier)))
+                .await;
+        let mut issued = Vec::new();
+        for r in answers {
+            match r.status().as_u16() {
+                200 => issued.push(r.json::<Value>().await.unwrap()),
+                _ => assert_oauth_error(r, 400, "invalid_grant").await,
+            }
+        }
+        assert!(issued.len() <= 1, "round {round}: {} winners", issued.len());
+        for tokens in &issued {
+            let access = tokens["access_token"].as_str().unwrap();
+            assert_eq!(
+                app.introspect_as(&world.client_id, &secret, access).await["active"],
+                false,
+                "round {round}: the winner's access token outlived the replay"
+            );
+            let r = app
+                .oauth_post(
+                    "token",
+                    Some((&world.client_id, &secret)),
+                    &[
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+                    ],
+                )
+                .await;
+            assert_oauth_error(r, 400, "invalid_grant").await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_wrong_verifier_or_redirect_uri_fails_and_spends_the_code() {
     let app = TestApp::spawn_oidc().await;

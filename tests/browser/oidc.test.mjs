@@ -32,7 +32,12 @@ function startRelyingParty() {
     });
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address();
-      ok({ server, arrived, redirectUri: `http://127.0.0.1:${port}/callback` });
+      ok({
+        server,
+        arrived,
+        redirectUri: `http://127.0.0.1:${port}/callback`,
+        logoutUri: `http://127.0.0.1:${port}/bye`,
+      });
     });
   });
 }
@@ -69,6 +74,7 @@ async function practiceWithClient(slug, name, phone, settings) {
   const client = await portico.apiOk(key, 'POST', '/api/v1/practice/clients', {
     name: `${name} app`,
     redirect_uris: [rp.redirectUri],
+    post_logout_redirect_uris: [rp.logoutUri],
     scopes: ['openid', 'profile', 'patient/*.rs', 'launch/patient'],
     public: true,
   });
@@ -285,4 +291,35 @@ test('an oidc login through the smart patient chooser lands on the redirect uri 
   const arrived = await clickAndArrive('a:has-text("Mia")');
   const { body } = await assertCodeWorks(arrived, request, clientId);
   assert.ok(body.patient, 'the chosen patient comes with the tokens');
+});
+
+test('a logout link from the app asks first, then its form returns the browser to the app', async () => {
+  const { key, clientId } = await practiceWithClient('gum-tree-clinic', 'Gum Tree Clinic', '555-0306');
+  await patientAt([key], 'lou.gum');
+  const request = authorizeRequest(clientId);
+  await page.goto(`${portico.base}${request.path}`);
+  await page.fill('#f-username', 'lou.gum');
+  await page.fill('#f-password', PASSWORD);
+  await submitAndArrive('Log in');
+
+  const logout = `/oauth2/logout?${new URLSearchParams({
+    client_id: clientId, post_logout_redirect_uri: rp.logoutUri, state: 'bye-1',
+  })}`;
+  await page.goto(`${portico.base}${logout}`);
+  assert.equal(await h1(), 'Do you want to log out?');
+  assert.ok((await page.textContent('main')).includes('Gum Tree Clinic app asks to log you out'));
+  await checkA11y(page, 'logout confirmation');
+  await shot(page, 'oidc-logout-confirm');
+  assert.ok((await browser.cookies()).some((c) => c.name === 'portico_session'), 'still signed in');
+
+  const back = page.waitForRequest((r) => r.url().startsWith(rp.logoutUri), { timeout: 10_000 });
+  await page.click('button:has-text("Log out")');
+  const arrived = new URL((await back).url());
+  assert.equal(arrived.searchParams.get('state'), 'bye-1');
+  assert.deepEqual(violations, [], 'no Content-Security-Policy violation on the way');
+  assert.ok(!(await browser.cookies()).some((c) => c.name === 'portico_session'), 'signed out');
+  // Signed out: the app's next sign-in request asks for the password again.
+  const again = authorizeRequest(clientId);
+  await page.goto(`${portico.base}${again.path}`);
+  assert.equal(new URL(page.url()).pathname, '/login');
 });

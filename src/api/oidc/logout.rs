@@ -1,12 +1,24 @@
-//! `/oauth2/logout`: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). Ends the
-//! browser's web session and, with a valid `id_token_hint`, the session the ID token was
-//! issued in; then returns to a registered `post_logout_redirect_uri` (with `state`) or shows
-//! a signed-out page.
+//! `/oauth2/logout`: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+//!
+//! The request is checked first (`service::oauth_logout::check`): a hint that is not an ID
+//! token Portico issued to a registered client, or an unregistered return address, gets the
+//! error page and ends nothing. Then:
+//! - with a valid `id_token_hint` for the account signed in on this browser (or with no one
+//!   signed in), the browser's session and the hint's grant end at once;
+//! - otherwise (no hint, or a hint about someone else) a page asks the person to confirm, and
+//!   only its form (`POST`, with the CSRF token) ends the session: a link or image on another
+//!   site cannot log a patient out.
+//!
+//! Afterwards the browser returns to the registered `post_logout_redirect_uri` (with `state`)
+//! or sees a signed-out page. After the confirmation form the return goes through that page
+//! (a refresh and a link), because the pages' `form-action 'self'` also applies to the
+//! redirects that follow a form.
 
 use crate::api::oidc::params::Params;
-use crate::service::oauth_logout;
+use crate::service::oauth_logout::{self, Checked};
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
+use crate::web::csrf::{self, Csrf};
 use crate::web::errors::error_page;
 use crate::web::page::Page;
 use crate::web::session::{CurrentSession, clear_session_cookie};
@@ -14,15 +26,29 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::web::Data;
 use poem::{Body, IntoResponse, Request, Response, handler};
 
+/// The parameters the confirmation form sends again.
+const CARRIED: &[&str] = &[
+    "id_token_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+];
+
+fn app_name(checked: &Checked) -> Option<String> {
+    checked.client.as_ref().map(|c| c.model.name.clone())
+}
+
 #[handler]
 pub async fn logout(
     req: &Request,
     state: Data<&AppState>,
     meta: RequestMeta,
     session: CurrentSession,
+    csrf: Csrf,
     body: Body,
 ) -> Response {
-    let params = if req.method() == Method::POST {
+    let posted = req.method() == Method::POST;
+    let params = if posted {
         Params::from_form(req, body).await
     } else {
         Params::from_query(req)
@@ -34,26 +60,58 @@ pub async fn logout(
         )
         .into_response();
     };
-    let outcome = oauth_logout::logout(
+    let now = state.now();
+    let checked = match oauth_logout::check(
         &state,
-        session.0.as_ref().map(|s| s.token.as_str()),
         params.get("id_token_hint"),
         params.get("client_id"),
         params.get("post_logout_redirect_uri"),
         params.get("state"),
-        &meta,
-        state.now(),
+        now,
     )
-    .await;
-    let mut resp = match outcome {
-        Ok(Some(to)) => Response::builder()
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return error_page(&e, None).into_response(),
+    };
+    let confirmed = posted && csrf.verify(params.get(csrf::FIELD).unwrap_or(""));
+    let live = session.0.as_ref();
+    if let Some(live) = live
+        && !confirmed
+        && !checked.hint_is_for(live.session.account_id)
+    {
+        let carried: Vec<[String; 2]> = CARRIED
+            .iter()
+            .filter_map(|k| params.get(k).map(|v| [(*k).to_owned(), v.to_owned()]))
+            .collect();
+        return Page::new(
+            "oidc/confirm_logout.html",
+            minijinja::context! {
+                app => app_name(&checked),
+                params => carried,
+            },
+        )
+        .csrf(&csrf)
+        .into_response();
+    }
+    if let Err(e) =
+        oauth_logout::end(&state, live.map(|s| s.token.as_str()), &checked, &meta, now).await
+    {
+        return error_page(&e, None).into_response();
+    }
+    let mut resp = match &checked.target {
+        Some(to) if !confirmed => Response::builder()
             .status(StatusCode::FOUND)
             .header(header::LOCATION, to)
+            .header(header::CACHE_CONTROL, "no-store")
             .finish(),
-        Ok(None) => Page::new("oidc/signed_out.html", ()).into_response(),
-        Err(e) => error_page(&e, None).into_response(),
+        to => Page::new(
+            "oidc/signed_out.html",
+            minijinja::context! { return_to => to, app => app_name(&checked) },
+        )
+        .into_response(),
     };
-    if session.0.is_some()
+    if live.is_some()
         && let Ok(v) = HeaderValue::from_str(&clear_session_cookie(&state.settings))
     {
         resp.headers_mut().append(header::SET_COOKIE, v);
