@@ -33,7 +33,7 @@ use crate::service::{accounts, throttle, time_limits};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_tokens, practice};
+use crate::store::{account, account_tokens};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -146,22 +146,14 @@ enum Pending {
 }
 
 /// The first step still to do for this account at this practice, if any.
-async fn pending(
-    state: &AppState,
-    account: &account::Model,
-    at: &AtPractice,
-) -> Result<Option<Pending>> {
+fn pending(account: &account::Model, at: &AtPractice) -> Option<Pending> {
     if account.must_change_password {
-        return Ok(Some(Pending::PasswordChange));
+        return Some(Pending::PasswordChange);
     }
     if account.totp_enabled_at.is_some() {
-        return Ok(Some(Pending::Mfa));
+        return Some(Pending::Mfa);
     }
-    let required = practice::Entity::find_by_id(at.practice_id)
-        .one(&state.db)
-        .await?
-        .is_some_and(|p| p.mfa_required);
-    Ok(required.then_some(Pending::MfaEnrolment))
+    at.mfa_required.then_some(Pending::MfaEnrolment)
 }
 
 /// A login through the JSON API: steps 1 to 3, then tokens.
@@ -245,8 +237,17 @@ pub async fn at_practice(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    time_limits::apply_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
-    let practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
+    let mut rows = access_rows::for_account(&state.db, account.id, None).await?;
+    // Accesses that time has ended are ended before the login reads them (only when one may
+    // have: most logins skip this).
+    if by_practice(rows.clone())
+        .iter()
+        .any(|at| at.time_limits_may_apply(now))
+    {
+        time_limits::apply_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
+        rows = access_rows::for_account(&state.db, account.id, None).await?;
+    }
+    let practices = by_practice(rows);
     match choose(state, &account, practices, requested, meta, now).await? {
         Chosen::One(at) => advance(state, account, at, meta, now).await,
         Chosen::Several(options) => Ok(Step::Choose { account, options }),
@@ -438,7 +439,7 @@ async fn advance(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    match pending(state, &account, &at).await? {
+    match pending(&account, &at) {
         Some(step @ (Pending::Mfa | Pending::MfaEnrolment)) => {
             let (purpose, ttl, kind) = if step == Pending::Mfa {
                 (MFA_PURPOSE, MFA_TTL, "login.mfa_required")

@@ -18,14 +18,13 @@ use crate::domain::access::Relation;
 use crate::domain::acting::{self, Held};
 use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{SCOPE_FHIR_USER, parse_scope};
-use crate::domain::practice::MIN_AGE_OF_MAJORITY;
 use crate::domain::representation::{self, Band};
 use crate::error::{Error, Result};
 use crate::service::{practitioners, representation as bands_of, time_limits, web_sessions};
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::sessions::{self as store_sessions, RefreshContext};
+use crate::store::sessions as store_sessions;
 use crate::store::{oauth_code, portal_access, refresh_token, session};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
@@ -497,24 +496,6 @@ enum Attempt {
     TimeLimitsDue(Uuid),
 }
 
-/// Whether time may have ended one of the active accesses: a parent's or guardian's of a
-/// patient past the lowest age of majority any practice may set, or an adult
-/// representative's whose consent has run out. `time_limits` then decides.
-fn time_limits_due(context: &RefreshContext, now: DateTime<Utc>) -> bool {
-    let today = now.date_naive();
-    let born_by = today.checked_sub_months(chrono::Months::new(12 * MIN_AGE_OF_MAJORITY as u32));
-    context.at.active().any(|r| {
-        let (born, consent_ends) = context
-            .timing
-            .get(&r.access_id)
-            .copied()
-            .unwrap_or_default();
-        let relation = r.relation();
-        (relation.is_minor_representative() && born.zip(born_by).is_some_and(|(b, by)| b <= by))
-            || (relation.is_adult_representative() && consent_ends.is_some_and(|t| t <= now))
-    })
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn refresh_once(
     state: &AppState,
@@ -550,7 +531,7 @@ async fn refresh_once(
     if at.rows.is_empty() {
         return Err(Error::NoAccess);
     }
-    if check_time_limits && time_limits_due(&context, now) {
+    if check_time_limits && at.time_limits_may_apply(now) {
         return Ok(Attempt::TimeLimitsDue(session.account_id));
     }
     // The practice's decision comes first: a block ends the session too, and the patient

@@ -3,7 +3,9 @@
 
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::login::{PracticeStanding, standing};
+use crate::domain::practice::MIN_AGE_OF_MAJORITY;
 use crate::store::{patient, portal_access, practice};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
     QueryOrder, QuerySelect, RelationDef,
@@ -21,7 +23,10 @@ pub struct AccessRow {
     pub practice_slug: String,
     pub practice_name: String,
     pub practice_phone: String,
+    pub practice_mfa_required: bool,
     pub patient_first_name: String,
+    pub patient_date_of_birth: Option<NaiveDate>,
+    pub consent_expires_at: Option<DateTime<Utc>>,
 }
 
 impl AccessRow {
@@ -42,6 +47,8 @@ pub struct AtPractice {
     pub slug: String,
     pub name: String,
     pub phone: String,
+    /// The practice asks every account for two-step verification.
+    pub mfa_required: bool,
     pub rows: Vec<AccessRow>,
 }
 
@@ -56,6 +63,25 @@ impl AtPractice {
             .iter()
             .filter(|r| r.status() == AccessStatus::Active)
     }
+
+    /// Whether time may have ended one of the active accesses: a parent's or guardian's of a
+    /// patient past the lowest age of majority any practice may set, or an adult
+    /// representative's whose consent has run out. `service::time_limits` then decides; most
+    /// logins and refreshes skip it without a query.
+    pub fn time_limits_may_apply(&self, now: DateTime<Utc>) -> bool {
+        let born_by = now
+            .date_naive()
+            .checked_sub_months(Months::new(12 * MIN_AGE_OF_MAJORITY as u32));
+        self.active().any(|r| {
+            let relation = r.relation();
+            (relation.is_minor_representative()
+                && r.patient_date_of_birth
+                    .zip(born_by)
+                    .is_some_and(|(born, by)| born <= by))
+                || (relation.is_adult_representative()
+                    && r.consent_expires_at.is_some_and(|t| t <= now))
+        })
+    }
 }
 
 /// Groups rows by practice, keeping the order in which practices first appear.
@@ -69,6 +95,7 @@ pub fn by_practice(rows: Vec<AccessRow>) -> Vec<AtPractice> {
                 slug: row.practice_slug.clone(),
                 name: row.practice_name.clone(),
                 phone: row.practice_phone.clone(),
+                mfa_required: row.practice_mfa_required,
                 rows: vec![row],
             }),
         }
@@ -106,7 +133,10 @@ pub async fn for_account<C: ConnectionTrait>(
         .column_as(practice::Column::Slug, "practice_slug")
         .column_as(practice::Column::Name, "practice_name")
         .column_as(practice::Column::ContactPhone, "practice_phone")
+        .column_as(practice::Column::MfaRequired, "practice_mfa_required")
         .column_as(patient::Column::FirstName, "patient_first_name")
+        .column_as(patient::Column::DateOfBirth, "patient_date_of_birth")
+        .column(portal_access::Column::ConsentExpiresAt)
         .join(JoinType::InnerJoin, to_practice())
         .join(JoinType::InnerJoin, to_patient())
         .filter(portal_access::Column::AccountId.eq(account_id));

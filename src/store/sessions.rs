@@ -71,6 +71,7 @@ struct ContextRow {
     practice_slug: String,
     practice_name: String,
     practice_phone: String,
+    practice_mfa_required: bool,
     access_id: Option<Uuid>,
     patient_id: Option<Uuid>,
     relation: Option<String>,
@@ -89,8 +90,6 @@ pub struct RefreshContext {
     pub sessions_valid_after: Option<DateTime<Utc>>,
     /// The account's accesses at the session's practice (none: `rows` is empty).
     pub at: AtPractice,
-    /// Per access: the patient's date of birth and the consent's end, for the time rules.
-    pub timing: BTreeMap<Uuid, (Option<NaiveDate>, Option<DateTime<Utc>>)>,
     /// The active practitioners of each patient with an active access.
     pub practitioners: BTreeMap<Uuid, Vec<Uuid>>,
     /// The patient a SMART launch chose for this session (on its authorization code).
@@ -131,6 +130,7 @@ pub async fn refresh_context<C: ConnectionTrait>(
         .column_as(practice::Column::Slug, "practice_slug")
         .column_as(practice::Column::Name, "practice_name")
         .column_as(practice::Column::ContactPhone, "practice_phone")
+        .column_as(practice::Column::MfaRequired, "practice_mfa_required")
         .column_as(Expr::col((pa, portal_access::Column::Id)), "access_id")
         .column_as(
             Expr::col((pa, portal_access::Column::PatientId)),
@@ -239,9 +239,9 @@ pub async fn refresh_context<C: ConnectionTrait>(
             slug: first.practice_slug.clone(),
             name: first.practice_name.clone(),
             phone: first.practice_phone.clone(),
+            mfa_required: first.practice_mfa_required,
             rows: Vec::new(),
         },
-        timing: BTreeMap::new(),
         practitioners: BTreeMap::new(),
         launch_patient: first.launch_patient_id,
         session,
@@ -261,9 +261,6 @@ pub async fn refresh_context<C: ConnectionTrait>(
         if context.at.rows.iter().any(|r| r.access_id == access_id) {
             continue;
         }
-        context
-            .timing
-            .insert(access_id, (row.date_of_birth, row.consent_expires_at));
         context.at.rows.push(AccessRow {
             access_id,
             practice_id: row.practice_id,
@@ -273,7 +270,10 @@ pub async fn refresh_context<C: ConnectionTrait>(
             practice_slug: row.practice_slug,
             practice_name: row.practice_name,
             practice_phone: row.practice_phone,
+            practice_mfa_required: row.practice_mfa_required,
             patient_first_name: row.patient_first_name.unwrap_or_default(),
+            patient_date_of_birth: row.date_of_birth,
+            consent_expires_at: row.consent_expires_at,
         });
     }
     // As `access_rows::for_account` orders them: oldest access first.
@@ -291,6 +291,7 @@ struct PrincipalRow {
     x_practice_slug: String,
     x_practice_name: String,
     x_practice_phone: String,
+    x_practice_mfa_required: bool,
     x_access_id: Option<Uuid>,
     x_patient_id: Option<Uuid>,
     x_relation: Option<String>,
@@ -334,6 +335,7 @@ pub async fn principal<C: ConnectionTrait>(
         .column_as(practice::Column::Slug, "x_practice_slug")
         .column_as(practice::Column::Name, "x_practice_name")
         .column_as(practice::Column::ContactPhone, "x_practice_phone")
+        .column_as(practice::Column::MfaRequired, "x_practice_mfa_required")
         .column_as(Expr::col((pa, portal_access::Column::Id)), "x_access_id")
         .column_as(
             Expr::col((pa, portal_access::Column::PatientId)),
@@ -394,6 +396,7 @@ pub async fn principal<C: ConnectionTrait>(
         slug: head.x_practice_slug.clone(),
         name: head.x_practice_name.clone(),
         phone: head.x_practice_phone.clone(),
+        mfa_required: head.x_practice_mfa_required,
         rows: Vec::new(),
     };
     for row in &rows {
@@ -418,7 +421,10 @@ pub async fn principal<C: ConnectionTrait>(
             practice_slug: r.x_practice_slug,
             practice_name: r.x_practice_name,
             practice_phone: r.x_practice_phone,
+            practice_mfa_required: r.x_practice_mfa_required,
             patient_first_name: r.x_patient_first_name.unwrap_or_default(),
+            patient_date_of_birth: None,
+            consent_expires_at: r.x_consent_expires_at,
         });
     }
     at.rows.sort_by_key(|r| r.access_id);

@@ -120,7 +120,7 @@ async fn hot_paths_stay_within_their_statement_budgets() {
     // Login's budget is 4 statements and the audit insert; today's login (throttle rows,
     // time limits, per-table reads) is held at its current count until it is reworked.
     let budgets = [
-        ("login", 14),
+        ("login", 12),
         ("getMe", 2),
         ("refreshToken", 3),
         ("oauth refresh", 3),
