@@ -73,6 +73,13 @@ pub struct Settings {
     pub access_token_ttl_secs: i64,
     pub refresh_idle_ttl_secs: i64,
     pub refresh_absolute_ttl_secs: i64,
+    /// A page session (Portico's own pages, and the browser session behind an OpenID Connect
+    /// sign-in) ends after this long without a request (HIPAA automatic logoff): 30 minutes.
+    pub web_session_idle_secs: i64,
+    /// ... and this long after login however active it is: 12 hours.
+    pub web_session_max_secs: i64,
+    /// When set, `GET /metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
@@ -112,6 +119,9 @@ impl Default for Settings {
             access_token_ttl_secs: 300,
             refresh_idle_ttl_secs: 14 * 24 * 3600,
             refresh_absolute_ttl_secs: 30 * 24 * 3600,
+            web_session_idle_secs: 30 * 60,
+            web_session_max_secs: 12 * 3600,
+            metrics_token: None,
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             run_workers: true,
@@ -210,6 +220,21 @@ impl Settings {
                 "PORTICO_REFRESH_ABSOLUTE_TTL_SECS must be at least PORTICO_REFRESH_IDLE_TTL_SECS, both positive".into(),
             ));
         }
+        if self.web_session_idle_secs < 60 || self.web_session_max_secs < self.web_session_idle_secs
+        {
+            return Err(ConfigError(
+                "PORTICO_WEB_SESSION_MAX_SECS must be at least PORTICO_WEB_SESSION_IDLE_SECS, which must be at least 60".into(),
+            ));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().len() < 16)
+        {
+            return Err(ConfigError(
+                "PORTICO_METRICS_TOKEN must be at least 16 characters".into(),
+            ));
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError(
                 "PORTICO_MAX_BODY_BYTES must be at least 1024".into(),
@@ -223,6 +248,12 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Whether patients reach Portico over https: cookies are then `Secure` with `__Host-`
+    /// names, and every response carries `Strict-Transport-Security`.
+    pub fn is_https(&self) -> bool {
+        self.issuer().starts_with("https://")
     }
 
     /// The public URL without a trailing slash; the token issuer.

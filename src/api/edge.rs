@@ -75,6 +75,9 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// `Strict-Transport-Security` when the public URL is https.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+
 pub struct Edge {
     pub state: AppState,
     pub allow: Arc<AllowIndex>,
@@ -175,6 +178,13 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
             HeaderValue::from_static("no-referrer"),
         );
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        // Over https, browsers must never come back over plain http (a year; RFC 6797).
+        if self.state.settings.is_https() {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+            );
+        }
         // Tokens and health records must not sit in caches (RFC 6749 §5.1, ASVS 14.3.2).
         if (path.starts_with("/api/") || path.starts_with("/oauth2/"))
             && !headers.contains_key(header::CACHE_CONTROL)

@@ -1,11 +1,12 @@
 //! Operations endpoints: liveness, readiness, metrics.
 
+use crate::auth::secrets;
 use crate::db;
 use crate::error::Error;
 use crate::state::AppState;
 use poem::http::{StatusCode, header};
 use poem::web::Data;
-use poem::{IntoResponse, Response, handler};
+use poem::{IntoResponse, Request, Response, handler};
 
 /// Liveness: the process is up and answering.
 #[handler]
@@ -28,9 +29,31 @@ pub async fn readyz(state: Data<&AppState>) -> Response {
     }
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition. With `PORTICO_METRICS_TOKEN` set, only for a request that
+/// presents it as a bearer token (compared in constant time); `401` otherwise.
 #[handler]
-pub fn metrics(state: Data<&AppState>) -> Response {
+pub fn metrics(req: &Request, state: Data<&AppState>) -> Response {
+    if let Some(want) = &state.settings.metrics_token {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or("");
+        // Compared as SHA-256 digests, so the time taken says nothing about the length either.
+        let (presented, want) = (
+            secrets::hash_token(presented),
+            secrets::hash_token(want.expose().trim()),
+        );
+        if !secrets::constant_time_eq(presented.as_bytes(), want.as_bytes()) {
+            return Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")
+                .content_type("text/plain; charset=utf-8")
+                .body("a bearer token is required\n");
+        }
+    }
     Response::builder()
         .header(
             header::CONTENT_TYPE,

@@ -50,16 +50,21 @@ pub fn consent_request(
     who: Who<'_>,
     l: ConsentLink<'_>,
 ) -> OutgoingMessage {
+    // The name is what the requester typed when they set up the access: say so, and keep it
+    // out of the subject, so that a made-up name cannot pass for a message from the practice.
     Email::new(format!(
-        "{} asks to see your patient portal record at {}",
-        who.representative_name, practice.name
+        "Someone asks to see your patient portal record at {}",
+        practice.name
     ))
     .para(format!("Hello {},", who.patient_first_name))
     .para(format!(
-        "{} has set up patient portal access to your record at {}, as your {}. Because you are an adult, they can use it only if you agree.",
-        who.representative_name,
+        "Someone has set up patient portal access to your record at {}, as your {}. Because you are an adult, they can use it only if you agree.",
         practice.name,
         relation_words(who.relation)
+    ))
+    .para(format!(
+        "Name entered by the requester: {} (as they typed it when they set up the access).",
+        who.representative_name
     ))
     .para("Please approve or decline their access. If you do nothing, they will not be able to use it.")
     .action("Approve or decline", l.link)

@@ -230,15 +230,26 @@ pub async fn decide(
             practice_id: req.practice.id,
             patient_id,
             scope: scopes.join(" "),
-            // The web session starts at login; the pages sign in with a password.
+            // The web session starts at login, and records how the person logged in there
+            // (`pwd`, then `otp` and `mfa` after a two-step code).
             auth_time: session.created_at,
-            amr: vec!["pwd".to_owned()],
+            amr: session_amr(session),
         },
         meta,
         now,
     )
     .await?;
     Ok(Decision::Redirect(vec![("code", code)]))
+}
+
+/// The web session's `amr` (RFC 8176), as recorded at login.
+fn session_amr(session: &web_session::Model) -> Vec<String> {
+    let amr: Vec<String> = session.amr.split_whitespace().map(str::to_owned).collect();
+    if amr.is_empty() {
+        vec!["pwd".to_owned()]
+    } else {
+        amr
+    }
 }
 
 /// The client's redirect URI with the response parameters, `state` and `iss` added.

@@ -147,7 +147,16 @@ async fn finish(
 ) -> Result<PageLogin> {
     Ok(match step {
         Step::Ready { account, at, amr } => PageLogin::LoggedIn(
-            web_sessions::log_in(&state.db, account.id, &at, amr, meta, now).await?,
+            web_sessions::log_in(
+                &state.db,
+                account.id,
+                &at,
+                amr,
+                web_sessions::Limits::of(&state.settings),
+                meta,
+                now,
+            )
+            .await?,
         ),
         Step::Choose { account, options } => PageLogin::Choose {
             token: choice_token(state, &account, choice, now).await?,

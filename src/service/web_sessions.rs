@@ -3,10 +3,12 @@
 //! password change and reset.
 //!
 //! The cookie holds a 256-bit random token; only its SHA-256 is stored. A session ends after
-//! [`IDLE_TIMEOUT_SECS`] without activity (HIPAA 164.312(a)(2)(iii) automatic logoff; ASVS
-//! 7.3.1) and [`ABSOLUTE_TIMEOUT_SECS`] after it started (ASVS 7.3.2), whichever comes first.
+//! `PORTICO_WEB_SESSION_IDLE_SECS` (30 minutes) without activity (HIPAA 164.312(a)(2)(iii)
+//! automatic logoff; ASVS 7.3.1) and `PORTICO_WEB_SESSION_MAX_SECS` (12 hours) after it
+//! started (ASVS 7.3.2), whichever comes first: [`Limits`].
 
 use crate::auth::secrets;
+use crate::config::Settings;
 use crate::error::Result;
 use crate::service::login::AMR_PASSWORD;
 use crate::service::sessions::refusal;
@@ -22,10 +24,24 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-/// A session ends after this long without a request.
-pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
-/// A session ends this long after login, however active.
-pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 3600;
+/// How long a session may last: idle, and in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A session ends after this long without a request.
+    pub idle: TimeDelta,
+    /// A session ends this long after login, however active.
+    pub max: TimeDelta,
+}
+
+impl Limits {
+    /// The limits the settings give (`PORTICO_WEB_SESSION_IDLE_SECS`, `_MAX_SECS`).
+    pub fn of(settings: &Settings) -> Self {
+        Self {
+            idle: TimeDelta::seconds(settings.web_session_idle_secs),
+            max: TimeDelta::seconds(settings.web_session_max_secs),
+        }
+    }
+}
 /// `last_seen_at` is written at most this often, so reading pages does not write on each one.
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -42,9 +58,10 @@ pub async fn start<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
     practice_id: Option<Uuid>,
+    limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<Started> {
-    start_with(conn, account_id, practice_id, AMR_PASSWORD, now).await
+    start_with(conn, account_id, practice_id, AMR_PASSWORD, limits, now).await
 }
 
 /// [`start`], recording how the person authenticated (`amr`, RFC 8176).
@@ -53,6 +70,7 @@ pub async fn start_with<C: ConnectionTrait>(
     account_id: Uuid,
     practice_id: Option<Uuid>,
     amr: &[&str],
+    limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<Started> {
     let token = secrets::new_token();
@@ -63,7 +81,7 @@ pub async fn start_with<C: ConnectionTrait>(
         practice_id: Set(practice_id),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(now + TimeDelta::seconds(ABSOLUTE_TIMEOUT_SECS)),
+        expires_at: Set(now + limits.max),
         revoked_at: Set(None),
         amr: Set(amr.join(" ")),
     }
@@ -81,6 +99,7 @@ pub async fn log_in(
     account_id: Uuid,
     at: &AtPractice,
     amr: &[&str],
+    limits: Limits,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Started> {
@@ -89,7 +108,7 @@ pub async fn log_in(
         return Err(refusal(at, at.standing()));
     }
     let txn = db.begin().await?;
-    let started = start_with(&txn, account_id, Some(at.practice_id), amr, now).await?;
+    let started = start_with(&txn, account_id, Some(at.practice_id), amr, limits, now).await?;
     portal_access::Entity::update_many()
         .col_expr(portal_access::Column::LastLoginAt, Expr::value(now))
         .filter(portal_access::Column::Id.is_in(active.iter().map(|r| r.access_id)))
@@ -113,11 +132,13 @@ pub async fn log_in(
     Ok(started)
 }
 
-/// Whether a session may still be used at `now`.
-pub fn is_live(s: &web_session::Model, now: DateTime<Utc>) -> bool {
+/// Whether a session may still be used at `now`: not revoked, not idle for `limits.idle`, and
+/// not older than `limits.max` (nor past the end set when it started).
+pub fn is_live(s: &web_session::Model, limits: Limits, now: DateTime<Utc>) -> bool {
     s.revoked_at.is_none()
         && now < s.expires_at
-        && now < s.last_seen_at + TimeDelta::seconds(IDLE_TIMEOUT_SECS)
+        && now < s.created_at + limits.max
+        && now < s.last_seen_at + limits.idle
 }
 
 /// The live session behind a cookie's token, with its activity recorded; `None` when the
@@ -125,6 +146,7 @@ pub fn is_live(s: &web_session::Model, now: DateTime<Utc>) -> bool {
 pub async fn find_live<C: ConnectionTrait>(
     conn: &C,
     token: &str,
+    limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<Option<web_session::Model>> {
     if !secrets::looks_like_token(token) {
@@ -139,7 +161,7 @@ pub async fn find_live<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    if !is_live(&found, now) {
+    if !is_live(&found, limits, now) {
         return Ok(None);
     }
     if now - found.last_seen_at >= TimeDelta::seconds(TOUCH_EVERY_SECS) {
@@ -240,30 +262,48 @@ mod tests {
             practice_id: None,
             created_at: now,
             last_seen_at: now,
-            expires_at: now + TimeDelta::seconds(ABSOLUTE_TIMEOUT_SECS),
+            expires_at: now + DEFAULT.max,
             revoked_at: None,
             amr: "pwd".into(),
         }
+    }
+
+    const DEFAULT: Limits = Limits {
+        idle: TimeDelta::minutes(30),
+        max: TimeDelta::hours(12),
+    };
+
+    #[test]
+    fn the_default_limits_are_30_idle_minutes_and_12_hours() {
+        assert_eq!(Limits::of(&Settings::default()), DEFAULT);
     }
 
     #[test]
     fn sessions_end_when_idle_revoked_or_too_old() {
         let t = Utc::now();
         let s = session(t);
-        assert!(is_live(&s, t + TimeDelta::seconds(IDLE_TIMEOUT_SECS - 1)));
-        assert!(!is_live(&s, t + TimeDelta::seconds(IDLE_TIMEOUT_SECS)));
+        let second = TimeDelta::seconds(1);
+        assert!(is_live(&s, DEFAULT, t + DEFAULT.idle - second));
+        assert!(!is_live(&s, DEFAULT, t + DEFAULT.idle));
         let busy = web_session::Model {
-            last_seen_at: t + TimeDelta::seconds(ABSOLUTE_TIMEOUT_SECS - 10),
+            last_seen_at: t + DEFAULT.max - TimeDelta::seconds(10),
             ..s.clone()
         };
-        assert!(!is_live(
-            &busy,
-            t + TimeDelta::seconds(ABSOLUTE_TIMEOUT_SECS)
-        ));
+        assert!(!is_live(&busy, DEFAULT, t + DEFAULT.max));
+        // A shorter maximum set later applies to sessions already running.
+        let shorter = Limits {
+            max: TimeDelta::hours(1),
+            ..DEFAULT
+        };
+        let busy_early = web_session::Model {
+            last_seen_at: t + TimeDelta::minutes(59),
+            ..s.clone()
+        };
+        assert!(!is_live(&busy_early, shorter, t + TimeDelta::hours(1)));
         let revoked = web_session::Model {
             revoked_at: Some(t),
             ..s
         };
-        assert!(!is_live(&revoked, t));
+        assert!(!is_live(&revoked, DEFAULT, t));
     }
 }

@@ -1,5 +1,8 @@
 //! Reading and writing cookies. Every cookie Portico sets is HttpOnly, SameSite=Lax and
 //! Path=/, and Secure when the public URL is https (the browser then never sends it in clear).
+//! Over https the names also carry the `__Host-` prefix: browsers then accept the cookie only
+//! when it is Secure, from an https page, for the whole host and without a `Domain`, so
+//! neither a sibling subdomain nor a page over http can plant or overwrite one.
 
 use crate::config::Settings;
 use poem::Request;
@@ -8,7 +11,16 @@ use poem::web::cookie::{Cookie, SameSite};
 
 /// Whether cookies get the `Secure` flag: when patients reach Portico over https.
 pub fn secure(settings: &Settings) -> bool {
-    settings.issuer().starts_with("https://")
+    settings.is_https()
+}
+
+/// A cookie's name as sent: `base`, or `__Host-{base}` over https.
+pub fn name(settings: &Settings, base: &str) -> String {
+    if secure(settings) {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
 }
 
 /// The value of a cookie the browser sent, if any.
@@ -62,5 +74,13 @@ mod tests {
         }
         assert!(!set("x", "y", false).contains("Secure"));
         assert!(clear("x", false).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn cookie_names_carry_the_host_prefix_over_https() {
+        let mut s = Settings::default();
+        assert_eq!(name(&s, "portico_session"), "portico_session");
+        s.public_url = "https://portal.example".into();
+        assert_eq!(name(&s, "portico_session"), "__Host-portico_session");
     }
 }

@@ -11,13 +11,13 @@
 use crate::api::context::state_of;
 use crate::auth::secrets;
 use crate::web::cookies;
-use crate::web::session::SESSION_COOKIE;
+use crate::web::session::session_cookie_name;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem::{FromRequest, Request, RequestBody};
 use sha2::{Digest, Sha256};
 
-/// The pre-session cookie's name.
+/// The pre-session cookie's name (`__Host-portico_csrf` over https: [`cookies::name`]).
 pub const CSRF_COOKIE: &str = "portico_csrf";
 /// The form field that carries the token.
 pub const FIELD: &str = "csrf_token";
@@ -46,6 +46,8 @@ fn token_for(binding: &Binding) -> String {
 pub struct Csrf {
     binding: Option<Binding>,
     secure: bool,
+    /// The pre-session cookie's name as sent (`__Host-` over https).
+    cookie_name: String,
 }
 
 /// A token to put in a form, and the cookie to set when the browser had no binding yet.
@@ -67,7 +69,7 @@ impl Csrf {
                 let secret = secrets::new_token();
                 Issued {
                     token: token_for(&Binding::PreSession(secret.clone())),
-                    set_cookie: Some(cookies::set(CSRF_COOKIE, &secret, self.secure)),
+                    set_cookie: Some(cookies::set(&self.cookie_name, &secret, self.secure)),
                 }
             }
         }
@@ -86,17 +88,19 @@ impl<'a> FromRequest<'a> for Csrf {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let state = state_of(req)?;
         let well_formed = |v: &String| secrets::looks_like_token(v);
-        let binding = cookies::read(req, SESSION_COOKIE)
+        let cookie_name = cookies::name(&state.settings, CSRF_COOKIE);
+        let binding = cookies::read(req, &session_cookie_name(&state.settings))
             .filter(well_formed)
             .map(Binding::Session)
             .or_else(|| {
-                cookies::read(req, CSRF_COOKIE)
+                cookies::read(req, &cookie_name)
                     .filter(well_formed)
                     .map(Binding::PreSession)
             });
         Ok(Self {
             binding,
             secure: cookies::secure(&state.settings),
+            cookie_name,
         })
     }
 }
@@ -109,6 +113,7 @@ mod tests {
         Csrf {
             binding,
             secure: false,
+            cookie_name: CSRF_COOKIE.to_owned(),
         }
     }
 

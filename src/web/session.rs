@@ -7,17 +7,26 @@ use crate::store::web_session;
 use crate::web::cookies;
 use poem::{FromRequest, Request, RequestBody};
 
-/// The session cookie's name.
+/// The session cookie's name (`__Host-portico_session` over https: [`session_cookie_name`]).
 pub const SESSION_COOKIE: &str = "portico_session";
+
+/// The session cookie's name as sent under these settings.
+pub fn session_cookie_name(settings: &crate::config::Settings) -> String {
+    cookies::name(settings, SESSION_COOKIE)
+}
 
 /// The `Set-Cookie` value that gives the browser a session (after login).
 pub fn session_cookie(settings: &crate::config::Settings, token: &str) -> String {
-    cookies::set(SESSION_COOKIE, token, cookies::secure(settings))
+    cookies::set(
+        &session_cookie_name(settings),
+        token,
+        cookies::secure(settings),
+    )
 }
 
 /// The `Set-Cookie` value that removes the session cookie (logout, revoked session).
 pub fn clear_session_cookie(settings: &crate::config::Settings) -> String {
-    cookies::clear(SESSION_COOKIE, cookies::secure(settings))
+    cookies::clear(&session_cookie_name(settings), cookies::secure(settings))
 }
 
 /// A live session and the token from its cookie.
@@ -34,11 +43,12 @@ pub struct CurrentSession(pub Option<LiveSession>);
 
 impl<'a> FromRequest<'a> for CurrentSession {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let Some(token) = cookies::read(req, SESSION_COOKIE) else {
+        let state = state_of(req)?;
+        let Some(token) = cookies::read(req, &session_cookie_name(&state.settings)) else {
             return Ok(Self(None));
         };
-        let state = state_of(req)?;
-        let found = web_sessions::find_live(&state.db, &token, state.now()).await?;
+        let limits = web_sessions::Limits::of(&state.settings);
+        let found = web_sessions::find_live(&state.db, &token, limits, state.now()).await?;
         Ok(Self(found.map(|session| LiveSession { session, token })))
     }
 }

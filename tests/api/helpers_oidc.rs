@@ -155,11 +155,17 @@ impl TestApp {
             &self.state.db,
             account_id,
             Some(practice_id),
+            web_sessions::Limits::of(&self.state.settings),
             self.clock_now(),
         )
         .await
         .unwrap();
-        format!("portico_session={}", started.token)
+        format!("{}={}", self.cookie_name("portico_session"), started.token)
+    }
+
+    /// A cookie's name as the server sends it: `__Host-` first under an https issuer.
+    pub fn cookie_name(&self, base: &str) -> String {
+        portico::web::cookies::name(&self.state.settings, base)
     }
 
     /// GET a URL on the server (an absolute one under the issuer, or a path), with a cookie.
@@ -322,7 +328,8 @@ impl TestApp {
         password: &str,
     ) -> (String, String) {
         let resp = self.submit_login_page(login_path, username, password).await;
-        let session = set_cookie(&resp, "portico_session").expect("a session cookie");
+        let session =
+            set_cookie(&resp, &self.cookie_name("portico_session")).expect("a session cookie");
         let to = location(&resp);
         // A login for an app ends on the continue page (the form's chain must not leave
         // Portico), which goes on by a plain navigation: follow it as a browser would.
@@ -343,7 +350,8 @@ impl TestApp {
     ) -> reqwest::Response {
         let form = self.browse(login_path, None).await;
         assert_eq!(form.status(), 200);
-        let csrf_cookie = set_cookie(&form, "portico_csrf").expect("a CSRF cookie");
+        let csrf_cookie =
+            set_cookie(&form, &self.cookie_name("portico_csrf")).expect("a CSRF cookie");
         let html = form.text().await.unwrap();
         let field = |name: &str| {
             let marker = format!("name=\"{name}\" value=\"");

@@ -178,7 +178,8 @@ async fn a_login_form_for_an_app_ends_on_a_portico_page_that_continues_by_naviga
     assert_eq!(sent.status(), 303);
     let to = location(&sent);
     assert!(to.starts_with("/login/continue?"), "{to}");
-    let cookie = crate::helpers_oidc::set_cookie(&sent, "portico_session").unwrap();
+    let cookie =
+        crate::helpers_oidc::set_cookie(&sent, &app.cookie_name("portico_session")).unwrap();
     let next = app.continue_page_target(&to, &cookie).await;
     assert_eq!(Some(next.clone()), query_param(&to_login, "continue"));
     assert!(next.starts_with("/oauth2/authorize?"), "{next}");

@@ -92,7 +92,10 @@ async fn only_an_id_token_issued_to_a_registered_client_is_a_logout_hint() {
             let r = html(app.browse(&logout_path(&params), Some(&cookie)).await).await;
             assert_eq!(r.status, 400, "{}", r.body);
             assert!(r.location().is_empty(), "never sent anywhere");
-            assert!(r.cookie("portico_session").is_none(), "the cookie is kept");
+            assert!(
+                r.cookie(&app.cookie_name("portico_session")).is_none(),
+                "the cookie is kept"
+            );
         }
     }
     assert!(
@@ -163,7 +166,7 @@ async fn logout_without_a_valid_hint_asks_first_and_ends_the_session_only_on_its
         assert_eq!(page.status, 200);
         assert_eq!(page.h1(), "Do you want to log out?");
         assert!(page.location().is_empty());
-        assert!(page.cookie("portico_session").is_none());
+        assert!(page.cookie(&app.cookie_name("portico_session")).is_none());
         assert!(signed_in(&app, &world, &cookie).await);
     }
 
@@ -245,7 +248,7 @@ async fn logout_without_a_valid_hint_asks_first_and_ends_the_session_only_on_its
     let done = post(body).await.unwrap();
     assert_eq!(done.status(), 200);
     assert!(
-        set_cookie(&done, "portico_session").is_some(),
+        set_cookie(&done, &app.cookie_name("portico_session")).is_some(),
         "the cookie is cleared"
     );
     let done = html(done).await;

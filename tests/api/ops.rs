@@ -77,3 +77,49 @@ async fn openapi_document_and_docs_are_served() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().to_lowercase().contains("swagger"));
 }
+
+/// Issue 17, item 11: with `PORTICO_METRICS_TOKEN` set, `/metrics` answers only that bearer
+/// token; anything else is `401` and shows nothing.
+#[tokio::test]
+async fn metrics_answer_only_the_bearer_token_when_one_is_set() {
+    const TOKEN: &str = "scrape-me-7f3a9c1e5b2d";
+    let app = TestApp::spawn_with(|s| {
+        s.metrics_token = Some(portico::config::Secret::new(TOKEN));
+    })
+    .await;
+    let metrics = |auth: Option<String>| {
+        let mut r = app.client.get(app.url("/metrics"));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send()
+    };
+    for auth in [
+        None,
+        Some("Bearer wrong-token-0000000000".to_owned()),
+        Some(format!("Bearer {TOKEN}x")),
+        Some(format!("Basic {TOKEN}")),
+        Some(TOKEN.to_owned()),
+    ] {
+        let r = metrics(auth.clone()).await.unwrap();
+        assert_eq!(r.status(), 401, "{auth:?}");
+        assert!(r.headers().contains_key("www-authenticate"));
+        assert!(
+            !r.text().await.unwrap().contains("portico_http"),
+            "{auth:?}"
+        );
+    }
+    let r = metrics(Some(format!("Bearer {TOKEN}"))).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("portico_http_requests_total")
+    );
+
+    // Unset (the default): open, as before.
+    let open = TestApp::spawn().await;
+    let r = open.client.get(open.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}

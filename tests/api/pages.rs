@@ -366,10 +366,15 @@ async fn sign_up_pages_follow_the_practice_mode_and_the_emailed_link_confirms() 
 }
 
 async fn live(app: &TestApp, token: &str) -> bool {
-    web_sessions::find_live(&app.state.db, token, app.clock_now())
-        .await
-        .unwrap()
-        .is_some()
+    web_sessions::find_live(
+        &app.state.db,
+        token,
+        web_sessions::Limits::of(&app.state.settings),
+        app.clock_now(),
+    )
+    .await
+    .unwrap()
+    .is_some()
 }
 
 #[tokio::test]
@@ -402,13 +407,33 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
     let db = &app.state.db;
     let now = app.clock_now();
 
-    let at_a = web_sessions::start(db, account, Some(a), now)
-        .await
-        .unwrap();
-    let at_b = web_sessions::start(db, account, Some(b), now)
-        .await
-        .unwrap();
-    let choosing = web_sessions::start(db, account, None, now).await.unwrap();
+    let at_a = web_sessions::start(
+        db,
+        account,
+        Some(a),
+        web_sessions::Limits::of(&app.state.settings),
+        now,
+    )
+    .await
+    .unwrap();
+    let at_b = web_sessions::start(
+        db,
+        account,
+        Some(b),
+        web_sessions::Limits::of(&app.state.settings),
+        now,
+    )
+    .await
+    .unwrap();
+    let choosing = web_sessions::start(
+        db,
+        account,
+        None,
+        web_sessions::Limits::of(&app.state.settings),
+        now,
+    )
+    .await
+    .unwrap();
     assert_ne!(at_a.token, at_b.token);
     assert!(!at_a.session.token_hash.contains(&at_a.token));
 
@@ -432,9 +457,15 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
     assert!(!live(&app, &choosing.token).await);
 
     // Idle for 30 minutes: over.
-    let idle = web_sessions::start(db, account, Some(b), app.clock_now())
-        .await
-        .unwrap();
+    let idle = web_sessions::start(
+        db,
+        account,
+        Some(b),
+        web_sessions::Limits::of(&app.state.settings),
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
     app.clock.advance(TimeDelta::minutes(29));
     assert!(live(&app, &idle.token).await);
     app.clock.advance(TimeDelta::minutes(29));
@@ -446,9 +477,15 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
     assert!(!live(&app, &idle.token).await);
 
     // Logout ends one session.
-    let s = web_sessions::start(db, account, Some(b), app.clock_now())
-        .await
-        .unwrap();
+    let s = web_sessions::start(
+        db,
+        account,
+        Some(b),
+        web_sessions::Limits::of(&app.state.settings),
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
     assert!(
         web_sessions::end(db, &s.token, app.clock_now())
             .await
@@ -525,12 +562,24 @@ async fn blocking_at_one_practice_ends_web_sessions_there_and_a_password_change_
         .await;
     let db = &app.state.db;
     let now = app.clock_now();
-    let web_a = web_sessions::start(db, at_a.account_id, Some(a), now)
-        .await
-        .unwrap();
-    let web_b = web_sessions::start(db, at_b.account_id, Some(b), now)
-        .await
-        .unwrap();
+    let web_a = web_sessions::start(
+        db,
+        at_a.account_id,
+        Some(a),
+        web_sessions::Limits::of(&app.state.settings),
+        now,
+    )
+    .await
+    .unwrap();
+    let web_b = web_sessions::start(
+        db,
+        at_b.account_id,
+        Some(b),
+        web_sessions::Limits::of(&app.state.settings),
+        now,
+    )
+    .await
+    .unwrap();
 
     let r = app.block_access(&key_a, at_a.access_id, None).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -556,9 +605,15 @@ async fn blocking_at_one_practice_ends_web_sessions_there_and_a_password_change_
             "bo.park",
         )
         .await;
-    let web_bo = web_sessions::start(db, bo.account_id, None, app.clock_now())
-        .await
-        .unwrap();
+    let web_bo = web_sessions::start(
+        db,
+        bo.account_id,
+        None,
+        web_sessions::Limits::of(&app.state.settings),
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
     let r = app.login(&bo.username, &bo.password, None).await;
     let body: serde_json::Value = r.json().await.unwrap();
     let token = body["password_change_token"].as_str().unwrap().to_owned();
@@ -567,4 +622,117 @@ async fn blocking_at_one_practice_ends_web_sessions_there_and_a_password_change_
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert!(!live(&app, &web_bo.token).await);
+}
+
+/// Issue 17, item 11: over https every response carries `Strict-Transport-Security`, and the
+/// cookies are named `__Host-…` (Secure, Path=/, no Domain), so that neither a sibling
+/// subdomain nor a page over http can set them; the unprefixed names are not read there.
+#[tokio::test]
+async fn https_sends_hsts_and_host_prefixed_cookie_names() {
+    let app = TestApp::spawn_with(|s| s.public_url = "https://portal.example".into()).await;
+    let (_, key) = app
+        .create_practice("smith", "Smith Clinic", "555-0100")
+        .await;
+    app.seed_portal_account(
+        &key,
+        crate::helpers_login::patient("Ann", "Lee", "ann@example.org"),
+        "ann.lee",
+        crate::helpers_login::PASSWORD,
+        "self",
+    )
+    .await;
+    let get = |path: &str, cookie: Option<String>| {
+        let mut r = app.client.get(app.url(path));
+        if let Some(c) = cookie {
+            r = r.header("cookie", c);
+        }
+        r.send()
+    };
+    for path in [
+        "/login",
+        "/healthz",
+        "/api/v1/me",
+        "/.well-known/openid-configuration",
+    ] {
+        let r = get(path, None).await.unwrap();
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+
+    let form = get("/login", None).await.unwrap();
+    let set: Vec<String> = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let csrf_cookie = set
+        .iter()
+        .find(|c| c.starts_with("__Host-portico_csrf="))
+        .unwrap_or_else(|| panic!("{set:?}"));
+    for flag in ["Secure", "Path=/", "HttpOnly"] {
+        assert!(csrf_cookie.contains(flag), "{flag} in {csrf_cookie}");
+    }
+    assert!(
+        !csrf_cookie.to_lowercase().contains("domain="),
+        "{csrf_cookie}"
+    );
+    let csrf_pair = csrf_cookie.split(';').next().unwrap().to_owned();
+    let html = form.text().await.unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    let token = &html[at..at + html[at..].find('"').unwrap()];
+
+    let done = app
+        .client
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &csrf_pair)
+        .body(form_body(&[
+            ("csrf_token", token),
+            ("username", "ann.lee"),
+            ("password", crate::helpers_login::PASSWORD),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let session = done
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-portico_session="))
+        .expect("a __Host- session cookie");
+    assert!(
+        session.contains("Secure") && session.contains("Path=/"),
+        "{session}"
+    );
+    let value = session
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("__Host-portico_session=")
+        .to_owned();
+
+    let account = |name: &'static str| get("/account", Some(format!("{name}={value}")));
+    assert_eq!(
+        account("__Host-portico_session").await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        account("portico_session").await.unwrap().status(),
+        303,
+        "the unprefixed name is not read over https"
+    );
+
+    // Plain http (development): no HSTS, plain names.
+    let dev = TestApp::spawn().await;
+    let r = dev.client.get(dev.url("/login")).send().await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    let c = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(c.starts_with("portico_csrf="), "{c}");
 }

@@ -35,10 +35,15 @@ async fn ann_at(app: &TestApp, key: &str) -> SeededAccount {
 /// The live web session behind a response's session cookie.
 async fn live_session(app: &TestApp, page: &Html) -> portico::store::web_session::Model {
     let token = page.cookie("portico_session").expect("a session cookie");
-    web_sessions::find_live(&app.state.db, &token, app.clock_now())
-        .await
-        .unwrap()
-        .expect("a live session")
+    web_sessions::find_live(
+        &app.state.db,
+        &token,
+        web_sessions::Limits::of(&app.state.settings),
+        app.clock_now(),
+    )
+    .await
+    .unwrap()
+    .expect("a live session")
 }
 
 /// The practice of the live web session behind a response's session cookie.
@@ -378,10 +383,15 @@ async fn logging_out_ends_the_session_and_the_account_page_then_asks_to_log_in()
     let no_csrf = browser.submit("/logout", &[]).await;
     assert_eq!(no_csrf.status, 403);
     assert!(
-        web_sessions::find_live(&app.state.db, &token, app.clock_now())
-            .await
-            .unwrap()
-            .is_some()
+        web_sessions::find_live(
+            &app.state.db,
+            &token,
+            web_sessions::Limits::of(&app.state.settings),
+            app.clock_now()
+        )
+        .await
+        .unwrap()
+        .is_some()
     );
 
     let out = browser.submit_on(&account, "/logout", &[]).await;
@@ -393,10 +403,15 @@ async fn logging_out_ends_the_session_and_the_account_page_then_asks_to_log_in()
             .any(|c| c.starts_with("portico_session=") && c.contains("Max-Age=0"))
     );
     assert!(
-        web_sessions::find_live(&app.state.db, &token, app.clock_now())
-            .await
-            .unwrap()
-            .is_none()
+        web_sessions::find_live(
+            &app.state.db,
+            &token,
+            web_sessions::Limits::of(&app.state.settings),
+            app.clock_now()
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
     let after = browser.open("/account").await;
     assert_eq!(after.status, 303);
@@ -465,9 +480,102 @@ async fn logging_in_again_in_the_same_browser_ends_the_session_it_had() {
     assert_eq!(second.status, 303);
     assert_eq!(session_practice(&app, &second).await, Some(c.b));
     assert!(
-        web_sessions::find_live(&app.state.db, &old, app.clock_now())
-            .await
-            .unwrap()
-            .is_none()
+        web_sessions::find_live(
+            &app.state.db,
+            &old,
+            web_sessions::Limits::of(&app.state.settings),
+            app.clock_now()
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
+}
+
+/// Whether the browser is still logged in: the account page shows, or asks to log in.
+async fn still_logged_in(browser: &crate::helpers_pages::Browser<'_>) -> bool {
+    let page = browser.open("/account").await;
+    match page.status {
+        200 => true,
+        303 => {
+            assert!(page.location().starts_with("/login"), "{}", page.location());
+            false
+        }
+        other => panic!("/account answered {other}"),
+    }
+}
+
+/// Issue 17, item 12 (HIPAA automatic logoff): by default a page session ends after 30
+/// minutes without a request, and 12 hours after login however busy it is.
+#[tokio::test]
+async fn page_sessions_end_after_30_idle_minutes_and_12_hours_at_most_by_default() {
+    let app = TestApp::spawn().await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    let minutes = chrono::TimeDelta::minutes;
+
+    let idle = app.browser();
+    assert_eq!(idle.log_in("", "ann.lee", PASSWORD).await.status, 303);
+    app.clock.advance(minutes(29));
+    assert!(still_logged_in(&idle).await);
+    app.clock.advance(minutes(29));
+    assert!(
+        still_logged_in(&idle).await,
+        "each request moves the idle limit"
+    );
+    app.clock.advance(minutes(30));
+    assert!(!still_logged_in(&idle).await, "30 idle minutes: logged out");
+
+    let busy = app.browser();
+    assert_eq!(busy.log_in("", "ann.lee", PASSWORD).await.status, 303);
+    // A request every 25 minutes for 11 h 40 min: still in.
+    for _ in 0..28 {
+        app.clock.advance(minutes(25));
+        assert!(still_logged_in(&busy).await);
+    }
+    app.clock.advance(minutes(19));
+    assert!(still_logged_in(&busy).await, "11 h 59 min");
+    app.clock.advance(minutes(1));
+    assert!(
+        !still_logged_in(&busy).await,
+        "12 hours after login: logged out"
+    );
+}
+
+/// The limits are settings (`PORTICO_WEB_SESSION_IDLE_SECS`, `PORTICO_WEB_SESSION_MAX_SECS`).
+#[tokio::test]
+async fn page_session_limits_follow_the_settings() {
+    let app = TestApp::spawn_with(|s| {
+        s.web_session_idle_secs = 600;
+        s.web_session_max_secs = 3600;
+    })
+    .await;
+    let c = clinics(&app).await;
+    ann_at(&app, &c.key_a).await;
+    let minutes = chrono::TimeDelta::minutes;
+
+    let idle = app.browser();
+    assert_eq!(idle.log_in("", "ann.lee", PASSWORD).await.status, 303);
+    app.clock.advance(minutes(9));
+    assert!(still_logged_in(&idle).await);
+    app.clock.advance(minutes(10));
+    assert!(!still_logged_in(&idle).await, "10 idle minutes");
+
+    let busy = app.browser();
+    assert_eq!(busy.log_in("", "ann.lee", PASSWORD).await.status, 303);
+    for _ in 0..6 {
+        app.clock.advance(minutes(9));
+        assert!(still_logged_in(&busy).await);
+    }
+    app.clock.advance(minutes(6));
+    assert!(!still_logged_in(&busy).await, "an hour after login");
+
+    let mut bad = portico::config::Settings {
+        web_session_idle_secs: 600,
+        web_session_max_secs: 300,
+        ..Default::default()
+    };
+    assert!(bad.validate().is_err(), "the maximum below the idle limit");
+    bad.web_session_idle_secs = 10;
+    assert!(bad.validate().is_err(), "under a minute");
 }

@@ -63,11 +63,16 @@ async fn post_code(browser: &Browser<'_>, page: &Html, action: &str, code: &str)
 
 async fn session_amr(app: &TestApp, page: &Html) -> String {
     let token = page.cookie("portico_session").expect("a session cookie");
-    web_sessions::find_live(&app.state.db, &token, app.clock_now())
-        .await
-        .unwrap()
-        .expect("a live session")
-        .amr
+    web_sessions::find_live(
+        &app.state.db,
+        &token,
+        web_sessions::Limits::of(&app.state.settings),
+        app.clock_now(),
+    )
+    .await
+    .unwrap()
+    .expect("a live session")
+    .amr
 }
 
 #[tokio::test]
@@ -279,5 +284,83 @@ async fn the_account_page_turns_two_step_verification_on_and_shows_the_codes_onc
     assert_eq!(
         app.browser().log_in("", "ann.lee", PASSWORD).await.h1(),
         "Enter your code"
+    );
+}
+
+/// Signs in to a client from this browser (already logged in): the ID token's `amr`.
+async fn app_sign_in_amr(
+    app: &TestApp,
+    browser: &Browser<'_>,
+    client: &serde_json::Value,
+) -> Vec<String> {
+    use crate::helpers_oidc::{REDIRECT_URI, authorize_path, pkce, query_param};
+    let client_id = str_of(client, "client_id");
+    let (verifier, challenge) = pkce();
+    let back = browser
+        .open(&authorize_path(&client_id, &challenge, &[]))
+        .await;
+    assert!(
+        back.location().starts_with(REDIRECT_URI),
+        "{}",
+        back.location()
+    );
+    let code = query_param(back.location(), "code").unwrap();
+    let secret = str_of(client, "client_secret");
+    let tokens: serde_json::Value = app
+        .oauth_post(
+            "token",
+            Some((&client_id, &secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claims = crate::helpers_login::claims_of(&str_of(&tokens, "id_token"));
+    serde_json::from_value(claims["amr"].clone()).unwrap()
+}
+
+/// Issue 17, item 11: the ID token says how the person really logged in on the pages (the web
+/// session's `amr`), not always a password.
+#[tokio::test]
+async fn authorize_copies_the_amr_of_the_web_session() {
+    let app = TestApp::spawn_with(fast).await;
+    let (key, ann) = ann(&app).await;
+    let client = app.register_client(&key, json!({})).await;
+
+    let password_only = app.browser();
+    let done = password_only.log_in("", "ann.lee", PASSWORD).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        app_sign_in_amr(&app, &password_only, &client).await,
+        ["pwd"]
+    );
+
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    app.clock.advance(TimeDelta::seconds(60));
+    let two_step = app.browser();
+    let ask = two_step.log_in("", "ann.lee", PASSWORD).await;
+    assert_eq!(ask.h1(), "Enter your code");
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    let done = post_code(&two_step, &ask, "/login/mfa", &code).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        app_sign_in_amr(&app, &two_step, &client).await,
+        ["pwd", "otp", "mfa"]
+    );
+
+    let recovery = app.browser();
+    let ask = recovery.log_in("", "ann.lee", PASSWORD).await;
+    let done = post_code(&recovery, &ask, "/login/mfa", &enrolled.recovery_codes[0]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        app_sign_in_amr(&app, &recovery, &client).await,
+        ["pwd", "mfa"]
     );
 }

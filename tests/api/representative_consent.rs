@@ -694,3 +694,26 @@ async fn patient_without_email_stays_pending_and_the_practice_can_resend() {
     json_of(app.decide_consent(&token_of(&second), "approve").await, 200).await;
     app.login_tokens(&as_account(&cal), None).await;
 }
+
+/// Issue 17, item 11: the name in the consent email is the one the representative typed when
+/// redeeming; the email says so, and keeps it out of the subject.
+#[tokio::test]
+async fn the_consent_email_labels_the_typed_name_as_entered_by_the_requester() {
+    let app = TestApp::spawn_with(fast).await;
+    let (key, ann) = app.practice_with_ann().await;
+    let pid = ann.patient_id.to_string();
+    app.representative_redeems(&key, &pid, "spouse", ANN_DOB)
+        .await;
+    let (mail, _) = app.consent_mail(ANN_EMAIL, 1).await;
+    let text = mail.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("Name entered by the requester: Cal Lee (as they typed it"),
+        "{text}"
+    );
+    assert!(!mail.subject.contains("Cal Lee"), "{}", mail.subject);
+    assert!(
+        mail.subject.contains("Smith Family Clinic"),
+        "{}",
+        mail.subject
+    );
+}

@@ -219,7 +219,8 @@ test('an oidc two-step login lands on the redirect uri with the code by itself',
   assert.equal(await h1(), 'Keep your recovery codes');
   const arrival = page.waitForRequest((r) => r.url().startsWith(rp.redirectUri));
   await page.click('a:has-text("I have kept my codes, continue")');
-  await assertCodeWorks(new URL((await arrival).url()), first, clientId);
+  const { claims: enrolled } = await assertCodeWorks(new URL((await arrival).url()), first, clientId);
+  assert.ok(enrolled.amr.includes('otp'), `amr after setting up two-step: ${enrolled.amr}`);
 
   // The next login asks for the code, then goes back to the app.
   await browser.clearCookies();
@@ -232,7 +233,8 @@ test('an oidc two-step login lands on the redirect uri with the code by itself',
   // The code of the next 30 seconds: the one that turned it on may not be used twice.
   await page.fill('#f-code', totp(secret, Date.now() + 30_000));
   const arrived = await submitAndArrive('Continue');
-  await assertCodeWorks(arrived, request, clientId);
+  const { claims } = await assertCodeWorks(arrived, request, clientId);
+  assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa'], 'the ID token says a code was used');
 });
 
 test('an oidc login through the practice chooser lands on the redirect uri with the code by itself', async () => {
