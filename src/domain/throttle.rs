@@ -34,6 +34,22 @@ pub const CLIENT: Rule = Rule {
     cap: 1000,
 };
 
+/// Links mailed on request (password reset, username reminder), per account: three an hour,
+/// then none until the hour is over.
+pub const LINKS_PER_ACCOUNT: Rule = Rule {
+    free: 3,
+    max_delay: WINDOW,
+    cap: 3,
+};
+
+/// Guesses at a link or code that is a credential by itself (a reset link, an intake code),
+/// per client address: room for a household or a clinic's tablets, then the same growth.
+pub const LINK_GUESSES: Rule = Rule {
+    free: 10,
+    max_delay: TimeDelta::seconds(30),
+    cap: 100,
+};
+
 /// Until when the next attempt must wait after `failures` failures in a window that started
 /// at `window_started_at`, the last one at `now`; `None` when it need not.
 pub fn blocked_until(

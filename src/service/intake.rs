@@ -17,9 +17,10 @@ use crate::auth::tokens::{
 };
 use crate::domain::access::Relation;
 use crate::domain::role::Permission;
+use crate::domain::throttle as domain_throttle;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
-use crate::service::{patients, practices};
+use crate::service::{patients, practices, throttle};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{intake_session, patient, practice};
@@ -98,6 +99,12 @@ pub async fn start(
     })
 }
 
+/// The audit kinds of guessed intake codes.
+const GUESS_KINDS: throttle::Kinds = throttle::Kinds {
+    refused: "intake.throttled",
+    imposed: "intake.throttle_imposed",
+};
+
 /// What redeeming a code hands to the tablet.
 #[derive(Debug, Clone)]
 pub struct IntakeTokens {
@@ -115,18 +122,30 @@ pub async fn redeem(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<IntakeTokens> {
-    if !secrets::looks_like_token(code) {
-        return Err(Error::InvalidGrant);
-    }
-    let keyset = state.keys.current(now).await;
+    // Counted on the client's address before the code is looked up (one statement returning
+    // the count, so guesses sent at once are judged as the same guesses in a row).
+    let keys = throttle::Key::client("intake", meta, domain_throttle::LINK_GUESSES)
+        .into_iter()
+        .collect();
+    let attempt = throttle::attempt_guess(state, keys, GUESS_KINDS, meta, now).await?;
     let hash = secrets::hash_token(code);
+    let found = if secrets::looks_like_token(code) {
+        intake_session::Entity::find()
+            .filter(intake_session::Column::CodeHash.eq(hash.as_str()))
+            .one(&state.db)
+            .await?
+            .filter(|s| secrets::constant_time_eq(s.code_hash.as_bytes(), hash.as_bytes()))
+    } else {
+        None
+    };
+    let Some(session) = found else {
+        attempt.failed(state, meta, now).await?;
+        return Err(Error::InvalidGrant);
+    };
+    // A real code (even a spent one) is no guess.
+    attempt.succeeded(state, now).await?;
+    let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
-    let session = intake_session::Entity::find()
-        .filter(intake_session::Column::CodeHash.eq(hash.as_str()))
-        .one(&txn)
-        .await?
-        .filter(|s| secrets::constant_time_eq(s.code_hash.as_bytes(), hash.as_bytes()))
-        .ok_or(Error::InvalidGrant)?;
     let expires_at = now + SESSION_TTL;
     // One conditional UPDATE: of concurrent redemptions, exactly one gets past here.
     let won = intake_session::Entity::update_many()

@@ -223,6 +223,7 @@ pub async fn authenticate(
     if needs_rehash {
         rehash(state, &account, &creds.password, now).await?;
     }
+    let account = require_longer_password(state, account, &creds.password, now).await?;
     at_practice(state, account, creds.practice.as_deref(), meta, now).await
 }
 
@@ -280,6 +281,35 @@ async fn record_failure(
     };
     audit::record(&state.db, meta, event, now).await?;
     Ok(())
+}
+
+/// A password shorter than the password-only minimum is allowed only while every login also
+/// needs a code (`password_policy`); an account that has turned two-step verification off
+/// since must choose a longer one at this login (the same step as a staff-created account's
+/// first login, kept until it is done).
+async fn require_longer_password(
+    state: &AppState,
+    account: account::Model,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<account::Model> {
+    if account.totp_enabled_at.is_some()
+        || account.must_change_password
+        || password.chars().count() >= password_policy::MIN_LENGTH
+    {
+        return Ok(account);
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::MustChangePassword, Expr::value(true))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account.id))
+        .filter(account::Column::TotpEnabledAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(account::Model {
+        must_change_password: true,
+        ..account
+    })
 }
 
 /// Stored with older argon2 parameters: store it again with the configured ones (ASVS 5.0

@@ -13,6 +13,8 @@ use crate::auth::sealed::{Purpose, Sealer};
 use crate::auth::secrets;
 use crate::error::{Error, Result};
 use crate::mail::account_security;
+use crate::service::passwords::{self, Acting};
+use crate::service::throttle;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{account, outbox, recovery_code};
@@ -103,9 +105,7 @@ pub async fn start_enrolment(
     now: DateTime<Utc>,
 ) -> Result<Enrolment> {
     if account.totp_enabled_at.is_some() {
-        return Err(Error::Conflict(
-            "Two-step verification is already on. Turn it off first to set up a new device.".into(),
-        ));
+        return Err(already_on());
     }
     let mut seed = vec![0u8; 20];
     rand::rng().fill_bytes(&mut seed);
@@ -250,18 +250,53 @@ pub async fn confirm_enrolment(
     Ok(codes)
 }
 
-/// Turns two-step verification off; needs a current code (TOTP or recovery).
+/// The signed-in account sets up an authenticator app: its current password first (a wrong
+/// one is `invalid_credentials`, throttled like a login), then [`start_enrolment`].
+pub async fn start_own_enrolment(
+    state: &AppState,
+    who: &Acting<'_>,
+    current_password: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Enrolment> {
+    if who.account.totp_enabled_at.is_some() {
+        return Err(already_on());
+    }
+    passwords::verify_current_as(state, who, current_password, meta, now).await?;
+    start_enrolment(state, who.account, meta, now).await
+}
+
+fn already_on() -> Error {
+    Error::Conflict(
+        "Two-step verification is already on. Turn it off first to set up a new device.".into(),
+    )
+}
+
+/// Turns two-step verification off: needs the current password and a current code (TOTP or
+/// recovery), each throttled like a login (one counter per account). Ends every other session
+/// of the account and emails it.
 pub async fn disable(
     state: &AppState,
-    account: &account::Model,
+    who: &Acting<'_>,
+    current_password: &str,
     code: &str,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let account = who.account;
     if account.totp_enabled_at.is_none() {
         return Err(Error::Conflict("Two-step verification is not on.".into()));
     }
-    verify(state, account, code, meta, now).await?;
+    passwords::verify_current_as(state, who, current_password, meta, now).await?;
+    let attempt = throttle::attempt(state, &account.username, meta, now).await?;
+    match verify(state, account, code, meta, now).await {
+        Err(Error::InvalidMfaCode) => {
+            attempt.failed(state, meta, now).await?;
+            return Err(Error::InvalidMfaCode);
+        }
+        other => other?,
+    };
+    attempt.succeeded(state, now).await?;
     let txn = state.db.begin().await?;
     account::Entity::update_many()
         .col_expr(
@@ -284,6 +319,8 @@ pub async fn disable(
         .filter(recovery_code::Column::AccountId.eq(account.id))
         .exec(&txn)
         .await?;
+    // Whoever else was logged in logged in with two steps; they log in again without.
+    let ended = passwords::end_others(&txn, account.id, who.keep, now).await?;
     if let Some(to) = &account.email {
         outbox::enqueue(
             &txn,
@@ -296,7 +333,9 @@ pub async fn disable(
     audit::record(
         &txn,
         meta,
-        Event::new("mfa.disabled", Actor::Account(account.id)).account(account.id),
+        Event::new("mfa.disabled", Actor::Account(account.id))
+            .account(account.id)
+            .detail(json!({"sessions_ended": ended})),
         now,
     )
     .await?;

@@ -10,20 +10,20 @@
 
 use crate::auth::secrets;
 use crate::domain::password_policy::{self, PasswordContext};
+use crate::domain::throttle;
 use crate::error::{Error, Result};
 use crate::mail::account_security::{self, ResetLink};
 use crate::service::patient_auth::PatientPrincipal;
 use crate::service::sessions::{self, ended};
+use crate::service::throttle::{Key, Kinds, attempt_guess};
 use crate::service::web_sessions;
 use crate::state::AppState;
 use crate::store::access_rows::{self, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_token, account_tokens, outbox, session};
+use crate::store::{account, account_token, account_tokens, outbox, session, throttles};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ pub const RESET_PURPOSE: &str = "password_reset";
 /// How long a reset link works.
 pub const RESET_TTL: TimeDelta = TimeDelta::minutes(30);
 /// At most this many reset links per account an hour, so the form cannot flood a mailbox.
-pub const RESETS_PER_HOUR: u64 = 3;
+pub const RESETS_PER_HOUR: i32 = throttle::LINKS_PER_ACCOUNT.cap;
 
 /// Checks a new password for this account: against its username, email, two-step setting
 /// and the name of every practice where it has access.
@@ -98,24 +98,22 @@ async fn send_reset_links(
     let matched = !accounts.is_empty();
     let mut accounts_due = Vec::with_capacity(accounts.len());
     for a in accounts {
-        let recent = account_token::Entity::find()
-            .filter(account_token::Column::AccountId.eq(a.id))
-            .filter(account_token::Column::Purpose.eq(RESET_PURPOSE))
-            .filter(account_token::Column::CreatedAt.gt(now - TimeDelta::hours(1)))
-            .count(&state.db)
-            .await?;
-        if recent < RESETS_PER_HOUR {
-            accounts_due.push(a);
-        } else {
-            audit::record(
-                &state.db,
-                meta,
-                Event::new("password_reset.throttled", Actor::Anonymous)
-                    .account(a.id)
-                    .detail(json!({"links_in_last_hour": recent})),
-                now,
-            )
-            .await?;
+        // Counted before the link is issued, in one statement: requests sent at once are
+        // judged as the same requests one after another.
+        let key = format!("{RESET_PURPOSE}:{}", a.id);
+        match throttles::count_attempt(&state.db, &key, throttle::LINKS_PER_ACCOUNT, now).await? {
+            Some(_) => accounts_due.push(a),
+            None => {
+                audit::record(
+                    &state.db,
+                    meta,
+                    Event::new("password_reset.throttled", Actor::Anonymous)
+                        .account(a.id)
+                        .detail(json!({"links_per_hour": throttle::LINKS_PER_ACCOUNT.cap})),
+                    now,
+                )
+                .await?;
+            }
         }
     }
     let accounts = accounts_due;
@@ -139,6 +137,8 @@ async fn send_reset_links(
     let txn = state.db.begin().await?;
     let mut links = Vec::with_capacity(accounts.len());
     for a in &accounts {
+        // The newest link is the only one that works.
+        account_tokens::retire_all(&txn, a.id, RESET_PURPOSE, now).await?;
         let token = account_tokens::issue(&txn, a.id, RESET_PURPOSE, None, RESET_TTL, now).await?;
         links.push(ResetLink {
             username: a.username.clone(),
@@ -160,17 +160,58 @@ async fn send_reset_links(
     Ok(true)
 }
 
-/// Whether a reset link still works (the page shows its form, or says to ask again).
-pub async fn reset_link_usable<C: ConnectionTrait>(
-    conn: &C,
+/// Counts a look at a reset link on the client's address before the link is looked up (one
+/// statement returning the count, so guesses sent at once are judged as the same guesses in a
+/// row): `rate_limited` while the address must wait. A link that exists (even spent) is no
+/// guess and is taken back; an unknown one stays counted.
+async fn guess_at_link<T>(
+    state: &AppState,
     raw_token: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    then: impl AsyncFnOnce() -> Result<T>,
+) -> Result<T> {
+    let keys = Key::client(RESET_PURPOSE, meta, throttle::LINK_GUESSES)
+        .into_iter()
+        .collect();
+    let attempt = attempt_guess(state, keys, LINK_GUESS_KINDS, meta, now).await?;
+    let known = secrets::looks_like_token(raw_token)
+        && account_token::Entity::find()
+            .filter(account_token::Column::TokenHash.eq(secrets::hash_token(raw_token)))
+            .filter(account_token::Column::Purpose.eq(RESET_PURPOSE))
+            .one(&state.db)
+            .await?
+            .is_some();
+    if known {
+        attempt.succeeded(state, now).await?;
+    } else {
+        attempt.failed(state, meta, now).await?;
+    }
+    then().await
+}
+
+/// The audit kinds of guesses at reset links.
+const LINK_GUESS_KINDS: Kinds = Kinds {
+    refused: "password_reset.link_throttled",
+    imposed: "password_reset.link_throttle_imposed",
+};
+
+/// Whether a reset link still works (the page shows its form, or says to ask again). Looks
+/// are throttled per address like guesses.
+pub async fn reset_link_usable(
+    state: &AppState,
+    raw_token: &str,
+    meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    Ok(
-        account_tokens::find_usable(conn, raw_token, RESET_PURPOSE, now)
-            .await?
-            .is_some(),
-    )
+    guess_at_link(state, raw_token, meta, now, async || {
+        Ok(
+            account_tokens::find_usable(&state.db, raw_token, RESET_PURPOSE, now)
+                .await?
+                .is_some(),
+        )
+    })
+    .await
 }
 
 /// `POST /api/v1/password-resets/{token}`: sets the password (policy first: a weak one does
@@ -184,9 +225,11 @@ pub async fn complete_reset(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let token = account_tokens::find_usable(&state.db, raw_token, RESET_PURPOSE, now)
-        .await?
-        .ok_or(Error::TokenInvalid)?;
+    let token = guess_at_link(state, raw_token, meta, now, async || {
+        Ok(account_tokens::find_usable(&state.db, raw_token, RESET_PURPOSE, now).await?)
+    })
+    .await?
+    .ok_or(Error::TokenInvalid)?;
     let account = account::Entity::find_by_id(token.account_id)
         .one(&state.db)
         .await?
@@ -198,13 +241,7 @@ pub async fn complete_reset(
     if !account_tokens::consume(&txn, token.id, now).await? {
         return Err(Error::TokenInvalid);
     }
-    account_token::Entity::update_many()
-        .col_expr(account_token::Column::UsedAt, Expr::value(now))
-        .filter(account_token::Column::AccountId.eq(account.id))
-        .filter(account_token::Column::Purpose.eq(RESET_PURPOSE))
-        .filter(account_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
+    account_tokens::retire_all(&txn, account.id, RESET_PURPOSE, now).await?;
     let mut update = account::Entity::update_many()
         .col_expr(account::Column::PasswordHash, Expr::value(hash))
         .col_expr(account::Column::PasswordChangedAt, Expr::value(now))

@@ -23,7 +23,7 @@ use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{account, invitation, patient, portal_access, practice};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
     QueryFilter, Set, TransactionTrait,
@@ -193,8 +193,13 @@ pub async fn redeem(
     }
     let patient = patient_of(db, &inv).await?;
     let practice = practices::get(db, inv.practice_id).await?;
-    if patient.date_of_birth != r.date_of_birth {
-        record_failure(db, &inv, "date_of_birth_mismatch", meta, now).await?;
+    // The date of birth is judged in one guarded statement that also counts it when wrong:
+    // however many arrive at once, each is judged as if it came after the ones before it, and
+    // none is accepted once the link has had its tries.
+    let wrong_date = patient.date_of_birth != r.date_of_birth;
+    let check = count_check(db, &inv, Check::DateOfBirth { wrong: wrong_date }, now).await?;
+    if wrong_date {
+        record_failure(db, &inv, check, "date_of_birth_mismatch", meta, now).await?;
         return Err(Error::invalid(
             "date_of_birth",
             "The details given do not match our records. Please check them and try again.",
@@ -238,6 +243,8 @@ pub async fn redeem(
             }
         }
         AccountMode::Existing => {
+            // Counted before argon2 runs; taken back if the password is right.
+            let check = count_check(db, &inv, Check::Password, now).await?;
             let found = accounts::find_by_username(db, &r.username).await?;
             let checked = hasher
                 .verify(
@@ -246,9 +253,12 @@ pub async fn redeem(
                 )
                 .await?;
             match (checked, found) {
-                (Verification::Valid { .. }, Some(a)) => Holder::Existing(Box::new(a)),
+                (Verification::Valid { .. }, Some(a)) => {
+                    uncount_check(db, &inv).await?;
+                    Holder::Existing(Box::new(a))
+                }
                 _ => {
-                    record_failure(db, &inv, "invalid_credentials", meta, now).await?;
+                    record_failure(db, &inv, check, "invalid_credentials", meta, now).await?;
                     return Err(Error::InvalidCredentials);
                 }
             }
@@ -411,32 +421,107 @@ async fn consume<C: ConnectionTrait>(
     Err(Error::InvitationUsed)
 }
 
-/// Counts a wrong date of birth or password against the link, in its own transaction (the
-/// request itself fails); at the limit the link is revoked and the practice must resend it.
+/// What is checked against a link.
+#[derive(Debug, Clone, Copy)]
+enum Check {
+    /// The date of birth, already compared: counted when wrong, and the wrong one that uses
+    /// the last try revokes the link in the same statement.
+    DateOfBirth { wrong: bool },
+    /// An existing account's password, about to be checked: counted now (taken back with
+    /// [`uncount_check`] when right), revoking in [`record_failure`] when wrong.
+    Password,
+}
+
+/// Judges a check against the link with one guarded UPDATE … RETURNING: only while the link
+/// has tries left (and is not used, revoked or replaced) is the check counted and allowed, so
+/// of any number of attempts, concurrent or not, at most [`MAX_FAILED_ATTEMPTS`] wrong ones
+/// are ever answered as wrong, and none is accepted after them. Returns this check's count;
+/// a link with no tries left answers as a stopped link does (or `rate_limited` while checks
+/// in flight decide).
+async fn count_check(
+    db: &DatabaseConnection,
+    inv: &invitation::Model,
+    check: Check,
+    now: DateTime<Utc>,
+) -> Result<i32> {
+    let failed = || Expr::col((invitation::Entity, invitation::Column::FailedAttempts));
+    let adds = match check {
+        Check::DateOfBirth { wrong } => i32::from(wrong),
+        Check::Password => 1,
+    };
+    let mut update = Query::update();
+    update
+        .table(invitation::Entity)
+        .value(invitation::Column::FailedAttempts, failed().add(adds));
+    if let Check::DateOfBirth { wrong: true } = check {
+        update.value(
+            invitation::Column::RevokedAt,
+            Expr::case(
+                failed().add(1).gte(MAX_FAILED_ATTEMPTS),
+                Expr::value(Some(now)),
+            )
+            .finally(Expr::col((
+                invitation::Entity,
+                invitation::Column::RevokedAt,
+            ))),
+        );
+    }
+    update
+        .and_where(invitation::Column::Id.eq(inv.id))
+        .and_where(failed().lt(MAX_FAILED_ATTEMPTS))
+        .and_where(invitation::Column::UsedAt.is_null())
+        .and_where(invitation::Column::RevokedAt.is_null())
+        .and_where(invitation::Column::SupersededAt.is_null())
+        .returning_col(invitation::Column::FailedAttempts);
+    if let Some(row) = db.query_one(&update).await? {
+        return Ok(row.try_get_by_index(0)?);
+    }
+    let fresh = invitation::Entity::find_by_id(inv.id)
+        .one(db)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    lifecycle(&fresh).check_redeemable(now)?;
+    Err(Error::RateLimited {
+        retry_after_secs: 1,
+    })
+}
+
+/// Takes back a check counted by [`count_check`] that was right.
+async fn uncount_check(db: &DatabaseConnection, inv: &invitation::Model) -> Result<()> {
+    invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::FailedAttempts,
+            Expr::col(invitation::Column::FailedAttempts).sub(1),
+        )
+        .filter(invitation::Column::Id.eq(inv.id))
+        .filter(invitation::Column::FailedAttempts.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A wrong date of birth or password, already counted by [`count_check`]: audited in its own
+/// transaction (the request itself fails); the check that reached the limit revokes the link
+/// (a date of birth has already) and the practice must resend it.
 async fn record_failure(
     db: &DatabaseConnection,
     inv: &invitation::Model,
+    check: i32,
     reason: &'static str,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    invitation::Entity::update_many()
-        .col_expr(
-            invitation::Column::FailedAttempts,
-            Expr::col(invitation::Column::FailedAttempts).add(1),
-        )
-        .filter(invitation::Column::Id.eq(inv.id))
-        .exec(&txn)
-        .await?;
-    let res = invitation::Entity::update_many()
-        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
-        .filter(invitation::Column::Id.eq(inv.id))
-        .filter(invitation::Column::RevokedAt.is_null())
-        .filter(invitation::Column::UsedAt.is_null())
-        .filter(invitation::Column::FailedAttempts.gte(MAX_FAILED_ATTEMPTS))
-        .exec(&txn)
-        .await?;
+    let revoked = check >= MAX_FAILED_ATTEMPTS;
+    if revoked {
+        invitation::Entity::update_many()
+            .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+            .filter(invitation::Column::Id.eq(inv.id))
+            .filter(invitation::Column::RevokedAt.is_null())
+            .filter(invitation::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
     audit::record(
         &txn,
         meta,
@@ -447,7 +532,7 @@ async fn record_failure(
             .detail(json!({
                 "invitation_id": inv.id,
                 "reason": reason,
-                "link_revoked": res.rows_affected == 1,
+                "link_revoked": revoked,
             })),
         now,
     )

@@ -169,8 +169,8 @@ async fn attempt_on(
             return Ok(Attempt { counted, trail });
         };
         // Refused attempts are not counted on any key.
-        for (_, r) in &counted {
-            throttles::uncount(&state.db, r, now).await?;
+        for (k, r) in &counted {
+            throttles::uncount(&state.db, r, k.rule, now).await?;
         }
         let Some((r, until)) = throttles::find(&state.db, &k.key)
             .await?
@@ -233,8 +233,8 @@ impl Attempt {
 
     /// The guess was right (or turned out not to be a guess): its count is taken back.
     pub async fn succeeded(self, state: &AppState, now: DateTime<Utc>) -> Result<()> {
-        for (_, r) in &self.counted {
-            throttles::uncount(&state.db, r, now).await?;
+        for (k, r) in &self.counted {
+            throttles::uncount(&state.db, r, k.rule, now).await?;
         }
         Ok(())
     }

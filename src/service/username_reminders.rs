@@ -7,21 +7,19 @@
 //! per account, so the form cannot flood a mailbox.
 
 use crate::auth::secrets;
+use crate::domain::throttle;
 use crate::error::Result;
 use crate::mail::username_reminder::{UsernameEntry, username_reminder};
 use crate::state::AppState;
 use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::entities::audit_event;
-use crate::store::{account, outbox};
-use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use crate::store::{account, outbox, throttles};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde_json::json;
 
 /// At most this many reminders per account an hour (the password reset limit).
-pub const REMINDERS_PER_HOUR: u64 = crate::service::passwords::RESETS_PER_HOUR;
+pub const REMINDERS_PER_HOUR: i32 = throttle::LINKS_PER_ACCOUNT.cap;
 /// The audit kind of a reminder sent; counted for the throttle.
 const SENT: &str = "username_reminder.sent";
 
@@ -71,24 +69,22 @@ async fn send_reminder(
     }
     let mut due = Vec::with_capacity(accounts.len());
     for a in accounts {
-        let recent = audit_event::Entity::find()
-            .filter(audit_event::Column::AccountId.eq(a.id))
-            .filter(audit_event::Column::Kind.eq(SENT))
-            .filter(audit_event::Column::CreatedAt.gt(now - TimeDelta::hours(1)))
-            .count(&state.db)
-            .await?;
-        if recent < REMINDERS_PER_HOUR {
-            due.push(a);
-        } else {
-            audit::record(
-                &state.db,
-                meta,
-                Event::new("username_reminder.throttled", Actor::Anonymous)
-                    .account(a.id)
-                    .detail(json!({"reminders_in_last_hour": recent})),
-                now,
-            )
-            .await?;
+        // Counted before the message is queued, in one statement: requests sent at once are
+        // judged as the same requests one after another.
+        let key = format!("username_reminder:{}", a.id);
+        match throttles::count_attempt(&state.db, &key, throttle::LINKS_PER_ACCOUNT, now).await? {
+            Some(_) => due.push(a),
+            None => {
+                audit::record(
+                    &state.db,
+                    meta,
+                    Event::new("username_reminder.throttled", Actor::Anonymous)
+                        .account(a.id)
+                        .detail(json!({"reminders_per_hour": REMINDERS_PER_HOUR})),
+                    now,
+                )
+                .await?;
+            }
         }
     }
     let Some(to) = due.first().and_then(|a| a.email.clone()) else {

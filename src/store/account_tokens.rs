@@ -74,3 +74,21 @@ pub async fn consume<C: ConnectionTrait>(
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// Spends every unused token of this purpose of the account (a newer one replaces them, or
+/// one of them was used). Returns how many.
+pub async fn retire_all<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let res = account_token::Entity::update_many()
+        .col_expr(account_token::Column::UsedAt, Expr::value(now))
+        .filter(account_token::Column::AccountId.eq(account_id))
+        .filter(account_token::Column::Purpose.eq(purpose))
+        .filter(account_token::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -107,17 +107,17 @@ pub async fn count_attempt<C: ConnectionTrait>(
 pub async fn uncount<C: ConnectionTrait>(
     conn: &C,
     counted: &row::Model,
+    rule: Rule,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let blocked = match counted.blocked_until {
-        Some(mine) => Expr::case(
-            col(row::Column::BlockedUntil).eq(mine),
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .finally(col(row::Column::BlockedUntil))
-        .into(),
-        None => col(row::Column::BlockedUntil),
-    };
+    let none = || Expr::value(Option::<DateTime<Utc>>::None);
+    // Below the free attempts nothing waits; otherwise only the wait this attempt imposed is
+    // lifted (a later one's stays).
+    let mut blocked = Expr::case(col(row::Column::Failures).sub(1).lt(rule.free), none());
+    if let Some(mine) = counted.blocked_until {
+        blocked = blocked.case(col(row::Column::BlockedUntil).eq(mine), none());
+    }
+    let blocked: Expr = blocked.finally(col(row::Column::BlockedUntil)).into();
     row::Entity::update_many()
         .col_expr(row::Column::Failures, col(row::Column::Failures).sub(1))
         .col_expr(row::Column::BlockedUntil, blocked)

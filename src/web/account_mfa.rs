@@ -1,9 +1,10 @@
 //! `/account/two-step`: turning two-step verification on from the account page (the same
-//! services as `POST /api/v1/me/mfa/totp` and its confirmation): the QR code and the key,
-//! a first code from the app, then the recovery codes, once.
+//! services as `POST /api/v1/me/mfa/totp` and its confirmation): the current password, then
+//! the QR code and the key, a first code from the app, then the recovery codes, once.
 
 use crate::error::Error;
 use crate::service::mfa;
+use crate::service::passwords::{Acting, Keep};
 use crate::state::AppState;
 use crate::store::account;
 use crate::store::audit::RequestMeta;
@@ -19,15 +20,17 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use sea_orm::EntityTrait;
+use uuid::Uuid;
 
 /// Where the set-up lives.
 pub const URL: &str = "/account/two-step";
 
-/// The logged-in account, or where to go instead (the login page, then back here).
+/// The logged-in account and its page session, or where to go instead (the login page, then
+/// back here).
 async fn account_of(
     state: &AppState,
     session: CurrentSession,
-) -> poem::Result<Result<account::Model, Response>> {
+) -> poem::Result<Result<(account::Model, Option<Uuid>, Uuid), Response>> {
     let Some(live) = session.0 else {
         return Ok(Err(redirect(&login_url(URL, None), vec![])));
     };
@@ -36,7 +39,14 @@ async fn account_of(
         .await
         .map_err(Error::from)?
         .ok_or(Error::Unauthorized)?;
-    Ok(Ok(account))
+    Ok(Ok((account, live.session.practice_id, live.session.id)))
+}
+
+fn password_page(csrf: &Csrf, errors: &FormErrors, status: StatusCode) -> Page {
+    Page::new("account/two_step_password.html", ())
+        .with(errors.context(&["current_password"]))
+        .csrf(csrf)
+        .status(status)
 }
 
 fn setup_page(
@@ -59,30 +69,26 @@ fn setup_page(
     .status(status)
 }
 
-/// The set-up: the enrolment already pending (so reloading keeps what was scanned), or a new
-/// one. Already on: back to the account page.
+/// The set-up starts with the current password (no key is shown before it). Already on: back
+/// to the account page.
 #[handler]
 pub async fn show(
     state: Data<&AppState>,
-    meta: RequestMeta,
     session: CurrentSession,
     csrf: Csrf,
 ) -> poem::Result<Response> {
     let account = match account_of(&state, session).await? {
-        Ok(a) => a,
+        Ok((a, _, _)) => a,
         Err(r) => return Ok(r),
     };
     if account.totp_enabled_at.is_some() {
         return Ok(redirect(DEFAULT_CONTINUE, vec![]));
     }
-    let enrolment = match mfa::pending_enrolment(&state, &account)? {
-        Some(e) => e,
-        None => mfa::start_enrolment(&state, &account, &meta, state.now()).await?,
-    };
-    Ok(setup_page(&csrf, &enrolment, &FormErrors::default(), StatusCode::OK).into_response())
+    Ok(password_page(&csrf, &FormErrors::default(), StatusCode::OK).into_response())
 }
 
-/// The first code from the app: on, and the recovery codes.
+/// The current password (then a new key), or the first code from the app (then on, and the
+/// recovery codes).
 #[handler]
 pub async fn submit(
     state: Data<&AppState>,
@@ -94,10 +100,22 @@ pub async fn submit(
     if !csrf.verify(form.raw(csrf::FIELD)) {
         return Ok(form_expired(URL).into_response());
     }
-    let account = match account_of(&state, session).await? {
-        Ok(a) => a,
+    let (account, practice_id, session_id) = match account_of(&state, session).await? {
+        Ok(found) => found,
         Err(r) => return Ok(r),
     };
+    if form.contains("current_password") {
+        return start(
+            &state,
+            &meta,
+            &csrf,
+            &form,
+            &account,
+            practice_id,
+            session_id,
+        )
+        .await;
+    }
     let mut errors = FormErrors::default();
     let status = if form.is_blank("code") {
         errors.add("code", "Enter the 6-digit code your app shows.");
@@ -125,4 +143,44 @@ pub async fn submit(
         return Ok(redirect(URL, vec![]));
     };
     Ok(setup_page(&csrf, &enrolment, &errors, status).into_response())
+}
+
+/// The password step: right, a new key to scan; wrong, the message on the field.
+async fn start(
+    state: &AppState,
+    meta: &RequestMeta,
+    csrf: &Csrf,
+    form: &FormData,
+    account: &account::Model,
+    practice_id: Option<Uuid>,
+    session_id: Uuid,
+) -> poem::Result<Response> {
+    let mut errors = FormErrors::default();
+    if form.raw("current_password").is_empty() {
+        errors.add("current_password", "Enter your current password.");
+        return Ok(password_page(csrf, &errors, StatusCode::UNPROCESSABLE_ENTITY).into_response());
+    }
+    let who = Acting {
+        account,
+        practice_id,
+        keep: Keep::Page(session_id),
+    };
+    match mfa::start_own_enrolment(state, &who, form.raw("current_password"), meta, state.now())
+        .await
+    {
+        Ok(enrolment) => Ok(setup_page(csrf, &enrolment, &errors, StatusCode::OK).into_response()),
+        Err(Error::InvalidCredentials) => {
+            errors.add(
+                "current_password",
+                "Your current password is not right. Please check it and try again.",
+            );
+            Ok(password_page(csrf, &errors, StatusCode::UNAUTHORIZED).into_response())
+        }
+        Err(e) if e.code() == "conflict" => Ok(redirect(DEFAULT_CONTINUE, vec![])),
+        Err(e) => {
+            let status = e.status();
+            on_form(e, &[], form, &mut errors)?;
+            Ok(password_page(csrf, &errors, status).into_response())
+        }
+    }
 }

@@ -32,6 +32,11 @@ impl FormData {
         self.0.get(name).map(String::as_str).unwrap_or_default()
     }
 
+    /// Whether the form has this field at all (even empty).
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
     /// A field with surrounding spaces removed; `None` when empty.
     pub fn optional(&self, name: &str) -> Option<&str> {
         Some(self.raw(name).trim()).filter(|v| !v.is_empty())

@@ -95,10 +95,11 @@ fn set_page(csrf: &Csrf, errors: &FormErrors, status: StatusCode) -> Page {
 #[handler]
 pub async fn show(
     state: Data<&AppState>,
+    meta: RequestMeta,
     Path(token): Path<String>,
     csrf: Csrf,
 ) -> poem::Result<Page> {
-    if !passwords::reset_link_usable(&state.db, &token, state.now()).await? {
+    if !passwords::reset_link_usable(&state, &token, &meta, state.now()).await? {
         return Ok(invalid());
     }
     Ok(set_page(&csrf, &FormErrors::default(), StatusCode::OK))

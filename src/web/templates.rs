@@ -45,6 +45,7 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "account/logged_out.html",
     "account/password.html",
     "account/password_done.html",
+    "account/two_step_password.html",
     "account/email.html",
     "account/email_sent.html",
     "confirm_email/confirm.html",

@@ -95,11 +95,16 @@ impl TestApp {
         self.call(Method::POST, path, bearer, Some(body)).await
     }
 
-    /// `POST /api/v1/me/mfa/totp` then `…/confirm` with the current code; then moves the
+    /// `POST /api/v1/me/mfa/totp` (with the helpers' `PASSWORD`) then `…/confirm` with the
+    /// current code; then moves the
     /// clock to the next step, so the next code is a new one.
     pub async fn enrol_totp(&self, access_token: &str) -> Enrolled {
         let r = self
-            .post_json("/api/v1/me/mfa/totp", Some(access_token), json!({}))
+            .post_json(
+                "/api/v1/me/mfa/totp",
+                Some(access_token),
+                json!({"current_password": crate::helpers_login::PASSWORD}),
+            )
             .await;
         assert_eq!(r.status(), 200);
         let started: Value = r.json().await.unwrap();

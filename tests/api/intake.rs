@@ -266,3 +266,53 @@ async fn the_front_desk_can_end_a_session_and_its_code() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn guessed_intake_codes_are_counted_per_address_before_they_are_looked_up() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app
+        .create_practice("smith", "Smith Clinic", "555-0100")
+        .await;
+    let ann = app
+        .create_patient(&key, patient("Ann", "Lee", "ann@example.org"))
+        .await;
+    let session = start(&app, &key, ann["id"].as_str().unwrap()).await;
+    let guesses: Vec<String> = (0..15)
+        .map(|_| portico::auth::secrets::new_token())
+        .collect();
+    let statuses = futures_util::future::join_all(
+        guesses
+            .iter()
+            .map(|g| async { redeem(&app, g).await.status().as_u16() }),
+    )
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 400).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
+    // The address waits, for the real code too; then the real code works.
+    assert_problem(
+        redeem(&app, session["code"].as_str().unwrap()).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    app.clock.advance(TimeDelta::seconds(1));
+    assert_eq!(
+        redeem(&app, session["code"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    assert!(
+        app.audit_kinds()
+            .await
+            .contains(&"intake.throttled".to_owned())
+    );
+}

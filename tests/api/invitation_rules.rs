@@ -459,3 +459,46 @@ async fn patient_with_active_access_needs_no_second_invitation() {
     .await;
     assert!(p["detail"].as_str().unwrap().contains("active"), "{p}");
 }
+
+#[tokio::test]
+async fn date_of_birth_guesses_sent_at_once_are_counted_before_they_are_checked() {
+    let app = TestApp::spawn().await;
+    let (key, pid) = practice_with_ann(&app).await;
+    app.invite_self(&key, &pid, "email").await;
+    let (_, link) = app.invitation_mail("ann@example.org", 1).await;
+    let token = token_of(&link);
+    // Thirty wrong dates of birth at once: no more are checked than ten in a row would be.
+    let statuses = futures_util::future::join_all((1..=30).map(|day| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.redeem_invitation(&token, new_account("ann.lee", &format!("1991-01-{day:02}")))
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    let checked = statuses.iter().filter(|s| **s == 422).count();
+    assert_eq!(checked, 10, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [422, 410, 429].contains(s)),
+        "{statuses:?}"
+    );
+    let failed = app
+        .audit_kinds()
+        .await
+        .iter()
+        .filter(|k| *k == "invitation.redeem_failed")
+        .count();
+    assert_eq!(failed, 10);
+    // The link is stopped, for the right date of birth too.
+    assert_problem(
+        app.redeem_invitation(&token, new_account("ann.lee", "1990-04-01"))
+            .await,
+        410,
+        "invitation_used",
+    )
+    .await;
+    assert_eq!(app.account_count().await, 0);
+}

@@ -32,7 +32,11 @@ async fn totp_turns_on_only_after_a_valid_code_then_login_asks_for_a_code() {
     let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
 
     let r = app
-        .post_json("/api/v1/me/mfa/totp", Some(&at), json!({}))
+        .post_json(
+            "/api/v1/me/mfa/totp",
+            Some(&at),
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     let started: Value = r.json().await.unwrap();
     let secret = str_of(&started, "secret");
@@ -191,31 +195,200 @@ async fn a_password_reset_does_not_bypass_two_step_verification() {
 }
 
 #[tokio::test]
-async fn turning_two_step_verification_off_needs_a_code() {
+async fn turning_two_step_verification_off_needs_the_password_and_a_code_ends_other_sessions_and_emails()
+ {
     let app = TestApp::spawn_with(fast).await;
     let (_, ann) = ann(&app).await;
     let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
     let enrolled = app.enrol_totp(&at).await;
-    let wrong = app
-        .post_json(
+    // Another device, logged in with both steps.
+    let other = app.login_until_mfa("ann.lee", PASSWORD).await;
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    let other: Value = app.login_mfa(&other, &code).await.json().await.unwrap();
+    app.clock.advance(TimeDelta::seconds(30));
+    let disable = |password: &str, code: &str| {
+        app.post_json(
             "/api/v1/me/mfa/totp/disable",
             Some(&at),
-            json!({"code": "999999"}),
+            json!({"current_password": password, "code": code}),
         )
-        .await;
-    assert_problem(wrong, 401, "invalid_mfa_code").await;
+    };
     let code = totp_code(&enrolled.secret, app.clock_now());
-    let r = app
+    // A code alone is not enough: the body needs the password, and a wrong one is refused.
+    let no_password = app
         .post_json(
             "/api/v1/me/mfa/totp/disable",
             Some(&at),
             json!({"code": code}),
         )
         .await;
-    assert_eq!(r.status(), 204);
+    assert_eq!(no_password.status(), 422);
+    assert_problem(
+        disable("not my password at all", &code).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_problem(disable(PASSWORD, "999999").await, 401, "invalid_mfa_code").await;
+    assert_eq!(disable(PASSWORD, &code).await.status(), 204);
     assert!(app.login_tokens(&ann, None).await["access_token"].is_string());
+    // This session stays; the other device is logged out.
+    assert_eq!(app.me(&at).await.status(), 200);
+    assert_eq!(app.me(&str_of(&other, "access_token")).await.status(), 401);
+    assert_problem(
+        app.refresh(&str_of(&other, "refresh_token")).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     let mails = mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 2).await;
     assert!(mails.iter().any(|m| m.subject.contains("removed")));
+}
+
+#[tokio::test]
+async fn wrong_codes_to_turn_two_step_verification_off_are_throttled_like_login() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    // Twenty-five wrong codes, with the right password, all at once.
+    let statuses = futures_util::future::join_all((0..25).map(|i| {
+        let app = &app;
+        let at = &at;
+        async move {
+            app.post_json(
+                "/api/v1/me/mfa/totp/disable",
+                Some(at),
+                json!({"current_password": PASSWORD, "code": format!("{:06}", 100_000 + i)}),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    }))
+    .await;
+    let mut wrong = statuses.iter().filter(|s| **s == 401).count();
+    assert!(
+        wrong <= 5,
+        "no more codes checked than login allows: {statuses:?}"
+    );
+    assert_eq!(wrong + statuses.iter().filter(|s| **s == 429).count(), 25);
+    // Then one at a time until refused: five wrong codes in all, as at login.
+    loop {
+        let r = app
+            .post_json(
+                "/api/v1/me/mfa/totp/disable",
+                Some(&at),
+                json!({"current_password": PASSWORD, "code": "999999"}),
+            )
+            .await;
+        match r.status().as_u16() {
+            401 => wrong += 1,
+            429 => break,
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(wrong, 5);
+    // Even the right code waits now.
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    assert_problem(
+        app.post_json(
+            "/api/v1/me/mfa/totp/disable",
+            Some(&at),
+            json!({"current_password": PASSWORD, "code": code}),
+        )
+        .await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    assert!(app.account_named("ann.lee").await.totp_enabled_at.is_some());
+}
+
+#[tokio::test]
+async fn setting_up_two_step_verification_needs_the_current_password() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let none = app
+        .post_json("/api/v1/me/mfa/totp", Some(&at), json!({}))
+        .await;
+    assert_eq!(none.status(), 422);
+    assert_problem(
+        app.post_json(
+            "/api/v1/me/mfa/totp",
+            Some(&at),
+            json!({"current_password": "not my password at all"}),
+        )
+        .await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert!(app.account_named("ann.lee").await.totp_secret.is_none());
+    assert!(
+        app.audit_kinds()
+            .await
+            .contains(&"password.reauthentication_failed".to_owned())
+    );
+    let r = app
+        .post_json(
+            "/api/v1/me/mfa/totp",
+            Some(&at),
+            json!({"current_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_password_shorter_than_the_no_mfa_minimum_must_be_replaced_at_the_next_login() {
+    let app = TestApp::spawn_with(fast).await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    // With two steps on, 8 characters were enough.
+    let short = "tulip-7Qz";
+    let mfa_token = app.login_until_mfa("ann.lee", PASSWORD).await;
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    let tokens: Value = app.login_mfa(&mfa_token, &code).await.json().await.unwrap();
+    let at = str_of(&tokens, "access_token");
+    assert_eq!(
+        app.change_my_password(&at, PASSWORD, short).await.status(),
+        204
+    );
+    app.clock.advance(TimeDelta::seconds(30));
+    let code = totp_code(&enrolled.secret, app.clock_now());
+    let r = app
+        .post_json(
+            "/api/v1/me/mfa/totp/disable",
+            Some(&at),
+            json!({"current_password": short, "code": code}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    // The next login asks for a longer password before anything else.
+    let r = app.login("ann.lee", short, None).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "password_change_required", "{body}");
+    assert!(body.get("access_token").is_none());
+    let token = str_of(&body, "password_change_token");
+    assert_problem(
+        app.change_password_at_login(&token, "tulip-7Qz-lon").await,
+        422,
+        "weak_password",
+    )
+    .await;
+    let r = app
+        .change_password_at_login(&token, "a much longer passphrase to remember")
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        app.login("ann.lee", "a much longer passphrase to remember", None)
+            .await
+            .status()
+            == 200
+    );
 }
 
 #[tokio::test]

@@ -236,7 +236,8 @@ fn secret_on(page: &Html) -> String {
 }
 
 #[tokio::test]
-async fn the_account_page_turns_two_step_verification_on_and_shows_the_codes_once() {
+async fn the_account_page_asks_for_the_password_then_turns_two_step_verification_on_and_shows_the_codes_once()
+ {
     let app = TestApp::spawn_with(fast).await;
     ann(&app).await;
     let anonymous = app.browser().open("/account/two-step").await;
@@ -255,12 +256,30 @@ async fn the_account_page_turns_two_step_verification_on_and_shows_the_codes_onc
         account.body
     );
 
-    let setup = browser.open("/account/two-step").await;
+    // The current password first: no key is shown before it.
+    let confirm = browser.open("/account/two-step").await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert_eq!(confirm.h1(), "Set up two-step verification");
+    assert!(!confirm.contains("class=\"secret\""), "{}", confirm.body);
+    let refused = browser
+        .submit_on(
+            &confirm,
+            "/account/two-step",
+            &[("current_password", "not my password at all")],
+        )
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert!(refused.contains("Your current password is not right."));
+    assert!(!refused.contains("class=\"secret\""));
+    let setup = browser
+        .submit_on(
+            &refused,
+            "/account/two-step",
+            &[("current_password", PASSWORD)],
+        )
+        .await;
     assert_eq!(setup.status, 200, "{}", setup.body);
-    assert_eq!(setup.h1(), "Set up two-step verification");
     let secret = secret_on(&setup);
-    // Opening it again keeps the key already scanned.
-    assert_eq!(secret_on(&browser.open("/account/two-step").await), secret);
 
     let wrong = browser
         .submit_on(&setup, "/account/two-step", &[("code", "000000")])

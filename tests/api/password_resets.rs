@@ -303,3 +303,161 @@ async fn at_most_three_reset_links_an_hour_go_to_one_account() {
     app.request_reset("ann.lee").await;
     app.reset_mail("ann@example.org", 4).await;
 }
+
+async fn seeded_ann(app: &TestApp) {
+    let (_, key) = app
+        .create_practice("smith", "Smith Clinic", "555-0100")
+        .await;
+    app.seed_portal_account(
+        &key,
+        patient("Ann", "Lee", "ann@example.org"),
+        "ann.lee",
+        PASSWORD,
+        "self",
+    )
+    .await;
+}
+
+/// Waits (in real time, for the background tasks) until `kind` was audited `n` times.
+async fn audited(app: &TestApp, kind: &str, n: usize) -> usize {
+    let mut seen = 0;
+    for _ in 0..400 {
+        seen = app
+            .audit_kinds()
+            .await
+            .iter()
+            .filter(|k| *k == kind)
+            .count();
+        if seen >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_newer_reset_request_makes_older_links_unusable() {
+    let app = TestApp::spawn_with(fast).await;
+    seeded_ann(&app).await;
+    app.request_reset("ann.lee").await;
+    let (_, older) = app.reset_mail("ann@example.org", 1).await;
+    app.request_reset("ann@example.org").await;
+    let (_, newer) = app.reset_mail("ann@example.org", 2).await;
+    assert_problem(
+        app.complete_reset(&older[0], NEW_PASSWORD).await,
+        410,
+        "token_invalid",
+    )
+    .await;
+    assert_eq!(
+        app.complete_reset(&newer[0], NEW_PASSWORD).await.status(),
+        204
+    );
+}
+
+#[tokio::test]
+async fn guessing_reset_links_is_throttled_per_address_even_when_the_guesses_arrive_at_once() {
+    let app = TestApp::spawn_with(fast).await;
+    seeded_ann(&app).await;
+    app.request_reset("ann.lee").await;
+    let (_, links) = app.reset_mail("ann@example.org", 1).await;
+    let guesses: Vec<String> = (0..15)
+        .map(|_| portico::auth::secrets::new_token())
+        .collect();
+    let statuses = futures_util::future::join_all(
+        guesses
+            .iter()
+            .map(|g| async { app.complete_reset(g, NEW_PASSWORD).await.status().as_u16() }),
+    )
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 410).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
+    // The address waits, for the real link and its page too; then the link works.
+    assert_problem(
+        app.complete_reset(&links[0], NEW_PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    let page = app
+        .client
+        .get(app.url(&format!("/reset-password/{}", links[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 429);
+    app.clock.advance(TimeDelta::seconds(1));
+    assert_eq!(
+        app.complete_reset(&links[0], NEW_PASSWORD).await.status(),
+        204
+    );
+    assert!(
+        app.audit_kinds()
+            .await
+            .contains(&"password_reset.link_throttled".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn reset_requests_sent_at_once_send_no_more_links_than_the_same_requests_in_a_row() {
+    let app = TestApp::spawn_with(fast).await;
+    seeded_ann(&app).await;
+    let statuses = futures_util::future::join_all(
+        (0..8).map(|_| async { app.request_reset("ann.lee").await.status().as_u16() }),
+    )
+    .await;
+    assert!(statuses.iter().all(|s| *s == 202));
+    assert_eq!(audited(&app, "password_reset.throttled", 5).await, 5);
+    assert_eq!(audited(&app, "password_reset.requested", 3).await, 3);
+    app.reset_mail("ann@example.org", 3).await;
+    assert_eq!(mailbox::all_mail(&app.mail_dir()).len(), 3);
+}
+
+#[tokio::test]
+async fn the_same_reset_link_used_by_ten_requests_at_once_sets_the_password_once() {
+    let app = TestApp::spawn_with(fast).await;
+    seeded_ann(&app).await;
+    app.request_reset("ann.lee").await;
+    let (_, links) = app.reset_mail("ann@example.org", 1).await;
+    let passwords: Vec<String> = (0..10)
+        .map(|i| format!("a brand new passphrase number {i}"))
+        .collect();
+    let statuses = futures_util::future::join_all(passwords.iter().map(|p| {
+        let link = &links[0];
+        let app = &app;
+        async move { app.complete_reset(link, p).await.status().as_u16() }
+    }))
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 204).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 410).count(),
+        9,
+        "{statuses:?}"
+    );
+    let winner = statuses.iter().position(|s| *s == 204).unwrap();
+    // The stored password is the winner's, and only one notice went out.
+    assert_eq!(
+        app.login("ann.lee", &passwords[winner], None)
+            .await
+            .status(),
+        200
+    );
+    let changed = audited(&app, "password.changed", 1).await;
+    assert_eq!(changed, 1);
+    mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(mailbox::all_mail(&app.mail_dir()).len(), 2);
+}

@@ -217,3 +217,20 @@ async fn forgot_username_page_is_linked_from_login_and_answers_the_same() {
     let mails = mailbox::wait_for_mail(&app.mail_dir(), "lee@example.org", 1).await;
     assert!(mails[0].text.contains("ann.lee"), "{}", mails[0].text);
 }
+
+#[tokio::test]
+async fn username_reminder_requests_sent_at_once_send_no_more_than_the_same_requests_in_a_row() {
+    let app = TestApp::spawn_with(fast).await;
+    household(&app).await;
+    futures_util::future::join_all(
+        (0..6).map(|_| app.request_username_reminder("lee@example.org")),
+    )
+    .await;
+    // Three accounts on the address, each throttled after three: 3 × 3 refusals.
+    app.wait_for_audit("username_reminder.throttled", 9).await;
+    app.wait_for_audit("username_reminder.sent", 9).await;
+    assert_eq!(app.kind_count("username_reminder.sent").await, 9);
+    mailbox::wait_for_mail(&app.mail_dir(), "lee@example.org", 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(mailbox::all_mail(&app.mail_dir()).len(), 3);
+}

@@ -44,11 +44,33 @@ pub struct EnrolmentConfirmBody {
     pub code: String,
 }
 
-/// A code from the app (or a recovery code, to turn two-step verification off).
+/// A code from the app.
 #[derive(Debug, Object, Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
+    #[oai(write_only)]
+    pub code: String,
+}
+
+/// The account's current password, to set up two-step verification.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct StartTotpBody {
+    #[oai(write_only)]
+    pub current_password: String,
+}
+
+/// The account's current password and a code from the app (or a recovery code), to turn
+/// two-step verification off.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTotpBody {
+    #[oai(write_only)]
+    pub current_password: String,
+    /// Six digits from the authenticator app, or one recovery code (`xxxxx-xxxxx`).
     #[oai(write_only)]
     pub code: String,
 }
@@ -170,8 +192,9 @@ impl MfaApi {
 
     /// Set up an authenticator app: a new secret, its otpauth URI and QR code.
     ///
-    /// Two-step verification is not on until `POST /api/v1/me/mfa/totp/confirm`. While it is
-    /// on, this is `409 conflict`.
+    /// Needs the current password (a wrong one is `401 invalid_credentials`, throttled like a
+    /// login). Two-step verification is not on until `POST /api/v1/me/mfa/totp/confirm`.
+    /// While it is on, this is `409 conflict`.
     #[oai(
         path = "/me/mfa/totp",
         method = "post",
@@ -182,8 +205,16 @@ impl MfaApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         patient: PatientAuth,
+        body: JsonBody<StartTotpBody>,
     ) -> Result<Json<TotpEnrolmentView>> {
-        let e = mfa::start_enrolment(&state, &patient.0.account, &meta, state.now()).await?;
+        let e = mfa::start_own_enrolment(
+            &state,
+            &(&patient.0).into(),
+            &body.0.current_password,
+            &meta,
+            state.now(),
+        )
+        .await?;
         Ok(Json(e.into()))
     }
 
@@ -211,9 +242,12 @@ impl MfaApi {
         }))
     }
 
-    /// Turn two-step verification off, with a code from the app or a recovery code.
+    /// Turn two-step verification off, with the current password and a code from the app or
+    /// a recovery code.
     ///
-    /// The account's email is told. A wrong code is `401 invalid_mfa_code`.
+    /// A wrong password is `401 invalid_credentials`, a wrong code `401 invalid_mfa_code`;
+    /// both are throttled like a login (`429 rate_limited`). Ends every other session of the
+    /// account, and the account's email is told.
     #[oai(
         path = "/me/mfa/totp/disable",
         method = "post",
@@ -224,9 +258,17 @@ impl MfaApi {
         state: Data<&AppState>,
         meta: RequestMeta,
         patient: PatientAuth,
-        body: JsonBody<CodeBody>,
+        body: JsonBody<DisableTotpBody>,
     ) -> Result<MfaDisabled> {
-        mfa::disable(&state, &patient.0.account, &body.0.code, &meta, state.now()).await?;
+        mfa::disable(
+            &state,
+            &(&patient.0).into(),
+            &body.0.current_password,
+            &body.0.code,
+            &meta,
+            state.now(),
+        )
+        .await?;
         Ok(MfaDisabled::Disabled)
     }
 }
