@@ -10,7 +10,7 @@ use crate::db;
 use crate::domain::breached_passwords;
 use crate::mail::transport::Transports;
 use crate::mail::worker;
-use crate::service::{ageing_out, consent_lapse};
+use crate::service::{ageing_out, consent_lapse, key_encryption};
 use crate::state::{AppState, Caches};
 use crate::telemetry::Metrics;
 use anyhow::Context;
@@ -131,6 +131,27 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
         settings.argon2_parallelism,
         settings.hash_concurrency.unwrap_or(cores),
     )?;
+    match &settings.key_encryption_secret {
+        Some(secret) => {
+            // Values written before the secret was set are sealed now, before anything reads
+            // them; from here on nothing is written `plain.` again.
+            let resealed = key_encryption::seal_plain_values(&db, secret.expose())
+                .await
+                .context("encrypting stored keys with PORTICO_KEY_ENCRYPTION_SECRET")?;
+            if resealed.any() {
+                tracing::info!(
+                    signing_keys = resealed.signing_keys,
+                    totp_secrets = resealed.totp_secrets,
+                    "key encryption: values stored unencrypted are now sealed"
+                );
+            }
+        }
+        None => tracing::warn!(
+            "PORTICO_KEY_ENCRYPTION_SECRET is not set: token signing keys and two-step (TOTP) \
+             secrets are stored unencrypted in the database. Fine for development over http; \
+             set it before serving patients (an https PORTICO_PUBLIC_URL requires it)."
+        ),
+    }
     let sealer = Sealer::new(
         settings.key_encryption_secret.as_ref().map(|s| s.expose()),
         Purpose::SigningKey,

@@ -63,6 +63,8 @@ pub struct Settings {
     pub sms_gateway_token: Option<Secret>,
     pub log_format: LogFormat,
     /// Encrypts signing keys and TOTP secrets at rest when set (any string; 32+ characters).
+    /// Required when `public_url` is https (`check_key_encryption`); values stored `plain.`
+    /// before it was set are sealed at start.
     pub key_encryption_secret: Option<Secret>,
     /// argon2id cost: memory in KiB, iterations, lanes (OWASP's m=19456, t=2, p=1 by default).
     pub argon2_memory_kib: u32,
@@ -250,6 +252,23 @@ impl Settings {
         Ok(())
     }
 
+    /// Refuses to run against an https public URL (production) without
+    /// `PORTICO_KEY_ENCRYPTION_SECRET`: signing keys and TOTP seeds would be stored in the
+    /// database unencrypted (`plain.`). Checked by `serve` and every command that opens the
+    /// database; plain http (development) runs with a warning instead (`app::build_state`).
+    pub fn check_key_encryption(&self) -> Result<(), ConfigError> {
+        if self.is_https() && self.key_encryption_secret.is_none() {
+            return Err(ConfigError(format!(
+                "PORTICO_KEY_ENCRYPTION_SECRET must be set when PORTICO_PUBLIC_URL is https ({}): \
+                 without it, token signing keys and two-step (TOTP) secrets are stored \
+                 unencrypted in the database. Set it to a random string of 32 or more \
+                 characters (for example `openssl rand -base64 48`), kept outside the database.",
+                self.issuer()
+            )));
+        }
+        Ok(())
+    }
+
     /// Whether patients reach Portico over https: cookies are then `Secure` with `__Host-`
     /// names, and every response carries `Strict-Transport-Security`.
     pub fn is_https(&self) -> bool {
@@ -283,6 +302,23 @@ mod tests {
     fn secret_never_prints() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn https_needs_a_key_encryption_secret_and_http_does_not() {
+        let http = Settings::default();
+        http.check_key_encryption().unwrap();
+        let https = Settings {
+            public_url: "https://portal.example".into(),
+            ..Settings::default()
+        };
+        let err = https.check_key_encryption().unwrap_err().to_string();
+        assert!(err.contains("PORTICO_KEY_ENCRYPTION_SECRET"), "{err}");
+        let sealed = Settings {
+            key_encryption_secret: Some(Secret::new("x".repeat(32))),
+            ..https
+        };
+        sealed.check_key_encryption().unwrap();
     }
 
     #[test]

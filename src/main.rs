@@ -201,6 +201,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Every command from here on opens the database, where keys are stored.
+    if let Err(e) = settings.check_key_encryption() {
+        eprintln!("portico: {e}");
+        return ExitCode::from(2);
+    }
     portico::telemetry::init_logging(settings.log_format);
     match run(cli.command, settings).await {
         Ok(()) => ExitCode::SUCCESS,

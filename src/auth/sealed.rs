@@ -14,7 +14,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 const SEALED_PREFIX: &str = "v1.";
-const PLAIN_PREFIX: &str = "plain.";
+/// The mark of a value stored without encryption (no secret was configured when it was written).
+pub const PLAIN_PREFIX: &str = "plain.";
 /// Fixed, public domain separation for the HKDF extract step; the secret is the input key.
 const HKDF_SALT: &[u8] = b"portico key encryption v1";
 

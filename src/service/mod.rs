@@ -15,6 +15,7 @@ pub mod email_change;
 pub mod held_registrations;
 pub mod intake;
 pub mod invitations;
+pub mod key_encryption;
 pub mod login;
 pub mod me;
 pub mod mfa;

@@ -9,6 +9,7 @@ pub mod grant;
 pub mod oauth_codes;
 pub mod outbox;
 pub mod pagination;
+pub mod sealed_values;
 pub mod sessions;
 pub mod throttles;
 

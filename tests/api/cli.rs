@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-fn portico(dir: &std::path::Path) -> Command {
+pub(crate) fn portico(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_portico"));
     cmd.current_dir(dir);
     for (k, _) in std::env::vars() {

@@ -147,7 +147,14 @@ impl TestApp {
     /// A second Portico on this one's database and clock, as a second instance behind a load
     /// balancer would be. Drop it before `self` (declare it after).
     pub async fn spawn_peer(&self) -> TestApp {
-        let settings = (*self.state.settings).clone();
+        self.spawn_peer_with(|_| {}).await
+    }
+
+    /// As [`TestApp::spawn_peer`], with `adjust`ed settings: the same deployment restarted
+    /// with a new configuration. Drop it before `self` (declare it after).
+    pub async fn spawn_peer_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = (*self.state.settings).clone();
+        adjust(&mut settings);
         let app = App::build_with_clock(settings, self.clock.clone())
             .await
             .expect("peer builds");

@@ -30,6 +30,7 @@ mod held_registrations;
 mod intake;
 mod invitation_rules;
 mod invitations;
+mod key_encryption;
 mod login;
 mod mfa;
 mod oidc;
