@@ -128,7 +128,7 @@ pub async fn introspect(
             return Ok(inactive());
         }
         // Session live, access still active: the same check as every API call.
-        return match patient_auth::authenticate(state, token, now).await {
+        return match patient_auth::check_live(state, claims, now).await {
             Ok(p) => Ok(json!({
                 "active": true,
                 "token_type": "Bearer",

@@ -39,8 +39,8 @@ impl PatientPrincipal {
 }
 
 /// Verifies the token, then, in one query (`store::sessions::principal`), that its session is
-/// live and the account still has an active access at the token's practice. A blocked or revoked patient gets the
-/// practice's message (403); anything else wrong is 401.
+/// live and the account still has an active access at the token's practice. A blocked or
+/// revoked patient gets the practice's message (403); anything else wrong is 401.
 pub async fn authenticate(
     state: &AppState,
     token: &str,
@@ -48,6 +48,16 @@ pub async fn authenticate(
 ) -> Result<PatientPrincipal> {
     let claims =
         tokens::verify_access_token(&state.keys, token, state.settings.issuer(), now).await?;
+    check_live(state, claims, now).await
+}
+
+/// [`authenticate`] for claims already verified (introspection verifies first, to see whose
+/// practice the token is for).
+pub async fn check_live(
+    state: &AppState,
+    claims: AccessClaims,
+    now: DateTime<Utc>,
+) -> Result<PatientPrincipal> {
     // A tablet's intake token is for the intake endpoints only (`service::intake`).
     if intake::is_intake_scope(&claims.scope) {
         return Err(Error::Unauthorized);

@@ -25,13 +25,9 @@ use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::sessions as store_sessions;
-use crate::store::{oauth_code, portal_access, refresh_token, session};
+use crate::store::{access_rows, refresh_token, session};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde_json::json;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -224,15 +220,14 @@ async fn insert_refresh_token<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<String, DbErr> {
     let token = secrets::new_token();
-    refresh_token::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        session_id: Set(session.id),
-        token_hash: Set(secrets::hash_token(&token)),
-        created_at: Set(now),
-        idle_expires_at: Set(Ord::min(now + idle_ttl, session.expires_at)),
-        used_at: Set(None),
-    }
-    .insert(conn)
+    let idle_expires_at = Ord::min(now + idle_ttl, session.expires_at);
+    store_sessions::insert_refresh_token(
+        conn,
+        session.id,
+        &secrets::hash_token(&token),
+        idle_expires_at,
+        now,
+    )
     .await?;
     Ok(token)
 }
@@ -311,10 +306,7 @@ pub async fn start_in<C: ConnectionTrait>(
         now,
     )?;
 
-    session::ActiveModel::from(session.clone())
-        .reset_all()
-        .insert(txn)
-        .await?;
+    store_sessions::insert_session(txn, &session).await?;
     let refresh_token = insert_refresh_token(
         txn,
         &session,
@@ -322,11 +314,7 @@ pub async fn start_in<C: ConnectionTrait>(
         now,
     )
     .await?;
-    portal_access::Entity::update_many()
-        .col_expr(portal_access::Column::LastLoginAt, Expr::value(now))
-        .filter(portal_access::Column::Id.is_in(patients.iter().map(|g| g.access_id)))
-        .exec(txn)
-        .await?;
+    access_rows::record_login(txn, patients.iter().map(|g| g.access_id), now).await?;
     for g in &patients {
         audit::record(
             txn,
@@ -364,15 +352,7 @@ pub async fn end_all<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let mut q = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::AccountId.eq(account_id))
-        .filter(session::Column::RevokedAt.is_null());
-    if let Some(p) = practice_id {
-        q = q.filter(session::Column::PracticeId.eq(p));
-    }
-    let tokens = q.exec(conn).await?.rows_affected;
+    let tokens = store_sessions::end_all(conn, account_id, practice_id, reason, now).await?;
     // The browser sessions of Portico's own pages end with them.
     let pages = web_sessions::revoke_web_sessions(conn, account_id, practice_id, now).await?;
     Ok(tokens + pages)
@@ -385,14 +365,7 @@ pub async fn end_one<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let res = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+    store_sessions::end_one(conn, session_id, reason, now).await
 }
 
 /// A spent refresh token came back: someone holds a copy. The whole family ends.
@@ -425,16 +398,9 @@ pub async fn find<C: ConnectionTrait>(
         return Ok(None);
     }
     let hash = secrets::hash_token(raw);
-    let Some(rt) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
-        .one(conn)
+    Ok(store_sessions::find_by_refresh_token(conn, &hash)
         .await?
-        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes()))
-    else {
-        return Ok(None);
-    };
-    let session = session::Entity::find_by_id(rt.session_id).one(conn).await?;
-    Ok(session.map(|s| (rt, s)))
+        .filter(|(t, _)| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes())))
 }
 
 /// Exchanges a refresh token for a new pair. A spent token ends its family (`invalid_grant`);
@@ -597,11 +563,7 @@ pub async fn launch_patient<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
 ) -> Result<Option<Uuid>, DbErr> {
-    Ok(oauth_code::Entity::find()
-        .filter(oauth_code::Column::SessionId.eq(session_id))
-        .one(conn)
-        .await?
-        .and_then(|c| c.patient_id))
+    store_sessions::launch_patient(conn, session_id).await
 }
 
 /// Ends the session of a refresh token. Unknown or spent tokens end nothing and are not an

@@ -161,3 +161,20 @@ pub async fn at_practice<C: ConnectionTrait>(
             .next(),
     )
 }
+
+/// Notes a login on the accesses it used (`last_login_at`, shown to the practice).
+pub async fn record_login<C: ConnectionTrait>(
+    conn: &C,
+    access_ids: impl IntoIterator<Item = Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::LastLoginAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(portal_access::Column::Id.is_in(access_ids))
+        .exec(conn)
+        .await
+        .map(drop)
+}

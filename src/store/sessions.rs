@@ -14,8 +14,8 @@ use crate::store::{
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QuerySelect, Set,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -459,4 +459,102 @@ pub async fn end_if_owned<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
+}
+
+/// Inserts a session row.
+pub async fn insert_session<C: ConnectionTrait>(
+    conn: &C,
+    session: &session::Model,
+) -> Result<(), DbErr> {
+    session::Entity::insert(session::ActiveModel::from(session.clone()).reset_all())
+        .exec_without_returning(conn)
+        .await
+        .map(drop)
+}
+
+/// Inserts a session's next refresh token (its secret's hash).
+pub async fn insert_refresh_token<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    token_hash: &str,
+    idle_expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session_id),
+        token_hash: Set(token_hash.to_owned()),
+        created_at: Set(now),
+        idle_expires_at: Set(idle_expires_at),
+        used_at: Set(None),
+    })
+    .exec_without_returning(conn)
+    .await
+    .map(drop)
+}
+
+/// Ends the live sessions of an account, at one practice or everywhere; returns how many.
+pub async fn end_all<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    practice_id: Option<Uuid>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut q = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(p) = practice_id {
+        q = q.filter(session::Column::PracticeId.eq(p));
+    }
+    Ok(q.exec(conn).await?.rows_affected)
+}
+
+/// Ends one session if it is live; returns whether it was.
+pub async fn end_one<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The refresh token with this hash and its session, whatever their state.
+pub async fn find_by_refresh_token<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+) -> Result<Option<(refresh_token::Model, session::Model)>, DbErr> {
+    let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let session = session::Entity::find_by_id(token.session_id)
+        .one(conn)
+        .await?;
+    Ok(session.map(|s| (token, s)))
+}
+
+/// The patient a SMART launch chose for a session (kept on its authorization code).
+pub async fn launch_patient<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+) -> Result<Option<Uuid>, DbErr> {
+    Ok(oauth_code::Entity::find()
+        .filter(oauth_code::Column::SessionId.eq(session_id))
+        .one(conn)
+        .await?
+        .and_then(|c| c.patient_id))
 }
