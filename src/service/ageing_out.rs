@@ -18,6 +18,7 @@ use crate::domain::representation::OverrideKind;
 use crate::error::Result;
 use crate::mail::notices;
 use crate::mail::onboarding::Sender;
+use crate::service::sessions::{self, ended};
 use crate::service::{band_notices, invitations, representation};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -150,6 +151,29 @@ pub(crate) async fn expire_if_active<C: ConnectionTrait>(
         == 1)
 }
 
+/// Ends the representative's sessions (tokens and pages) at the access's practice at once, as
+/// a block, a revoke and a consent lapse do: their tokens list the patient who is now of age
+/// (or emancipated), and must not outlive the access. Returns how many ended.
+pub(crate) async fn end_representative_sessions<C: ConnectionTrait>(
+    txn: &C,
+    row: &portal_access::Model,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(match row.account_id {
+        Some(account_id) => {
+            sessions::end_all(
+                txn,
+                account_id,
+                Some(row.practice_id),
+                ended::ACCESS_EXPIRED,
+                now,
+            )
+            .await?
+        }
+        None => 0,
+    })
+}
+
 /// Ends one access, if it is still active, and sends what that causes, all in `txn`.
 async fn expire_one<C: ConnectionTrait>(
     txn: &C,
@@ -163,6 +187,7 @@ async fn expire_one<C: ConnectionTrait>(
         // Someone else (another instance, a concurrent login) ended it and sent the messages.
         return Ok(false);
     }
+    let sessions_ended = end_representative_sessions(txn, row, now).await?;
     let meta = RequestMeta::none();
     let sender = Sender {
         name: &practice.name,
@@ -195,6 +220,7 @@ async fn expire_one<C: ConnectionTrait>(
             "age_of_majority": practice.age_of_majority,
             "representative_notified": representative_email.is_some(),
             "patient_invited": invited,
+            "sessions_ended": sessions_ended,
         }));
     if let Some(id) = row.account_id {
         event = event.account(id);

@@ -39,8 +39,10 @@ impl PatientPrincipal {
 }
 
 /// Verifies the token, then, in one query (`store::sessions::principal`), that its session is
-/// live and the account still has an active access at the token's practice. A blocked or
-/// revoked patient gets the practice's message (403); anything else wrong is 401.
+/// live and the account still has an active access at the token's practice (and to the
+/// token's `patient`, when it names one). A blocked or revoked patient gets the practice's
+/// message (403); anything else wrong is 401. What the token lists is then read through
+/// [`PatientPrincipal::live_patients`], never from the claims alone.
 pub async fn authenticate(
     state: &AppState,
     token: &str,
@@ -69,7 +71,12 @@ pub async fn check_live(
     else {
         return Err(Error::Unauthorized);
     };
-    if session_live && at.active().next().is_some() {
+    // A token bound to one patient (`patient`, a SMART launch or a sole patient) dies with
+    // that patient's access, even when others remain: what it speaks for must be live.
+    let context_live = claims
+        .patient
+        .is_none_or(|id| at.active().any(|r| r.patient_id == id));
+    if session_live && context_live && at.active().next().is_some() {
         return Ok(PatientPrincipal {
             account,
             practice_id,

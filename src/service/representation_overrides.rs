@@ -5,7 +5,7 @@
 //! honours it at every login and refresh, and the ageing job leaves guardianships alone.
 //!
 //! Emancipation ends the parent and guardian accesses at once (status `expired`, as at the age
-//! of majority); removing the override later does not bring them back: the practice invites
+//! of majority), with the representatives' sessions at the practice; removing the override later does not bring them back: the practice invites
 //! again if it should.
 
 use crate::domain::access::{AccessStatus, Relation};
@@ -146,11 +146,16 @@ async fn end_minor_representation<C: ConnectionTrait>(
             continue;
         }
         ended += 1;
+        let sessions_ended = ageing_out::end_representative_sessions(txn, &row, now).await?;
         let mut event = Event::new("access.expired", staff.actor())
             .practice(staff.practice_id)
             .patient(patient_id)
             .access(row.id)
-            .detail(json!({"reason": "emancipation", "relation": row.relation}));
+            .detail(json!({
+                "reason": "emancipation",
+                "relation": row.relation,
+                "sessions_ended": sessions_ended,
+            }));
         if let Some(id) = row.account_id {
             event = event.account(id);
         }

@@ -38,6 +38,8 @@ pub mod ended {
     pub const REFRESH_TOKEN_REUSE: &str = "refresh_token_reuse";
     pub const ACCESS_BLOCKED: &str = "access_blocked";
     pub const ACCESS_REVOKED: &str = "access_revoked";
+    /// A parent's or guardian's access ended: the patient came of age or was emancipated.
+    pub const ACCESS_EXPIRED: &str = "access_expired";
     pub const PASSWORD_CHANGED: &str = "password_changed";
     /// OpenID Connect: the client's refresh or access token was revoked (RFC 7009).
     pub const TOKEN_REVOKED: &str = "token_revoked";

@@ -9,7 +9,7 @@
 use crate::store::access_rows::{AccessRow, AtPractice};
 use crate::store::{
     account, oauth_code, patient, patient_practitioner, portal_access, practice, practitioner,
-    refresh_token, session,
+    refresh_token, representation_override, session,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query};
@@ -298,13 +298,18 @@ struct PrincipalRow {
     x_status: Option<String>,
     x_consent_expires_at: Option<DateTime<Utc>>,
     x_patient_first_name: Option<String>,
+    x_date_of_birth: Option<NaiveDate>,
+    x_age_of_majority: i32,
+    x_override_kind: Option<String>,
 }
 
 /// Who an access token speaks for, read live in one statement: the account, whether the
 /// token's session is live (not revoked, not expired, not before the account's
 /// `sessions_valid_after`), and the account's accesses at the practice with their patients,
-/// where an access whose consent has run out already reads as lapsed. `None`: no such
-/// account, session or practice.
+/// where an access that time has ended already reads as ended, before the jobs mark it: an
+/// adult representative's whose consent has run out (`consent_expired`), a parent's or
+/// guardian's whose patient has reached the practice's age of majority without a
+/// guardianship override (`expired`). `None`: no such account, session or practice.
 pub async fn principal<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
@@ -312,7 +317,8 @@ pub async fn principal<C: ConnectionTrait>(
     practice_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<(account::Model, bool, AtPractice)>, DbErr> {
-    use crate::domain::access::AccessStatus;
+    use crate::domain::access::{AccessStatus, Relation, ages_out};
+    use crate::domain::representation::OverrideKind;
     use sea_orm::QueryTrait;
     use sea_orm::sea_query::{Cond, SimpleExpr};
 
@@ -348,6 +354,9 @@ pub async fn principal<C: ConnectionTrait>(
             "x_consent_expires_at",
         )
         .column_as(patient::Column::FirstName, "x_patient_first_name")
+        .column_as(patient::Column::DateOfBirth, "x_date_of_birth")
+        .column_as(practice::Column::AgeOfMajority, "x_age_of_majority")
+        .column_as(representation_override::Column::Kind, "x_override_kind")
         .join(
             JoinType::InnerJoin,
             account::Entity::belongs_to(session::Entity)
@@ -381,6 +390,13 @@ pub async fn principal<C: ConnectionTrait>(
                 .to(patient::Column::Id)
                 .into(),
         )
+        .join(
+            JoinType::LeftJoin,
+            portal_access::Entity::belongs_to(representation_override::Entity)
+                .from(portal_access::Column::PatientId)
+                .to(representation_override::Column::PatientId)
+                .into(),
+        )
         .filter(account::Column::Id.eq(account_id))
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::PracticeId.eq(practice_id))
@@ -411,6 +427,17 @@ pub async fn principal<C: ConnectionTrait>(
             && r.x_consent_expires_at.is_some_and(|t| t <= now)
         {
             status = AccessStatus::ConsentExpired.as_str().to_owned();
+        }
+        // A patient who has come of age is no longer a parent's or guardian's to see, from
+        // the birthday on, before the ageing job marks the access.
+        if status == AccessStatus::Active.as_str()
+            && r.x_override_kind.as_deref() != Some(OverrideKind::Guardianship.as_str())
+            && Relation::from_db(&relation).is_some_and(|rel| {
+                r.x_date_of_birth
+                    .is_some_and(|born| ages_out(rel, born, now.date_naive(), r.x_age_of_majority))
+            })
+        {
+            status = AccessStatus::Expired.as_str().to_owned();
         }
         at.rows.push(AccessRow {
             access_id,

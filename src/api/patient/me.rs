@@ -155,11 +155,12 @@ impl MeApi {
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
     async fn me(&self, state: Data<&AppState>, patient: PatientAuth) -> Result<Json<MeView>> {
         let p = patient.0;
-        let ids: Vec<Uuid> = p.claims.patients.iter().map(|c| c.id).collect();
+        // Live access, not the token's list: a patient whose access ended since it was
+        // signed (coming of age, emancipation, a consent lapse) is gone at once.
+        let live = p.live_patients();
+        let ids: Vec<Uuid> = live.iter().map(|c| c.id).collect();
         let mut available = practitioners::available_to(&state.db, &ids).await?;
-        let patients = p
-            .claims
-            .patients
+        let patients = live
             .iter()
             .map(|c| MePatientView {
                 id: c.id,
