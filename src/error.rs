@@ -49,6 +49,12 @@ pub enum Error {
     /// window, or already used. One code for all, like `invalid_credentials`.
     #[error("The verification code is not valid. Please try again with a new code.")]
     InvalidMfaCode,
+    /// The password was right and the account has two-step verification on: send a code from
+    /// the app (or a recovery code) with it.
+    #[error(
+        "This account uses two-step verification. Send a code from the authenticator app (or a recovery code) with the password."
+    )]
+    MfaRequired,
     #[error("This account has no portal access at that practice.")]
     NoAccess,
     /// A refresh token or login-step token that is unknown, expired, already used or whose
@@ -138,6 +144,7 @@ impl Error {
             Error::ConsentPending { .. } => "consent_pending",
             Error::ConsentExpired { .. } => "consent_expired",
             Error::InvalidMfaCode => "invalid_mfa_code",
+            Error::MfaRequired => "mfa_required",
             Error::NoAccess => "no_access",
             Error::InvalidGrant => "invalid_grant",
             Error::InvitationInvalid => "invitation_invalid",
@@ -172,9 +179,10 @@ impl Error {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::InvalidCredentials | Error::InvalidMfaCode | Error::Unauthorized => {
-                StatusCode::UNAUTHORIZED
-            }
+            Error::InvalidCredentials
+            | Error::InvalidMfaCode
+            | Error::MfaRequired
+            | Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::AccessBlocked { .. }
             | Error::AccessRevoked { .. }
             | Error::ConsentPending { .. }

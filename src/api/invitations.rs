@@ -78,6 +78,10 @@ pub struct RedeemBody {
     pub date_of_birth: NaiveDate,
     /// Required for a representative's invitation: your own name and date of birth.
     pub representative: Option<RepresentativeBody>,
+    /// With `existing`, when that account has two-step verification on: a code from the
+    /// authenticator app or a recovery code. Without it the answer is `401 mfa_required`.
+    #[oai(write_only)]
+    pub code: Option<String>,
 }
 
 impl RedeemBody {
@@ -87,6 +91,7 @@ impl RedeemBody {
             username: self.username,
             password: self.password,
             date_of_birth: self.date_of_birth,
+            code: self.code,
             representative: self
                 .representative
                 .map(|r| -> Result<Representative> {
@@ -158,7 +163,10 @@ impl PatientInvitationsApi {
     ///
     /// The patient's date of birth confirms identity; a mismatch is 422 and the link keeps
     /// working (up to 10 wrong attempts). A representative gives their own name and date of
-    /// birth. Exactly one of several parallel redemptions succeeds.
+    /// birth. Exactly one of several parallel redemptions succeeds. An existing account signs
+    /// in as at login: the same throttle (`429 rate_limited`), and when it has two-step
+    /// verification on, a `code` (`401 mfa_required` without one, `401 invalid_mfa_code` for
+    /// a wrong one).
     #[oai(
         path = "/:token/redeem",
         method = "post",
@@ -173,16 +181,7 @@ impl PatientInvitationsApi {
     ) -> Result<RedeemOutcome> {
         let now = state.now();
         let redemption = body.0.parse(now.date_naive())?;
-        let r = redemption::redeem(
-            &state.db,
-            &state.hasher,
-            state.settings.issuer(),
-            &token.0,
-            redemption,
-            &meta,
-            now,
-        )
-        .await?;
+        let r = redemption::redeem(&state, &token.0, redemption, &meta, now).await?;
         state.outbox_wakeup.notify_one();
         let view = RedeemedInvitation {
             account_id: r.account.id,

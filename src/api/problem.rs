@@ -69,6 +69,7 @@ fn title(err: &Error) -> &'static str {
     match err {
         Error::InvalidCredentials => "Invalid credentials",
         Error::InvalidMfaCode => "Invalid verification code",
+        Error::MfaRequired => "Verification code required",
         Error::AccessBlocked { .. } => "Access blocked",
         Error::AccessRevoked { .. } => "Access deactivated",
         Error::ConsentPending { .. } => "Waiting for the patient's consent",

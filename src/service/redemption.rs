@@ -7,7 +7,7 @@
 //! access, so of any number of parallel redemptions exactly one succeeds and the others
 //! create nothing.
 
-use crate::auth::password::{Hasher, Verification};
+use crate::auth::password::Verification;
 use crate::auth::secrets;
 use crate::domain::access::{AccessStatus, Relation, needs_patient_consent};
 use crate::domain::contact::PersonName;
@@ -17,9 +17,10 @@ use crate::domain::representation::check_self_service_age;
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
 use crate::service::accounts::{self, NewAccount};
-use crate::service::consent_requests;
 use crate::service::invitations::lifecycle;
 use crate::service::practices::{self, PracticeSettings};
+use crate::service::{consent_requests, mfa, throttle};
+use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{account, invitation, patient, portal_access, practice};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -29,7 +30,6 @@ use sea_orm::{
     QueryFilter, Set, TransactionTrait,
 };
 use serde_json::json;
-use std::sync::Arc;
 
 /// What a link is for, and nothing more: no last name, no date of birth, no contact details.
 #[derive(Debug, Clone)]
@@ -58,6 +58,8 @@ pub struct Redemption {
     /// The patient's date of birth, as a confirmation.
     pub date_of_birth: NaiveDate,
     pub representative: Option<Representative>,
+    /// A two-step code (TOTP or recovery), for an existing account that has it on.
+    pub code: Option<String>,
 }
 
 /// A redeemed invitation: the account now holding access to the patient's record (active, or
@@ -163,17 +165,19 @@ enum Holder {
 }
 
 /// Redeems an invitation. Slow work (argon2) happens before the transaction; the transaction
-/// consumes the link, creates or links the account, activates the access and audits it.
-#[allow(clippy::too_many_arguments)]
+/// consumes the link, creates or links the account, activates the access and audits it. An
+/// existing account signs in as at login: the same throttle, and its second factor when it
+/// has one.
 pub async fn redeem(
-    db: &DatabaseConnection,
-    hasher: &Arc<Hasher>,
-    issuer: &str,
+    state: &AppState,
     token: &str,
     r: Redemption,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Redeemed> {
+    let db = &state.db;
+    let hasher = &state.hasher;
+    let issuer = state.settings.issuer();
     let (inv, _) = find_redeemable(db, token, now).await?;
     let relation = relation_of(&inv)?;
     match (relation.is_representative(), &r.representative) {
@@ -243,8 +247,16 @@ pub async fn redeem(
             }
         }
         AccountMode::Existing => {
-            // Counted before argon2 runs; taken back if the password is right.
-            let check = count_check(db, &inv, Check::Password, now).await?;
+            // Counted before argon2 runs, on the login throttle (per account and per address)
+            // and on the link; taken back if the password is right.
+            let attempt = throttle::attempt(state, &r.username, meta, now).await?;
+            let check = match count_check(db, &inv, Check::Password, now).await {
+                Ok(check) => check,
+                Err(e) => {
+                    attempt.succeeded(state, now).await?;
+                    return Err(e);
+                }
+            };
             let found = accounts::find_by_username(db, &r.username).await?;
             let checked = hasher
                 .verify(
@@ -254,10 +266,13 @@ pub async fn redeem(
                 .await?;
             match (checked, found) {
                 (Verification::Valid { .. }, Some(a)) => {
+                    attempt.succeeded(state, now).await?;
                     uncount_check(db, &inv).await?;
+                    second_factor(state, &a, r.code.as_deref(), meta, now).await?;
                     Holder::Existing(Box::new(a))
                 }
                 _ => {
+                    attempt.failed(state, meta, now).await?;
                     record_failure(db, &inv, check, "invalid_credentials", meta, now).await?;
                     return Err(Error::InvalidCredentials);
                 }
@@ -385,6 +400,10 @@ pub async fn redeem(
         .await?;
     }
     txn.commit().await?;
+    if !created {
+        // A complete sign-in, as a complete login: the account's failures are cleared.
+        throttle::forget_account(db, &account.username).await?;
+    }
     Ok(Redeemed {
         account,
         access,
@@ -392,6 +411,33 @@ pub async fn redeem(
         patient_first_name: patient.first_name,
         created,
     })
+}
+
+/// An existing account with two-step verification on gives a code as well, checked as at
+/// login: throttled on the account (one counter with its passwords), spent on use. Without
+/// one the answer is `mfa_required`, and nothing is linked.
+async fn second_factor(
+    state: &AppState,
+    account: &account::Model,
+    code: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if account.totp_enabled_at.is_none() {
+        return Ok(());
+    }
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Err(Error::MfaRequired);
+    };
+    let attempt = throttle::attempt(state, &account.username, meta, now).await?;
+    match mfa::verify(state, account, code, meta, now).await {
+        Ok(_) => attempt.succeeded(state, now).await,
+        Err(Error::InvalidMfaCode) => {
+            attempt.failed(state, meta, now).await?;
+            Err(Error::InvalidMfaCode)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Consumes the link with one conditional UPDATE. When another redemption got there first (or

@@ -56,6 +56,7 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         ),
         Error::InvalidCredentials
         | Error::InvalidMfaCode
+        | Error::MfaRequired
         | Error::NoAccess
         | Error::UsernameTaken
         | Error::WeakPassword(_)

@@ -305,17 +305,9 @@ pub async fn submit(
         password: form.raw("password").to_owned(),
         date_of_birth,
         representative,
+        code: form.optional("code").map(str::to_owned),
     };
-    let redeemed = redemption::redeem(
-        &state.db,
-        &state.hasher,
-        state.settings.issuer(),
-        &token,
-        redemption,
-        &meta,
-        now,
-    )
-    .await;
+    let redeemed = redemption::redeem(&state, &token, redemption, &meta, now).await;
     state.outbox_wakeup.notify_one();
     match redeemed {
         Ok(r) => Ok(Page::new(
@@ -330,6 +322,20 @@ pub async fn submit(
         )
         .practice(&r.practice)),
         Err(e) if link_error(&e) => unavailable(&state, &token, e).await,
+        Err(Error::MfaRequired) => {
+            errors.add(
+                "code",
+                "Your account uses two-step verification. Type the code your app shows now (or a recovery code), and your password again.",
+            );
+            Ok(form_page(&token, &preview, mode, &csrf, &form, &errors))
+        }
+        Err(Error::InvalidMfaCode) => {
+            errors.add(
+                "code",
+                "That code is not right. Type the code your app shows now, and your password again.",
+            );
+            Ok(form_page(&token, &preview, mode, &csrf, &form, &errors))
+        }
         Err(e) => {
             on_form(e, &specs, &form, &mut errors)?;
             Ok(form_page(&token, &preview, mode, &csrf, &form, &errors))

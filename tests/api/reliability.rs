@@ -1,5 +1,6 @@
 //! Reliability under faults (issue 10): a second instance on the same database, the server
-//! killed in the middle of redemptions, PostgreSQL restarted under load. Each is bounded in
+//! killed in the middle of redemptions and between a redemption's commit and its message,
+//! PostgreSQL restarted under load. Each is bounded in
 //! time and stays on loopback. (SMTP down then up is in `outbox`; fifty parallel redemptions
 //! of one link in `invitation_rules`; fifty parallel uses of one refresh token in `refresh`.)
 
@@ -116,35 +117,7 @@ async fn server_killed_mid_redemption_leaves_each_invitation_unused_or_fully_red
     const N: usize = 16;
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::create(&dir).await;
-    let migrated = ServerProcess::command(dir.path(), &db.url)
-        .arg("migrate")
-        .status()
-        .unwrap();
-    assert!(migrated.success());
-    let out = ServerProcess::command(dir.path(), &db.url)
-        .args([
-            "practice",
-            "create",
-            "--slug",
-            "smith-family-clinic",
-            "--name",
-            "Smith Family Clinic",
-            "--phone",
-            "555-0100",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let key = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
+    let key = practice_by_cli(dir.path(), &db.url);
     let server = ServerProcess::start(dir.path(), &db.url).await;
     let client = reqwest::Client::new();
     let auth = format!("Bearer {key}");
@@ -428,4 +401,164 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_by_itself() {
         unavailable > 0,
         "requests during the outage were answered 503"
     );
+}
+
+/// Migrates the database and creates a practice through the CLI; returns its admin key.
+fn practice_by_cli(dir: &std::path::Path, db_url: &str) -> String {
+    let migrated = ServerProcess::command(dir, db_url)
+        .arg("migrate")
+        .status()
+        .unwrap();
+    assert!(migrated.success());
+    let out = ServerProcess::command(dir, db_url)
+        .args([
+            "practice",
+            "create",
+            "--slug",
+            "smith-family-clinic",
+            "--name",
+            "Smith Family Clinic",
+            "--phone",
+            "555-0100",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
+
+/// The messages to `to` in the mail directory, after waiting (in real time, at most 30 s) for
+/// at least `n` of them.
+async fn mail_to(mail_dir: &std::path::Path, to: &str, n: usize) -> Vec<crate::mailbox::Mail> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mail: Vec<_> = all_mail(mail_dir)
+            .into_iter()
+            .filter(|m| m.to.contains(to))
+            .collect();
+        if mail.len() >= n || Instant::now() > deadline {
+            return mail;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn server_killed_after_a_redemption_commits_and_before_its_message_is_sent_sends_it_once_on_restart()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::create(&dir).await;
+    let key = practice_by_cli(dir.path(), &db.url);
+    let mail_dir = dir.path().join("var/mail");
+    let client = reqwest::Client::new();
+    let auth = format!("Bearer {key}");
+
+    // A parent is invited for a child who has an email of their own.
+    let server = ServerProcess::start(dir.path(), &db.url).await;
+    let child: Value = client
+        .post(format!("{}/api/v1/practice/patients", server.base))
+        .header("Authorization", &auth)
+        .json(
+            &json!({"first_name": "Sam", "last_name": "Kill", "date_of_birth": "2016-05-20",
+                      "email": "sam.kill@example.org", "postal_code": "97201"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = client
+        .post(format!(
+            "{}/api/v1/practice/patients/{}/invitations",
+            server.base,
+            child["id"].as_str().unwrap()
+        ))
+        .header("Authorization", &auth)
+        .json(&json!({"channel": "email", "relation": "parent",
+                      "recipient": {"first_name": "Bea", "last_name": "Kill",
+                                    "email": "bea.kill@example.org"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let invitation = mail_to(&mail_dir, "bea.kill@example.org", 1).await;
+    let token = token_of(
+        &invitation[0]
+            .link(&format!("{}/invite/", server.base))
+            .expect("the invitation link"),
+    );
+    server.kill();
+
+    // The redemption commits its message to the outbox; the process that committed it never
+    // sends it (no delivery worker runs in it) and is killed with SIGKILL.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child_process = ServerProcess::command(dir.path(), &db.url)
+        .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
+        .env("PORTICO_PUBLIC_URL", &base)
+        .env("PORTICO_RUN_WORKERS", "false")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = client
+        .post(format!("{base}/api/v1/invitations/{token}/redeem"))
+        .json(
+            &json!({"account": "new", "username": "bea.kill", "password": PASSWORD,
+                      "date_of_birth": "2016-05-20",
+                      "representative": {"first_name": "Bea", "last_name": "Kill",
+                                         "date_of_birth": "1984-02-11"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    child_process.kill().unwrap();
+    child_process.wait().unwrap();
+    assert!(
+        mail_to(&mail_dir, "sam.kill@example.org", 0)
+            .await
+            .is_empty(),
+        "nothing was sent before the kill"
+    );
+
+    // On restart the message goes out, once; a further restart sends nothing again.
+    let server = ServerProcess::start(dir.path(), &db.url).await;
+    let told = mail_to(&mail_dir, "sam.kill@example.org", 1).await;
+    assert_eq!(
+        told.len(),
+        1,
+        "the committed message is sent after the restart"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill();
+    let server = ServerProcess::start(dir.path(), &db.url).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        mail_to(&mail_dir, "sam.kill@example.org", 0).await.len(),
+        1,
+        "exactly once"
+    );
+    assert_eq!(
+        mail_to(&mail_dir, "bea.kill@example.org", 0).await.len(),
+        1,
+        "the invitation was not sent again either"
+    );
+    drop(server);
 }

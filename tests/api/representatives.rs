@@ -396,3 +396,124 @@ async fn regranting_after_a_revoke_relinks_the_same_account_and_keeps_history_se
     );
     assert_eq!(app.account_count().await, 1);
 }
+
+/// Ann has an account at Smith (with two-step verification on when `mfa`), and an invitation
+/// from Jones; returns the Jones link's token and, with `mfa`, the authenticator secret.
+async fn ann_invited_by_a_second_practice(app: &TestApp, mfa: bool) -> (String, Option<String>) {
+    let (_, smith) = app.create_practice("smith", "Smith", "555-0100").await;
+    let (_, jones) = app.create_practice("jones", "Jones", "555-0200").await;
+    let at_smith = app.create_patient(&smith, ann()).await;
+    app.invite_self(&smith, at_smith["id"].as_str().unwrap(), "email")
+        .await;
+    let (_, link) = app.invitation_mail("ann@example.org", 1).await;
+    app.redeem_invitation(&token_of(&link), new_account("ann.lee", "1990-04-01"))
+        .await;
+    let mut mails = 1;
+    let secret = if mfa {
+        let r = app.login("ann.lee", PASSWORD, None).await;
+        let tokens: Value = r.json().await.unwrap();
+        let enrolled = app
+            .enrol_totp(tokens["access_token"].as_str().unwrap())
+            .await;
+        mails += 1;
+        Some(enrolled.secret)
+    } else {
+        None
+    };
+    let at_jones = app.create_patient(&jones, ann()).await;
+    app.invite_self(&jones, at_jones["id"].as_str().unwrap(), "email")
+        .await;
+    let (_, link) = app.invitation_mail("ann@example.org", mails + 1).await;
+    (token_of(&link), secret)
+}
+
+fn existing(password: &str) -> Value {
+    let mut body = new_account("ann.lee", "1990-04-01");
+    body["account"] = json!("existing");
+    body["password"] = json!(password);
+    body
+}
+
+#[tokio::test]
+async fn redeeming_with_an_existing_account_goes_through_the_login_throttle() {
+    let app = TestApp::spawn().await;
+    let (token, _) = ann_invited_by_a_second_practice(&app, false).await;
+    let hashes = app.state.hasher.hashes_run();
+    // Forty wrong passwords at once: judged as at login, five checked.
+    let statuses = futures_util::future::join_all((0..40).map(|_| {
+        let app = &app;
+        let token = &token;
+        async move {
+            app.redeem_invitation(token, existing("not the right password at all"))
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 35);
+    assert_eq!(app.state.hasher.hashes_run() - hashes, 5);
+    // One counter with login: the right password waits at both.
+    assert_problem(
+        app.redeem_invitation(&token, existing(PASSWORD)).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    assert_problem(
+        app.login("ann.lee", PASSWORD, None).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    app.clock.advance(TimeDelta::seconds(1));
+    assert_eq!(
+        app.redeem_invitation(&token, existing(PASSWORD))
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn redeeming_with_an_existing_account_asks_for_its_second_factor() {
+    let app = TestApp::spawn().await;
+    let (token, secret) = ann_invited_by_a_second_practice(&app, true).await;
+    let secret = secret.unwrap();
+    // The right password alone links nothing.
+    assert_problem(
+        app.redeem_invitation(&token, existing(PASSWORD)).await,
+        401,
+        "mfa_required",
+    )
+    .await;
+    let mut wrong = existing(PASSWORD);
+    wrong["code"] = json!("000000");
+    assert_problem(
+        app.redeem_invitation(&token, wrong).await,
+        401,
+        "invalid_mfa_code",
+    )
+    .await;
+    let redeemed =
+        |kinds: Vec<String>| kinds.iter().filter(|k| *k == "invitation.redeemed").count();
+    assert_eq!(
+        redeemed(app.audit_kinds().await),
+        1,
+        "only Smith's own redemption so far"
+    );
+    let mut right = existing(PASSWORD);
+    right["code"] = json!(crate::helpers_security::totp_code(&secret, app.clock_now()));
+    let r = app.redeem_invitation(&token, right).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(
+        redeemed(app.audit_kinds().await),
+        2,
+        "Smith's own redemption, then Jones's with the code"
+    );
+}
