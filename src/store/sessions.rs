@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, QuerySelect, RelationDef, Set,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -50,6 +50,41 @@ pub async fn spend_refresh_token<C: ConnectionTrait>(
         Some(row) => Ok(Some(Spent::from_query_result(&row, "")?)),
         None => Ok(None),
     }
+}
+
+/// The joins the refresh and principal reads share: a session's account, its practice, the
+/// account's accesses at that practice (the session's own practice only), each access's patient.
+fn session_account() -> RelationDef {
+    session::Entity::belongs_to(account::Entity)
+        .from(session::Column::AccountId)
+        .to(account::Column::Id)
+        .into()
+}
+
+fn session_practice() -> RelationDef {
+    session::Entity::belongs_to(practice::Entity)
+        .from(session::Column::PracticeId)
+        .to(practice::Column::Id)
+        .into()
+}
+
+fn session_accesses() -> RelationDef {
+    session::Entity::belongs_to(portal_access::Entity)
+        .from(session::Column::AccountId)
+        .to(portal_access::Column::AccountId)
+        .on_condition(|left, right| {
+            Expr::col((right, portal_access::Column::PracticeId))
+                .equals((left, session::Column::PracticeId))
+                .into_condition()
+        })
+        .into()
+}
+
+fn access_patient() -> RelationDef {
+    portal_access::Entity::belongs_to(patient::Entity)
+        .from(portal_access::Column::PatientId)
+        .to(patient::Column::Id)
+        .into()
 }
 
 /// One row of [`refresh_context`]: the session, its account's cut-off, and one of the
@@ -152,39 +187,10 @@ pub async fn refresh_context<C: ConnectionTrait>(
             Expr::col((oauth_code::Entity, oauth_code::Column::PatientId)),
             "launch_patient_id",
         )
-        .join(
-            JoinType::InnerJoin,
-            session::Entity::belongs_to(account::Entity)
-                .from(session::Column::AccountId)
-                .to(account::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::InnerJoin,
-            session::Entity::belongs_to(practice::Entity)
-                .from(session::Column::PracticeId)
-                .to(practice::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::LeftJoin,
-            session::Entity::belongs_to(portal_access::Entity)
-                .from(session::Column::AccountId)
-                .to(portal_access::Column::AccountId)
-                .on_condition(|left, right| {
-                    Expr::col((right, portal_access::Column::PracticeId))
-                        .equals((left, session::Column::PracticeId))
-                        .into_condition()
-                })
-                .into(),
-        )
-        .join(
-            JoinType::LeftJoin,
-            portal_access::Entity::belongs_to(patient::Entity)
-                .from(portal_access::Column::PatientId)
-                .to(patient::Column::Id)
-                .into(),
-        )
+        .join(JoinType::InnerJoin, session_account())
+        .join(JoinType::InnerJoin, session_practice())
+        .join(JoinType::LeftJoin, session_accesses())
+        .join(JoinType::LeftJoin, access_patient())
         .join(
             JoinType::LeftJoin,
             portal_access::Entity::belongs_to(patient_practitioner::Entity)
@@ -364,32 +370,9 @@ pub async fn principal<C: ConnectionTrait>(
                 .to(session::Column::AccountId)
                 .into(),
         )
-        .join(
-            JoinType::InnerJoin,
-            session::Entity::belongs_to(practice::Entity)
-                .from(session::Column::PracticeId)
-                .to(practice::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::LeftJoin,
-            session::Entity::belongs_to(portal_access::Entity)
-                .from(session::Column::AccountId)
-                .to(portal_access::Column::AccountId)
-                .on_condition(|left, right| {
-                    Expr::col((right, portal_access::Column::PracticeId))
-                        .equals((left, session::Column::PracticeId))
-                        .into_condition()
-                })
-                .into(),
-        )
-        .join(
-            JoinType::LeftJoin,
-            portal_access::Entity::belongs_to(patient::Entity)
-                .from(portal_access::Column::PatientId)
-                .to(patient::Column::Id)
-                .into(),
-        )
+        .join(JoinType::InnerJoin, session_practice())
+        .join(JoinType::LeftJoin, session_accesses())
+        .join(JoinType::LeftJoin, access_patient())
         .join(
             JoinType::LeftJoin,
             portal_access::Entity::belongs_to(representation_override::Entity)
