@@ -317,6 +317,9 @@ test('a logout link from the app asks first, then its form returns the browser t
   const back = page.waitForRequest((r) => r.url().startsWith(rp.logoutUri), { timeout: 10_000 });
   await page.click('button:has-text("Log out")');
   const arrived = new URL((await back).url());
+  // The request is seen before the page has loaded: let the navigation finish before the
+  // next one, or the next one is interrupted by it.
+  await page.waitForURL((u) => u.href.startsWith(rp.logoutUri), { timeout: 10_000 });
   assert.equal(arrived.searchParams.get('state'), 'bye-1');
   assert.deepEqual(violations, [], 'no Content-Security-Policy violation on the way');
   assert.ok(!(await browser.cookies()).some((c) => c.name === 'portico_session'), 'signed out');
