@@ -1,0 +1,1 @@
+//! Practice API keys (stored as hashes) and their roles.

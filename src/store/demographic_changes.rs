@@ -1,0 +1,1 @@
+//! Demographic changes a patient asks for and the practice decides.

@@ -1,0 +1,1 @@
+//! Sign-ups held for a practice's decision.

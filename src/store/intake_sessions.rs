@@ -1,0 +1,1 @@
+//! Tablet intake sessions and their codes.

@@ -1,0 +1,1 @@
+//! Invitations: issue, resend, redeem (one guarded statement), expire.

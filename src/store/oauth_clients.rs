@@ -1,0 +1,1 @@
+//! OAuth clients (relying parties and SMART apps) registered by a practice.

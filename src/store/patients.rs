@@ -1,0 +1,1 @@
+//! Patient records and their practitioner links.

@@ -1,0 +1,1 @@
+//! Practices and their settings.

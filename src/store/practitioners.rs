@@ -1,0 +1,1 @@
+//! Practitioners of a practice.

@@ -1,0 +1,1 @@
+//! Two-step recovery codes: each spent once by one guarded statement.

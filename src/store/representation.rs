@@ -1,0 +1,1 @@
+//! Representation: practice overrides, adult representatives' consents and the notices sent about them.

@@ -1,0 +1,1 @@
+//! Token signing keys: sealed private keys, rotation and retirement.

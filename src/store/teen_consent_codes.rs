@@ -1,0 +1,1 @@
+//! Teen-consent codes: issued to a teen, spent once by one guarded statement.

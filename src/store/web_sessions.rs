@@ -1,0 +1,1 @@
+//! Page sessions (the portal's own cookie sessions).
