@@ -8,9 +8,9 @@ use uuid::Uuid;
 /// The practice with this id, if any.
 pub async fn find<C: ConnectionTrait>(
     conn: &C,
-    practice_id: Uuid,
+    id: Uuid,
 ) -> Result<Option<practice::Model>, DbErr> {
-    practice::Entity::find_by_id(practice_id).one(conn).await
+    practice::Entity::find_by_id(id).one(conn).await
 }
 
 /// The practices with these ids that exist, by id.
