@@ -556,7 +556,7 @@ pub async fn change_password(
         .await?
         .ok_or(Error::InvalidGrant)?;
     let practice_id = practice_of(&token)?;
-    let account = accounts::by_id(&state.db, token.account_id)
+    let account = accounts::find(&state.db, token.account_id)
         .await?
         .ok_or(Error::InvalidGrant)?;
     let at = access_rows::at_practice(&state.db, account.id, practice_id)
@@ -577,7 +577,7 @@ pub async fn change_password(
     if !account_tokens::consume(&txn, token.id, now).await? {
         return Err(Error::InvalidGrant);
     }
-    accounts::set_chosen_password(&txn, account.id, &hash, now).await?;
+    accounts::reset_password(&txn, account.id, &hash, false, now).await?;
     let ended = sessions::end_all(&txn, account.id, None, ended::PASSWORD_CHANGED, now).await?;
     audit::record(
         &txn,
@@ -632,7 +632,7 @@ async fn step_token(
         .await?
         .ok_or(Error::InvalidGrant)?;
     let practice_id = practice_of(&token)?;
-    let account = accounts::by_id(&state.db, token.account_id)
+    let account = accounts::find(&state.db, token.account_id)
         .await?
         .ok_or(Error::InvalidGrant)?;
     let at = access_rows::at_practice(&state.db, account.id, practice_id)

@@ -82,7 +82,7 @@ pub async fn choose(
     let token = account_tokens::find_usable(&state.db, raw_token, PRACTICE_CHOICE_PURPOSE, now)
         .await?
         .ok_or(Error::InvalidGrant)?;
-    let account = crate::store::accounts::by_id(&state.db, token.account_id)
+    let account = crate::store::accounts::find(&state.db, token.account_id)
         .await?
         .ok_or(Error::InvalidGrant)?;
     let step = login::at_practice(state, account, Some(practice), meta, now).await?;
