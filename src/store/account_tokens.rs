@@ -92,3 +92,22 @@ pub async fn retire_all<C: ConnectionTrait>(
         .await?;
     Ok(res.rows_affected)
 }
+
+/// The token for this purpose whose secret is `raw`, used, expired or not (the caller judges
+/// its state); `None` for a malformed secret without a query.
+pub async fn find_by_secret<C: ConnectionTrait>(
+    conn: &C,
+    raw: &str,
+    purpose: &str,
+) -> Result<Option<account_token::Model>, DbErr> {
+    if !secrets::looks_like_token(raw) {
+        return Ok(None);
+    }
+    let hash = secrets::hash_token(raw);
+    Ok(account_token::Entity::find()
+        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(account_token::Column::Purpose.eq(purpose))
+        .one(conn)
+        .await?
+        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes())))
+}
