@@ -3,9 +3,7 @@
 
 use crate::mail::transport::Transports;
 use crate::state::AppState;
-use crate::store::entities::practice;
-use crate::store::outbox;
-use sea_orm::EntityTrait;
+use crate::store::{outbox, practices};
 use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
@@ -44,10 +42,7 @@ pub async fn deliver_due(
             Some(pid) => match names.get(&pid) {
                 Some(name) => name.clone(),
                 None => {
-                    let name = practice::Entity::find_by_id(pid)
-                        .one(&state.db)
-                        .await?
-                        .map(|p| p.name);
+                    let name = practices::find(&state.db, pid).await?.map(|p| p.name);
                     names.insert(pid, name.clone());
                     name
                 }

@@ -4,9 +4,9 @@
 use crate::domain::contact::EmailAddress;
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
-use crate::store::account;
+use crate::store::{account, accounts};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// What a new account is made of. The password is already hashed.
@@ -28,29 +28,27 @@ pub async fn insert<C: ConnectionTrait>(
     new: NewAccount,
     now: DateTime<Utc>,
 ) -> Result<account::Model> {
-    account::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        username: Set(new.username.as_str().to_owned()),
-        username_folded: Set(new.username.folded()),
-        email_folded: Set(new.email.as_ref().map(EmailAddress::folded)),
-        email: Set(new.email.map(|e| e.as_str().to_owned())),
-        email_verified_at: Set(new.email_verified.then_some(now)),
-        first_name: Set(new.first_name),
-        last_name: Set(new.last_name),
-        date_of_birth: Set(new.date_of_birth),
-        password_hash: Set(new.password_hash),
-        password_changed_at: Set(now),
-        must_change_password: Set(new.must_change_password),
-        totp_secret: Set(None),
-        totp_enabled_at: Set(None),
-        totp_last_step: Set(None),
-        sessions_valid_after: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(conn)
-    .await
-    .map_err(|e| {
+    let model = account::Model {
+        id: Uuid::now_v7(),
+        username: new.username.as_str().to_owned(),
+        username_folded: new.username.folded(),
+        email_folded: new.email.as_ref().map(EmailAddress::folded),
+        email: new.email.map(|e| e.as_str().to_owned()),
+        email_verified_at: new.email_verified.then_some(now),
+        first_name: new.first_name,
+        last_name: new.last_name,
+        date_of_birth: new.date_of_birth,
+        password_hash: new.password_hash,
+        password_changed_at: now,
+        must_change_password: new.must_change_password,
+        totp_secret: None,
+        totp_enabled_at: None,
+        totp_last_step: None,
+        sessions_valid_after: None,
+        created_at: now,
+        updated_at: now,
+    };
+    accounts::insert(conn, &model).await.map_err(|e| {
         if crate::db::is_unique_violation(&e) {
             Error::UsernameTaken
         } else {
@@ -64,8 +62,15 @@ pub async fn find_by_username<C: ConnectionTrait>(
     conn: &C,
     raw: &str,
 ) -> Result<Option<account::Model>> {
-    Ok(account::Entity::find()
-        .filter(account::Column::UsernameFolded.eq(crate::domain::username::fold(raw)))
-        .one(conn)
-        .await?)
+    Ok(accounts::find_by_username_folded(conn, &crate::domain::username::fold(raw)).await?)
+}
+
+/// The account a live page session belongs to; `unauthorized` when it is gone.
+pub async fn of_page_session<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+) -> Result<account::Model> {
+    accounts::find(conn, account_id)
+        .await?
+        .ok_or(Error::Unauthorized)
 }

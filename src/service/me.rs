@@ -21,11 +21,7 @@ pub async fn account_overview(
     db: &DatabaseConnection,
     account_id: uuid::Uuid,
 ) -> Result<Option<(crate::store::account::Model, Vec<AtPractice>)>> {
-    use sea_orm::EntityTrait;
-    let Some(account) = crate::store::account::Entity::find_by_id(account_id)
-        .one(db)
-        .await?
-    else {
+    let Some(account) = crate::store::accounts::find(db, account_id).await? else {
         return Ok(None);
     };
     let practices = by_practice(access_rows::for_account(db, account_id, None).await?);

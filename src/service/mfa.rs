@@ -17,18 +17,13 @@ use crate::service::passwords::{self, Acting};
 use crate::service::throttle;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, outbox, recovery_code};
+use crate::store::{account, accounts, outbox, recovery_codes};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::TransactionTrait;
 use serde_json::json;
 use totp_rs::{Builder, Secret, Totp};
-use uuid::Uuid;
 
 /// The issuer shown in authenticator apps.
 const ISSUER: &str = "Portico";
@@ -114,17 +109,7 @@ pub async fn start_enrolment(
         .map_err(Error::internal)?;
     let enrolment = enrolment_of(&totp(seed, &account.username)?)?;
     let txn = state.db.begin().await?;
-    account::Entity::update_many()
-        .col_expr(account::Column::TotpSecret, Expr::value(sealed))
-        .col_expr(
-            account::Column::TotpLastStep,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(account.id))
-        .filter(account::Column::TotpEnabledAt.is_null())
-        .exec(&txn)
-        .await?;
+    accounts::start_totp(&txn, account.id, &sealed, now).await?;
     audit::record(
         &txn,
         meta,
@@ -198,35 +183,19 @@ pub async fn confirm_enrolment(
     };
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let txn = state.db.begin().await?;
-    let res = account::Entity::update_many()
-        .col_expr(account::Column::TotpEnabledAt, Expr::value(now))
-        .col_expr(account::Column::TotpLastStep, Expr::value(step))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(account.id))
-        .filter(account::Column::TotpEnabledAt.is_null())
-        .filter(account::Column::TotpSecret.eq(account.totp_secret.clone()))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
+    // Guarded on the seed the code was checked against: a set-up restarted meanwhile wins.
+    let enabled =
+        accounts::enable_totp(&txn, account.id, account.totp_secret.as_deref(), step, now).await?;
+    if !enabled {
         return Err(Error::Conflict(
             "The set-up changed meanwhile; start it again.".into(),
         ));
     }
-    recovery_code::Entity::delete_many()
-        .filter(recovery_code::Column::AccountId.eq(account.id))
-        .exec(&txn)
-        .await?;
-    for c in &codes {
-        recovery_code::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(account.id),
-            code_hash: Set(secrets::hash_token(&normalise_recovery(c))),
-            created_at: Set(now),
-            used_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-    }
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| secrets::hash_token(&normalise_recovery(c)))
+        .collect();
+    recovery_codes::replace_all(&txn, account.id, &hashes, now).await?;
     if let Some(to) = &account.email {
         outbox::enqueue(
             &txn,
@@ -298,27 +267,8 @@ pub async fn disable(
     };
     attempt.succeeded(state, now).await?;
     let txn = state.db.begin().await?;
-    account::Entity::update_many()
-        .col_expr(
-            account::Column::TotpSecret,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            account::Column::TotpEnabledAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            account::Column::TotpLastStep,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(account.id))
-        .exec(&txn)
-        .await?;
-    recovery_code::Entity::delete_many()
-        .filter(recovery_code::Column::AccountId.eq(account.id))
-        .exec(&txn)
-        .await?;
+    accounts::clear_totp(&txn, account.id, now).await?;
+    recovery_codes::delete_all(&txn, account.id).await?;
     // Whoever else was logged in logged in with two steps; they log in again without.
     let ended = passwords::end_others(&txn, account.id, who.keep, now).await?;
     if let Some(to) = &account.email {
@@ -366,51 +316,30 @@ pub async fn verify(
 ) -> Result<CodeKind> {
     let t = account_totp(state, account)?.ok_or(Error::InvalidMfaCode)?;
     if let Some(step) = matching_step(&t, code, now) {
-        let spent = account::Entity::update_many()
-            .col_expr(account::Column::TotpLastStep, Expr::value(step))
-            .filter(account::Column::Id.eq(account.id))
-            .filter(
-                Condition::any()
-                    .add(account::Column::TotpLastStep.is_null())
-                    .add(account::Column::TotpLastStep.lt(step)),
-            )
-            .exec(&state.db)
-            .await?;
-        if spent.rows_affected == 1 {
+        if accounts::spend_totp_step(&state.db, account.id, step).await? {
             return Ok(CodeKind::Totp);
         }
         replayed(state, account, "totp", meta, now).await?;
         return Err(Error::InvalidMfaCode);
     }
     let hash = secrets::hash_token(&normalise_recovery(code));
-    let used = recovery_code::Entity::update_many()
-        .col_expr(recovery_code::Column::UsedAt, Expr::value(now))
-        .filter(recovery_code::Column::AccountId.eq(account.id))
-        .filter(recovery_code::Column::CodeHash.eq(hash.as_str()))
-        .filter(recovery_code::Column::UsedAt.is_null())
-        .exec(&state.db)
-        .await?;
-    if used.rows_affected == 1 {
+    if recovery_codes::spend(&state.db, account.id, &hash, now)
+        .await?
+        .is_some()
+    {
+        let remaining = recovery_codes::count_unused(&state.db, account.id).await?;
         audit::record(
             &state.db,
             meta,
             Event::new("mfa.recovery_code_used", Actor::Account(account.id))
                 .account(account.id)
-                .detail(
-                    json!({"remaining": remaining_recovery_codes(&state.db, account.id).await?}),
-                ),
+                .detail(json!({ "remaining": remaining })),
             now,
         )
         .await?;
         return Ok(CodeKind::Recovery);
     }
-    let known = recovery_code::Entity::find()
-        .filter(recovery_code::Column::AccountId.eq(account.id))
-        .filter(recovery_code::Column::CodeHash.eq(hash.as_str()))
-        .one(&state.db)
-        .await?
-        .is_some();
-    if known {
+    if recovery_codes::exists(&state.db, account.id, &hash).await? {
         replayed(state, account, "recovery_code", meta, now).await?;
     } else {
         audit::record(
@@ -422,15 +351,6 @@ pub async fn verify(
         .await?;
     }
     Err(Error::InvalidMfaCode)
-}
-
-async fn remaining_recovery_codes<C: ConnectionTrait>(conn: &C, account_id: Uuid) -> Result<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(recovery_code::Entity::find()
-        .filter(recovery_code::Column::AccountId.eq(account_id))
-        .filter(recovery_code::Column::UsedAt.is_null())
-        .count(conn)
-        .await?)
 }
 
 /// A code that worked once came back: audited, and the account's address told.

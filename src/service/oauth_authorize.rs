@@ -11,9 +11,8 @@ use crate::service::oauth_tokens::{self, CodeGrant, check_scopes};
 use crate::service::sessions::refusal;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::store::{access_rows, practice, web_session};
+use crate::store::{access_rows, practice, practices, web_session};
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -75,8 +74,7 @@ pub async fn validate_client(
             "The app asked to return to an address it has not registered.",
         ));
     }
-    let practice = practice::Entity::find_by_id(client.model.practice_id)
-        .one(&state.db)
+    let practice = practices::find(&state.db, client.model.practice_id)
         .await
         .map_err(|_| NotRedirectable("Please try again later."))?
         .ok_or(NotRedirectable("The app's practice is not available."))?;

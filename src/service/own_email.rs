@@ -9,10 +9,9 @@ use crate::service::passwords::{self, Acting};
 use crate::service::patient_auth::PatientPrincipal;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_token, account_tokens, outbox};
+use crate::store::{account_tokens, accounts, outbox};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::TransactionTrait;
 use serde_json::json;
 
 /// `account_tokens.purpose` of the link that confirms a new address.
@@ -58,13 +57,7 @@ pub async fn request_as(
     }
     let txn = state.db.begin().await?;
     // Only the latest request counts.
-    account_token::Entity::update_many()
-        .col_expr(account_token::Column::UsedAt, Expr::value(now))
-        .filter(account_token::Column::AccountId.eq(account.id))
-        .filter(account_token::Column::Purpose.eq(PURPOSE))
-        .filter(account_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
+    account_tokens::retire_all(&txn, account.id, PURPOSE, now).await?;
     let token = account_tokens::issue(
         &txn,
         account.id,
@@ -129,13 +122,7 @@ pub async fn confirm(
     if !account_tokens::consume(&txn, token.id, now).await? {
         return Err(Error::TokenInvalid);
     }
-    account::Entity::update_many()
-        .col_expr(account::Column::Email, Expr::value(email.as_str()))
-        .col_expr(account::Column::EmailFolded, Expr::value(email.folded()))
-        .col_expr(account::Column::EmailVerifiedAt, Expr::value(now))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(token.account_id))
-        .exec(&txn)
+    accounts::set_verified_email(&txn, token.account_id, email.as_str(), &email.folded(), now)
         .await?;
     audit::record(
         &txn,

@@ -20,10 +20,11 @@ use crate::service::web_sessions;
 use crate::state::AppState;
 use crate::store::access_rows::{self, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_token, account_tokens, outbox, session, throttles};
+use crate::store::{
+    account, account_tokens, accounts, outbox, sessions as session_rows, throttles,
+};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -83,18 +84,15 @@ async fn send_reset_links(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let folded = identifier.trim().to_lowercase();
-    let column = if folded.contains('@') {
-        account::Column::EmailFolded
+    let found: Vec<account::Model> = if folded.contains('@') {
+        accounts::with_email_folded(&state.db, &folded).await?
     } else {
-        account::Column::UsernameFolded
+        accounts::find_by_username_folded(&state.db, &folded)
+            .await?
+            .into_iter()
+            .collect()
     };
-    let accounts: Vec<account::Model> = account::Entity::find()
-        .filter(column.eq(folded.as_str()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter(|a| a.email.is_some())
-        .collect();
+    let accounts: Vec<account::Model> = found.into_iter().filter(|a| a.email.is_some()).collect();
     let matched = !accounts.is_empty();
     let mut accounts_due = Vec::with_capacity(accounts.len());
     for a in accounts {
@@ -176,12 +174,7 @@ async fn guess_at_link<T>(
         .collect();
     let attempt = attempt_guess(state, keys, LINK_GUESS_KINDS, meta, now).await?;
     let known = secrets::looks_like_token(raw_token)
-        && account_token::Entity::find()
-            .filter(account_token::Column::TokenHash.eq(secrets::hash_token(raw_token)))
-            .filter(account_token::Column::Purpose.eq(RESET_PURPOSE))
-            .one(&state.db)
-            .await?
-            .is_some();
+        && account_tokens::exists(&state.db, raw_token, RESET_PURPOSE).await?;
     if known {
         attempt.succeeded(state, now).await?;
     } else {
@@ -230,8 +223,7 @@ pub async fn complete_reset(
     })
     .await?
     .ok_or(Error::TokenInvalid)?;
-    let account = account::Entity::find_by_id(token.account_id)
-        .one(&state.db)
+    let account = accounts::find(&state.db, token.account_id)
         .await?
         .ok_or(Error::TokenInvalid)?;
     check_for_account(&state.db, &account, new_password).await?;
@@ -242,19 +234,8 @@ pub async fn complete_reset(
         return Err(Error::TokenInvalid);
     }
     account_tokens::retire_all(&txn, account.id, RESET_PURPOSE, now).await?;
-    let mut update = account::Entity::update_many()
-        .col_expr(account::Column::PasswordHash, Expr::value(hash))
-        .col_expr(account::Column::PasswordChangedAt, Expr::value(now))
-        .col_expr(account::Column::MustChangePassword, Expr::value(false))
-        .col_expr(account::Column::SessionsValidAfter, Expr::value(now))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now));
-    if account.email_verified_at.is_none() {
-        update = update.col_expr(account::Column::EmailVerifiedAt, Expr::value(now));
-    }
-    update
-        .filter(account::Column::Id.eq(account.id))
-        .exec(&txn)
-        .await?;
+    let verify_email = account.email_verified_at.is_none();
+    accounts::reset_password(&txn, account.id, &hash, verify_email, now).await?;
     let ended = sessions::end_all(&txn, account.id, None, ended::PASSWORD_CHANGED, now).await?;
     // A reset is the way out of a throttled account.
     crate::service::throttle::forget_account(&txn, &account.username).await?;
@@ -340,13 +321,7 @@ pub async fn change_as(
     let hash = state.hasher.hash(new_password).await?;
 
     let txn = state.db.begin().await?;
-    account::Entity::update_many()
-        .col_expr(account::Column::PasswordHash, Expr::value(hash))
-        .col_expr(account::Column::PasswordChangedAt, Expr::value(now))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(account.id))
-        .exec(&txn)
-        .await?;
+    accounts::set_password(&txn, account.id, &hash, now).await?;
     let ended = end_others(&txn, account.id, who.keep, now).await?;
     if let Some(to) = &account.email {
         let msg = account_security::password_changed(to, &account.username, false);
@@ -413,18 +388,13 @@ pub async fn end_others<C: ConnectionTrait>(
     keep: Keep,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let mut tokens = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            session::Column::RevokedReason,
-            Expr::value(ended::PASSWORD_CHANGED),
-        )
-        .filter(session::Column::AccountId.eq(account_id))
-        .filter(session::Column::RevokedAt.is_null());
-    if let Keep::Tokens(id) = keep {
-        tokens = tokens.filter(session::Column::Id.ne(id));
-    }
-    let tokens = tokens.exec(conn).await?.rows_affected;
+    let keep_tokens = match keep {
+        Keep::Tokens(id) => Some(id),
+        Keep::Page(_) => None,
+    };
+    let tokens =
+        session_rows::end_all_but(conn, account_id, keep_tokens, ended::PASSWORD_CHANGED, now)
+            .await?;
     let pages = match keep {
         Keep::Tokens(_) => web_sessions::revoke_web_sessions(conn, account_id, None, now).await?,
         Keep::Page(id) => {

@@ -13,9 +13,9 @@ use crate::mail::username_reminder::{UsernameEntry, username_reminder};
 use crate::state::AppState;
 use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, outbox, throttles};
+use crate::store::{account, accounts, outbox, throttles};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::TransactionTrait;
 use serde_json::json;
 
 /// At most this many reminders per account an hour (the password reset limit).
@@ -46,11 +46,7 @@ async fn send_reminder(
 ) -> Result<bool> {
     let folded = email.trim().to_lowercase();
     let accounts = if folded.contains('@') {
-        account::Entity::find()
-            .filter(account::Column::EmailFolded.eq(folded.as_str()))
-            .order_by_asc(account::Column::Id)
-            .all(&state.db)
-            .await?
+        accounts::with_email_folded(&state.db, &folded).await?
     } else {
         Vec::new()
     };

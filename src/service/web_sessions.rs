@@ -14,13 +14,9 @@ use crate::service::login::AMR_PASSWORD;
 use crate::service::sessions::refusal;
 use crate::store::access_rows::AtPractice;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{portal_access, web_session};
+use crate::store::{access_rows, web_session, web_sessions};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -74,18 +70,20 @@ pub async fn start_with<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Started> {
     let token = secrets::new_token();
-    let session = web_session::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        token_hash: Set(secrets::hash_token(&token)),
-        account_id: Set(account_id),
-        practice_id: Set(practice_id),
-        created_at: Set(now),
-        last_seen_at: Set(now),
-        expires_at: Set(now + limits.max),
-        revoked_at: Set(None),
-        amr: Set(amr.join(" ")),
-    }
-    .insert(conn)
+    let session = web_sessions::insert(
+        conn,
+        &web_session::Model {
+            id: Uuid::now_v7(),
+            token_hash: secrets::hash_token(&token),
+            account_id,
+            practice_id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + limits.max,
+            revoked_at: None,
+            amr: amr.join(" "),
+        },
+    )
     .await?;
     Ok(Started { session, token })
 }
@@ -109,11 +107,7 @@ pub async fn log_in(
     }
     let txn = db.begin().await?;
     let started = start_with(&txn, account_id, Some(at.practice_id), amr, limits, now).await?;
-    portal_access::Entity::update_many()
-        .col_expr(portal_access::Column::LastLoginAt, Expr::value(now))
-        .filter(portal_access::Column::Id.is_in(active.iter().map(|r| r.access_id)))
-        .exec(&txn)
-        .await?;
+    access_rows::record_login(&txn, active.iter().map(|r| r.access_id), now).await?;
     for row in &active {
         audit::record(
             &txn,
@@ -153,9 +147,7 @@ pub async fn find_live<C: ConnectionTrait>(
         return Ok(None);
     }
     let hash = secrets::hash_token(token);
-    let Some(found) = web_session::Entity::find()
-        .filter(web_session::Column::TokenHash.eq(hash.as_str()))
-        .one(conn)
+    let Some(found) = web_sessions::find_by_token_hash(conn, &hash)
         .await?
         .filter(|s| secrets::constant_time_eq(s.token_hash.as_bytes(), hash.as_bytes()))
     else {
@@ -165,11 +157,7 @@ pub async fn find_live<C: ConnectionTrait>(
         return Ok(None);
     }
     if now - found.last_seen_at >= TimeDelta::seconds(TOUCH_EVERY_SECS) {
-        web_session::Entity::update_many()
-            .col_expr(web_session::Column::LastSeenAt, Expr::value(now))
-            .filter(web_session::Column::Id.eq(found.id))
-            .exec(conn)
-            .await?;
+        web_sessions::touch(conn, found.id, now).await?;
         return Ok(Some(web_session::Model {
             last_seen_at: now,
             ..found
@@ -185,17 +173,7 @@ pub async fn choose_practice<C: ConnectionTrait>(
     practice_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    web_session::Entity::update_many()
-        .col_expr(
-            web_session::Column::PracticeId,
-            Expr::value(Some(practice_id)),
-        )
-        .col_expr(web_session::Column::LastSeenAt, Expr::value(now))
-        .filter(web_session::Column::Id.eq(session_id))
-        .filter(web_session::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
+    Ok(web_sessions::choose_practice(conn, session_id, practice_id, now).await?)
 }
 
 /// Ends the session behind a cookie's token (logout). Returns whether one was live.
@@ -203,13 +181,7 @@ pub async fn end<C: ConnectionTrait>(conn: &C, token: &str, now: DateTime<Utc>) 
     if !secrets::looks_like_token(token) {
         return Ok(false);
     }
-    let res = web_session::Entity::update_many()
-        .col_expr(web_session::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(web_session::Column::TokenHash.eq(secrets::hash_token(token)))
-        .filter(web_session::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+    Ok(web_sessions::end_by_token_hash(conn, &secrets::hash_token(token), now).await?)
 }
 
 /// Revokes every live web session of an account: all of them (`practice_id: None`; password
@@ -223,14 +195,7 @@ pub async fn revoke_web_sessions<C: ConnectionTrait>(
     practice_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let mut update = web_session::Entity::update_many()
-        .col_expr(web_session::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(web_session::Column::AccountId.eq(account_id))
-        .filter(web_session::Column::RevokedAt.is_null());
-    if let Some(p) = practice_id {
-        update = update.filter(web_session::Column::PracticeId.eq(p));
-    }
-    Ok(update.exec(conn).await?.rows_affected)
+    web_sessions::end_all(conn, account_id, practice_id, now).await
 }
 
 /// Ends the account's page sessions except `keep` (a password changed on the account page).
@@ -240,14 +205,7 @@ pub async fn revoke_other_web_sessions<C: ConnectionTrait>(
     keep: Uuid,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    Ok(web_session::Entity::update_many()
-        .col_expr(web_session::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(web_session::Column::AccountId.eq(account_id))
-        .filter(web_session::Column::Id.ne(keep))
-        .filter(web_session::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?
-        .rows_affected)
+    web_sessions::end_all_but(conn, account_id, keep, now).await
 }
 
 #[cfg(test)]

@@ -93,6 +93,16 @@ pub async fn retire_all<C: ConnectionTrait>(
     Ok(res.rows_affected)
 }
 
+/// Whether a token with this secret and purpose exists, in any state (used, expired too).
+pub async fn exists<C: ConnectionTrait>(conn: &C, raw: &str, purpose: &str) -> Result<bool, DbErr> {
+    Ok(account_token::Entity::find()
+        .filter(account_token::Column::TokenHash.eq(secrets::hash_token(raw)))
+        .filter(account_token::Column::Purpose.eq(purpose))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
 /// The token for this purpose whose secret is `raw`, used, expired or not (the caller judges
 /// its state); `None` for a malformed secret without a query.
 pub async fn find_by_secret<C: ConnectionTrait>(

@@ -9,7 +9,30 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
+
+/// The patient record with this id, if any (in any practice: callers check the practice).
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    patient_id: Uuid,
+) -> Result<Option<patient::Model>, DbErr> {
+    patient::Entity::find_by_id(patient_id).one(conn).await
+}
+
+/// The patient records with these ids that exist, by id.
+pub async fn find_many<C: ConnectionTrait>(
+    conn: &C,
+    patient_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, patient::Model>, DbErr> {
+    Ok(patient::Entity::find()
+        .filter(patient::Column::Id.is_in(patient_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
 
 /// A new patient record, parsed.
 #[derive(Debug, Clone)]
@@ -138,11 +161,6 @@ pub async fn insert<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-}
-
-/// A patient record by id, at any practice (the caller checks the practice).
-pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<patient::Model>, DbErr> {
-    patient::Entity::find_by_id(id).one(conn).await
 }
 
 /// Writes a change onto the record `current` (as read by the caller) and returns it as it

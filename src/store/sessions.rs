@@ -568,3 +568,39 @@ pub async fn launch_patient<C: ConnectionTrait>(
         .await?
         .and_then(|c| c.patient_id))
 }
+
+/// Ends the account's live sessions except `keep` (none: all of them); returns how many.
+pub async fn end_all_but<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut q = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(id) = keep {
+        q = q.filter(session::Column::Id.ne(id));
+    }
+    Ok(q.exec(conn).await?.rows_affected)
+}
+
+/// Ends the live sessions a client started (the client is being deleted); returns how many.
+pub async fn end_for_client<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::ClientId.eq(client_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

@@ -18,7 +18,6 @@ use crate::web::session::CurrentSession;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
-use sea_orm::EntityTrait;
 
 /// Where the form lives.
 pub const URL: &str = "/account/email";
@@ -51,11 +50,7 @@ async fn logged_in(
         return Ok(None);
     };
     Ok(Some(
-        account::Entity::find_by_id(live.session.account_id)
-            .one(&state.db)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::Unauthorized)?,
+        crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?,
     ))
 }
 

@@ -19,7 +19,6 @@ use crate::web::session::CurrentSession;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
-use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 /// Where the set-up lives.
@@ -34,11 +33,8 @@ async fn account_of(
     let Some(live) = session.0 else {
         return Ok(Err(redirect(&login_url(URL, None), vec![])));
     };
-    let account = account::Entity::find_by_id(live.session.account_id)
-        .one(&state.db)
-        .await
-        .map_err(Error::from)?
-        .ok_or(Error::Unauthorized)?;
+    let account =
+        crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?;
     Ok(Ok((account, live.session.practice_id, live.session.id)))
 }
 

@@ -5,7 +5,6 @@
 use crate::error::Error;
 use crate::service::passwords::{self, Acting, Keep};
 use crate::state::AppState;
-use crate::store::account;
 use crate::store::audit::RequestMeta;
 use crate::web::csrf::{self, Csrf};
 use crate::web::errors::form_expired;
@@ -17,7 +16,6 @@ use crate::web::session::CurrentSession;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
-use sea_orm::EntityTrait;
 
 /// Where the form lives.
 pub const URL: &str = "/account/password";
@@ -69,11 +67,8 @@ pub async fn submit(
     if !errors.is_empty() {
         return Ok(form_page(&csrf, &errors, StatusCode::UNPROCESSABLE_ENTITY).into_response());
     }
-    let account = account::Entity::find_by_id(live.session.account_id)
-        .one(&state.db)
-        .await
-        .map_err(Error::from)?
-        .ok_or(Error::Unauthorized)?;
+    let account =
+        crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?;
     let who = Acting {
         account: &account,
         practice_id: live.session.practice_id,

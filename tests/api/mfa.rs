@@ -459,3 +459,28 @@ async fn concurrent_logins_with_one_recovery_code_never_answer_500() {
         "never a 500: {statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn two_concurrent_uses_of_one_recovery_code_log_in_once() {
+    let app = TestApp::spawn().await;
+    let (_, ann) = ann(&app).await;
+    let at = str_of(&app.login_tokens(&ann, None).await, "access_token");
+    let enrolled = app.enrol_totp(&at).await;
+    let code = &enrolled.recovery_codes[0];
+    let first = app.login_until_mfa("ann.lee", PASSWORD).await;
+    let second = app.login_until_mfa("ann.lee", PASSWORD).await;
+    // Only the code step at once: both reach the guarded spend together.
+    let (a, b) = tokio::join!(app.login_mfa(&first, code), app.login_mfa(&second, code));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 401]);
+    let kinds = app.audit_kinds().await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "mfa.recovery_code_used")
+            .count(),
+        1
+    );
+    assert!(kinds.contains(&"mfa.replay".to_owned()));
+}
