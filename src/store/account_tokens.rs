@@ -43,20 +43,9 @@ pub async fn find_usable<C: ConnectionTrait>(
     purpose: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<account_token::Model>, DbErr> {
-    if !secrets::looks_like_token(raw) {
-        return Ok(None);
-    }
-    let hash = secrets::hash_token(raw);
-    Ok(account_token::Entity::find()
-        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
-        .one(conn)
+    Ok(find_by_secret(conn, raw, purpose)
         .await?
-        .filter(|t| {
-            t.purpose == purpose
-                && t.used_at.is_none()
-                && t.expires_at > now
-                && secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes())
-        }))
+        .filter(|t| t.used_at.is_none() && t.expires_at > now))
 }
 
 /// Marks the token used; false when it was used (or expired) in the meantime.
