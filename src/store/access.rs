@@ -67,29 +67,6 @@ pub async fn representatives_of<C: ConnectionTrait>(
         .await
 }
 
-/// Moves the access from `expected` to `to`, setting `columns` too, in one UPDATE guarded on
-/// the status that returns the changed row; `None` when the access moved on meanwhile.
-async fn change_status<C: ConnectionTrait>(
-    conn: &C,
-    access_id: Uuid,
-    expected: AccessStatus,
-    to: AccessStatus,
-    columns: impl IntoIterator<Item = (portal_access::Column, Expr)>,
-    now: DateTime<Utc>,
-) -> Result<Option<portal_access::Model>, DbErr> {
-    let mut update = portal_access::Entity::update_many()
-        .col_expr(portal_access::Column::Status, Expr::value(to.as_str()))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now));
-    for (column, value) in columns {
-        update = update.col_expr(column, value);
-    }
-    let mut stmt = update
-        .filter(portal_access::Column::Id.eq(access_id))
-        .filter(portal_access::Column::Status.eq(expected.as_str()))
-        .into_query();
-    returning::one(conn, stmt.returning_all()).await
-}
-
 /// Makes the access active with consent given now and running out at `until`, if it is still
 /// in the `expected` status (pending consent or lapsed); `None` when it moved on meanwhile.
 pub async fn activate_with_consent<C: ConnectionTrait>(
@@ -99,43 +76,11 @@ pub async fn activate_with_consent<C: ConnectionTrait>(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<portal_access::Model>, DbErr> {
-    let columns = [
+    let stamps = vec![
         (portal_access::Column::ConsentedAt, Expr::value(now)),
         (portal_access::Column::ConsentExpiresAt, Expr::value(until)),
     ];
-    change_status(
-        conn,
-        access_id,
-        expected,
-        AccessStatus::Active,
-        columns,
-        now,
-    )
-    .await
-}
-
-/// Revokes the access at the patient's word, stamped with `reason`, if it is still in the
-/// `expected` status; `None` when it moved on meanwhile.
-pub async fn revoke_by_patient<C: ConnectionTrait>(
-    conn: &C,
-    access_id: Uuid,
-    expected: AccessStatus,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<portal_access::Model>, DbErr> {
-    let columns = [
-        (portal_access::Column::RevokedAt, Expr::value(now)),
-        (portal_access::Column::RevokeReason, Expr::value(reason)),
-    ];
-    change_status(
-        conn,
-        access_id,
-        expected,
-        AccessStatus::Revoked,
-        columns,
-        now,
-    )
-    .await
+    change_status(conn, access_id, expected, AccessStatus::Active, stamps, now).await
 }
 
 /// Up to `limit` active adult representatives' accesses whose consent has run out at `now`,
@@ -251,13 +196,13 @@ pub async fn expire_if_active<C: ConnectionTrait>(
     access_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let columns = [(portal_access::Column::ExpiredAt, Expr::value(now))];
+    let stamps = vec![(portal_access::Column::ExpiredAt, Expr::value(now))];
     let expired = change_status(
         conn,
         access_id,
         AccessStatus::Active,
         AccessStatus::Expired,
-        columns,
+        stamps,
         now,
     )
     .await?;
