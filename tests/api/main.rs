@@ -19,6 +19,7 @@ mod acting;
 mod age_bands;
 mod ageing_out;
 mod api_keys;
+mod architecture;
 mod audit_events;
 mod breached_passwords;
 mod caching;
