@@ -8,21 +8,17 @@
 //! guarded `UPDATE … WHERE status = 'active'`, its messages in the same transaction, so a job
 //! and a login racing on it send them once.
 
-use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::access::Relation;
 use crate::error::{Error, Result};
 use crate::mail::consent::{self, Who};
 use crate::mail::onboarding::Sender;
-use crate::service::consent_requests::{account_url, representative_email, representative_name};
+use crate::service::consent_requests::{account_url, representative_name};
 use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{outbox, patient, portal_access, practice};
+use crate::store::{access, accounts, outbox, patients, portal_access, practices};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::time::Duration;
 
@@ -32,26 +28,11 @@ pub const SESSIONS_ENDED: &str = "consent_expired";
 /// Accesses lapsed per batch by the job.
 const BATCH: u64 = 500;
 
-fn adult_relations() -> [&'static str; 3] {
-    Relation::adult_representatives().map(Relation::as_str)
-}
-
-fn due() -> sea_orm::Select<portal_access::Entity> {
-    portal_access::Entity::find()
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(portal_access::Column::Relation.is_in(adult_relations()))
-}
-
 /// Lapses every access whose consent has run out. Returns how many lapsed in this call.
 pub async fn lapse_due(conn: &DatabaseConnection, issuer: &str, now: DateTime<Utc>) -> Result<u64> {
     let mut lapsed = 0;
     loop {
-        let rows = due()
-            .filter(portal_access::Column::ConsentExpiresAt.lte(now))
-            .order_by_asc(portal_access::Column::Id)
-            .limit(BATCH)
-            .all(conn)
-            .await?;
+        let rows = access::consent_lapse_due(conn, now, BATCH).await?;
         let n = rows.len() as u64;
         lapsed += lapse_all(conn, issuer, rows, now).await?;
         if n < BATCH {
@@ -86,39 +67,24 @@ async fn lapse_one<C: ConnectionTrait>(
     row: &portal_access::Model,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let won = portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::ConsentExpired.as_str()),
-        )
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(row.id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(portal_access::Column::ConsentExpiresAt.lte(now))
-        .exec(txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
+    if !access::lapse_consent(txn, row.id, now).await? {
         return Ok(false);
     }
     let sessions_ended = match row.account_id {
         Some(a) => sessions::end_all(txn, a, Some(row.practice_id), SESSIONS_ENDED, now).await?,
         None => 0,
     };
-    let patient = patient::Entity::find_by_id(row.patient_id)
-        .one(txn)
+    let patient = patients::find(txn, row.patient_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let practice = practice::Entity::find_by_id(row.practice_id)
-        .one(txn)
+    let practice = practices::find(txn, row.practice_id)
         .await?
         .ok_or(Error::NotFound)?;
     let sender = Sender {
         name: &practice.name,
         phone: &practice.contact_phone,
     };
-    let rep_email = representative_email(txn, row).await?;
+    let rep_email = accounts::email_of(txn, row.account_id).await?;
     if let Some(to) = &rep_email {
         let m = consent::consent_lapsed_representative(to, sender, &patient.first_name);
         outbox::enqueue(txn, Some(practice.id), m, now).await?;

@@ -19,15 +19,13 @@ use crate::service::access::AccessRecord;
 use crate::service::api_keys::Staff;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::representation::{self as requests, ConsentSecret};
 use crate::store::{
-    account, invitation, outbox, patient, portal_access, practice, representative_consent,
+    access, accounts, invitations, outbox, patient, patients, portal_access, practice,
+    representative_consent,
 };
 use chrono::{DateTime, Months, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -50,7 +48,7 @@ pub async fn representative_name<C: ConnectionTrait>(
     access: &portal_access::Model,
 ) -> Result<String> {
     let holder = match access.account_id {
-        Some(id) => account::Entity::find_by_id(id).one(conn).await?,
+        Some(id) => accounts::find(conn, id).await?,
         None => None,
     };
     let named = |f: Option<&String>, l: Option<&String>| match (f, l) {
@@ -64,11 +62,7 @@ pub async fn representative_name<C: ConnectionTrait>(
     {
         return Ok(n);
     }
-    let invited = invitation::Entity::find()
-        .filter(invitation::Column::AccessId.eq(access.id))
-        .order_by_desc(invitation::Column::CreatedAt)
-        .one(conn)
-        .await?;
+    let invited = invitations::latest_for_access(conn, access.id).await?;
     if let Some(n) = invited.and_then(|i| {
         named(
             i.recipient_first_name.as_ref(),
@@ -96,25 +90,6 @@ pub fn account_url(issuer: &str) -> String {
     format!("{issuer}/account")
 }
 
-/// Open consent requests for an access stop working (a newer one, a renewal, or the end).
-pub async fn supersede_open<C: ConnectionTrait>(
-    conn: &C,
-    access_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    Ok(representative_consent::Entity::update_many()
-        .col_expr(
-            representative_consent::Column::SupersededAt,
-            Expr::value(now),
-        )
-        .filter(representative_consent::Column::AccessId.eq(access_id))
-        .filter(representative_consent::Column::UsedAt.is_null())
-        .filter(representative_consent::Column::SupersededAt.is_null())
-        .exec(conn)
-        .await?
-        .rows_affected)
-}
-
 /// Sends the patient a consent request for a pending access, replacing any earlier one, in
 /// the caller's transaction. Returns `false` (and sends nothing) when the patient has no
 /// email on file: the practice sees the access pending and can send it once there is one.
@@ -129,24 +104,26 @@ pub async fn issue<C: ConnectionTrait>(
     let Some(to) = patient.email.clone() else {
         return Ok(false);
     };
-    supersede_open(conn, access.id, now).await?;
+    requests::supersede_open_consents(conn, access.id, now).await?;
     let token = secrets::new_token();
     let code = secrets::human_code(CODE_LEN);
     let expires_at = now + LINK_TTL;
-    representative_consent::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(practice.id),
-        patient_id: Set(patient.id),
-        access_id: Set(access.id),
-        token_hash: Set(secrets::hash_token(&token)),
-        code_hash: Set(secrets::hash_token(&code)),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-        used_at: Set(None),
-        superseded_at: Set(None),
-        decision: Set(None),
-    }
-    .insert(conn)
+    requests::insert_consent_request(
+        conn,
+        representative_consent::Model {
+            id: Uuid::now_v7(),
+            practice_id: practice.id,
+            patient_id: patient.id,
+            access_id: access.id,
+            token_hash: secrets::hash_token(&token),
+            code_hash: secrets::hash_token(&code),
+            created_at: now,
+            expires_at,
+            used_at: None,
+            superseded_at: None,
+            decision: None,
+        },
+    )
     .await?;
     let name = representative_name(conn, access).await?;
     let link = format!("{issuer}/representative-consent/{token}");
@@ -200,6 +177,30 @@ pub async fn notify_access_gained<C: ConnectionTrait>(
     Ok(true)
 }
 
+/// A presented link token or typed code, hashed; anything shaped as neither is
+/// `token_invalid`.
+fn presented(raw: &str) -> Result<ConsentSecret> {
+    let raw = raw.trim();
+    if secrets::looks_like_token(raw) {
+        Ok(ConsentSecret::Link(secrets::hash_token(raw)))
+    } else if looks_like_code(raw) {
+        Ok(ConsentSecret::Code(secrets::hash_token(raw)))
+    } else {
+        Err(Error::TokenInvalid)
+    }
+}
+
+/// The access a request is for, while it waits for consent; else `token_invalid`.
+async fn pending_access<C: ConnectionTrait>(
+    conn: &C,
+    request: &representative_consent::Model,
+) -> Result<portal_access::Model> {
+    access::find(conn, request.access_id)
+        .await?
+        .filter(|a| a.status == AccessStatus::PendingConsent.as_str())
+        .ok_or(Error::TokenInvalid)
+}
+
 /// The usable request behind a link token or a typed code, with its access (still pending).
 /// Anything else (unknown, used, replaced, expired, access no longer pending) is
 /// `token_invalid`.
@@ -208,26 +209,11 @@ async fn find_usable<C: ConnectionTrait>(
     raw: &str,
     now: DateTime<Utc>,
 ) -> Result<(representative_consent::Model, portal_access::Model)> {
-    let raw = raw.trim();
-    let column = if secrets::looks_like_token(raw) {
-        representative_consent::Column::TokenHash
-    } else if looks_like_code(raw) {
-        representative_consent::Column::CodeHash
-    } else {
-        return Err(Error::TokenInvalid);
-    };
-    let hash = secrets::hash_token(raw);
-    let found = representative_consent::Entity::find()
-        .filter(column.eq(hash.as_str()))
-        .one(conn)
+    let found = requests::find_consent_request(conn, &presented(raw)?)
         .await?
         .filter(|r| r.used_at.is_none() && r.superseded_at.is_none() && r.expires_at > now)
         .ok_or(Error::TokenInvalid)?;
-    let access = portal_access::Entity::find_by_id(found.access_id)
-        .one(conn)
-        .await?
-        .filter(|a| a.status == AccessStatus::PendingConsent.as_str())
-        .ok_or(Error::TokenInvalid)?;
+    let access = pending_access(conn, &found).await?;
     Ok((found, access))
 }
 
@@ -271,6 +257,16 @@ pub fn consent_until(practice: &practice::Model, now: DateTime<Utc>) -> Result<D
         .ok_or_else(|| Error::internal(anyhow::anyhow!("consent expiry out of range")))
 }
 
+fn changed_meanwhile() -> Error {
+    Error::Conflict("This access changed meanwhile; please reload and try again.".into())
+}
+
+/// The status an access was read in, to guard a change on (an unknown stored value can only
+/// have changed meanwhile).
+fn read_status(access: &portal_access::Model) -> Result<AccessStatus> {
+    AccessStatus::from_db(&access.status).ok_or_else(changed_meanwhile)
+}
+
 /// Makes a pending or lapsed access active with a fresh consent period, in `txn`; guarded on
 /// the status it was read in. Returns the updated access.
 pub async fn activate_with_consent<C: ConnectionTrait>(
@@ -280,80 +276,26 @@ pub async fn activate_with_consent<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<portal_access::Model> {
     let until = consent_until(practice, now)?;
-    let changed = portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::Active.as_str()),
-        )
-        .col_expr(portal_access::Column::ConsentedAt, Expr::value(now))
-        .col_expr(portal_access::Column::ConsentExpiresAt, Expr::value(until))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(access.id))
-        .filter(portal_access::Column::Status.eq(access.status.as_str()))
-        .exec(txn)
+    access::activate_with_consent(txn, access.id, read_status(access)?, until, now)
         .await?
-        .rows_affected;
-    if changed != 1 {
-        return Err(Error::Conflict(
-            "This access changed meanwhile; please reload and try again.".into(),
-        ));
-    }
-    portal_access::Entity::find_by_id(access.id)
-        .one(txn)
-        .await?
-        .ok_or(Error::NotFound)
+        .ok_or_else(changed_meanwhile)
 }
 
 /// Ends an access at the patient's word (declined, or ended from their account): `revoked`,
-/// stamped with the reason, guarded on the status it was read in.
+/// stamped with the reason, guarded on the status it was read in. Returns the ended access.
 pub async fn end_by_patient<C: ConnectionTrait>(
     txn: &C,
     access: &portal_access::Model,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
-    let changed = portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::Revoked.as_str()),
-        )
-        .col_expr(portal_access::Column::RevokedAt, Expr::value(now))
-        .col_expr(portal_access::Column::RevokeReason, Expr::value(reason))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(access.id))
-        .filter(portal_access::Column::Status.eq(access.status.as_str()))
-        .exec(txn)
+) -> Result<portal_access::Model> {
+    let ended = access::revoke_by_patient(txn, access.id, read_status(access)?, reason, now)
         .await?
-        .rows_affected;
-    if changed != 1 {
-        return Err(Error::Conflict(
-            "This access changed meanwhile; please reload and try again.".into(),
-        ));
-    }
+        .ok_or_else(changed_meanwhile)?;
     // Open requests and invitations for it stop working.
-    supersede_open(txn, access.id, now).await?;
-    invitation::Entity::update_many()
-        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
-        .filter(invitation::Column::AccessId.eq(access.id))
-        .filter(invitation::Column::UsedAt.is_null())
-        .filter(invitation::Column::RevokedAt.is_null())
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
-/// The representative's email, if their account has one.
-pub async fn representative_email<C: ConnectionTrait>(
-    conn: &C,
-    access: &portal_access::Model,
-) -> Result<Option<String>> {
-    Ok(match access.account_id {
-        Some(id) => account::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .and_then(|a| a.email),
-        None => None,
-    })
+    requests::supersede_open_consents(txn, access.id, now).await?;
+    invitations::revoke_open_for_access(txn, access.id, now).await?;
+    Ok(ended)
 }
 
 /// The patient approves or declines with the link or code. The request is used up either way.
@@ -365,33 +307,25 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> Result<Decided> {
     let issuer = state.settings.issuer();
-    let txn = state.db.begin().await?;
-    let (request, access) = find_usable(&txn, raw, now).await?;
-    let from = AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked);
-    consent_transition(from, decision)?;
+    let secret = presented(raw)?;
     let (word, kind) = match decision {
         ConsentDecision::Approve => ("approved", "access.consent_approved"),
         _ => ("declined", "access.consent_declined"),
     };
-    let consumed = representative_consent::Entity::update_many()
-        .col_expr(representative_consent::Column::UsedAt, Expr::value(now))
-        .col_expr(representative_consent::Column::Decision, Expr::value(word))
-        .filter(representative_consent::Column::Id.eq(request.id))
-        .filter(representative_consent::Column::UsedAt.is_null())
-        .filter(representative_consent::Column::SupersededAt.is_null())
-        .exec(&txn)
+    let txn = state.db.begin().await?;
+    // Spent first, by one guarded UPDATE: of concurrent decisions on one request exactly one
+    // gets it; anything refused below rolls the spend back with the transaction.
+    let request = requests::spend_consent_request(&txn, &secret, word, now)
         .await?
-        .rows_affected
-        == 1;
-    if !consumed {
-        return Err(Error::TokenInvalid);
-    }
+        .ok_or(Error::TokenInvalid)?;
+    let access = pending_access(&txn, &request).await?;
+    let from = AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked);
+    consent_transition(from, decision)?;
     let practice = crate::service::practices::get(&txn, access.practice_id).await?;
-    let patient = patient::Entity::find_by_id(access.patient_id)
-        .one(&txn)
+    let patient = patients::find(&txn, access.patient_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let rep_email = representative_email(&txn, &access).await?;
+    let rep_email = accounts::email_of(&txn, access.account_id).await?;
     let updated = if decision == ConsentDecision::Approve {
         let updated = activate_with_consent(&txn, &access, &practice, now).await?;
         notify_access_gained(
@@ -410,15 +344,12 @@ pub async fn decide(
         }
         updated
     } else {
-        end_by_patient(&txn, &access, "Declined by the patient", now).await?;
+        let ended = end_by_patient(&txn, &access, "Declined by the patient", now).await?;
         if let Some(to) = &rep_email {
             let m = consent::consent_declined(to, sender(&practice), &patient.first_name);
             outbox::enqueue(&txn, Some(practice.id), m, now).await?;
         }
-        portal_access::Entity::find_by_id(access.id)
-            .one(&txn)
-            .await?
-            .ok_or(Error::NotFound)?
+        ended
     };
     let mut event = Event::new(kind, Actor::Anonymous)
         .practice(practice.id)
@@ -453,8 +384,7 @@ pub async fn resend(
 ) -> Result<AccessRecord> {
     staff.require(Permission::Invite)?;
     let txn = state.db.begin().await?;
-    let access = portal_access::Entity::find_by_id(access_id)
-        .one(&txn)
+    let access = access::find(&txn, access_id)
         .await?
         .filter(|a| a.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
@@ -463,8 +393,7 @@ pub async fn resend(
             "This access is not waiting for the patient's consent.".into(),
         ));
     }
-    let patient = patient::Entity::find_by_id(access.patient_id)
-        .one(&txn)
+    let patient = patients::find(&txn, access.patient_id)
         .await?
         .ok_or(Error::NotFound)?;
     let practice = crate::service::practices::get(&txn, access.practice_id).await?;
@@ -492,10 +421,7 @@ pub async fn resend(
     }
     audit::record(&txn, meta, event, now).await?;
     let username = match access.account_id {
-        Some(id) => account::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .map(|a| a.username),
+        Some(id) => accounts::find(&txn, id).await?.map(|a| a.username),
         None => None,
     };
     txn.commit().await?;

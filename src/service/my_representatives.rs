@@ -9,20 +9,17 @@ use crate::error::{Error, Result};
 use crate::mail::consent;
 use crate::mail::onboarding::Sender;
 use crate::service::consent_requests::{
-    activate_with_consent, end_by_patient, notify_access_gained, representative_email,
-    representative_name, supersede_open,
+    activate_with_consent, end_by_patient, notify_access_gained, representative_name,
 };
 use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{outbox, patient, portal_access, practice};
-use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+use crate::store::{
+    access, accounts, outbox, patient, patients, portal_access, practice, practices, representation,
 };
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Why the representative's sessions ended; stored in `sessions.revoked_reason`.
@@ -48,46 +45,15 @@ pub struct MyRepresentative {
     pub practice: practice::Model,
 }
 
-/// The records the account holds as the patient themself (active `self` access).
-async fn own_patient_ids<C: ConnectionTrait>(conn: &C, account_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(portal_access::Entity::find()
-        .filter(portal_access::Column::AccountId.eq(account_id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|a| a.patient_id)
-        .collect())
-}
-
 /// Everyone who has, or is waiting for, access to the account holder's own records.
 pub async fn list(db: &DatabaseConnection, account_id: Uuid) -> Result<Vec<MyRepresentative>> {
-    let patients = own_patient_ids(db, account_id).await?;
-    if patients.is_empty() {
+    let own = access::own_patient_ids(db, account_id).await?;
+    if own.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.is_in(patients.clone()))
-        .filter(portal_access::Column::Relation.ne(Relation::Own.as_str()))
-        .filter(portal_access::Column::Status.is_in(LISTED.map(AccessStatus::as_str)))
-        .order_by_asc(portal_access::Column::Id)
-        .all(db)
-        .await?;
-    let patient_rows: HashMap<Uuid, patient::Model> = patient::Entity::find()
-        .filter(patient::Column::Id.is_in(patients))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let practices: HashMap<Uuid, practice::Model> = practice::Entity::find()
-        .filter(practice::Column::Id.is_in(rows.iter().map(|r| r.practice_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let rows = access::representatives_of(db, own.iter().copied(), &LISTED).await?;
+    let patient_rows = patients::find_many(db, own).await?;
+    let practices = practices::find_many(db, rows.iter().map(|r| r.practice_id)).await?;
     let mut out = Vec::with_capacity(rows.len());
     for access in rows {
         let (Some(p), Some(practice)) = (
@@ -115,23 +81,20 @@ async fn owned<C: ConnectionTrait>(
     account_id: Uuid,
     access_id: Uuid,
 ) -> Result<(portal_access::Model, patient::Model, practice::Model)> {
-    let access = portal_access::Entity::find_by_id(access_id)
-        .one(conn)
+    let access = access::find(conn, access_id)
         .await?
         .filter(|a| a.relation != Relation::Own.as_str())
         .ok_or(Error::NotFound)?;
-    if !own_patient_ids(conn, account_id)
+    if !access::own_patient_ids(conn, account_id)
         .await?
         .contains(&access.patient_id)
     {
         return Err(Error::NotFound);
     }
-    let patient = patient::Entity::find_by_id(access.patient_id)
-        .one(conn)
+    let patient = patients::find(conn, access.patient_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let practice = practice::Entity::find_by_id(access.practice_id)
-        .one(conn)
+    let practice = practices::find(conn, access.practice_id)
         .await?
         .ok_or(Error::NotFound)?;
     Ok((access, patient, practice))
@@ -157,12 +120,12 @@ pub async fn end(
     let (access, patient, practice) = owned(&txn, account_id, access_id).await?;
     let from = AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked);
     consent_transition(from, ConsentDecision::End)?;
-    end_by_patient(&txn, &access, "Ended by the patient", now).await?;
+    let updated = end_by_patient(&txn, &access, "Ended by the patient", now).await?;
     let sessions_ended = match access.account_id {
         Some(a) => sessions::end_all(&txn, a, Some(practice.id), SESSIONS_ENDED, now).await?,
         None => 0,
     };
-    let rep_email = representative_email(&txn, &access).await?;
+    let rep_email = accounts::email_of(&txn, access.account_id).await?;
     if let Some(to) = &rep_email {
         let m = consent::access_ended_by_patient(to, sender(&practice), &patient.first_name);
         outbox::enqueue(&txn, Some(practice.id), m, now).await?;
@@ -180,10 +143,6 @@ pub async fn end(
         }));
     event = event.account(account_id);
     audit::record(&txn, meta, event, now).await?;
-    let updated = portal_access::Entity::find_by_id(access.id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
     txn.commit().await?;
     state.outbox_wakeup.notify_one();
     Ok(updated)
@@ -210,7 +169,7 @@ pub async fn renew(
     consent_transition(from, ConsentDecision::Renew)?;
     let updated = activate_with_consent(&txn, &access, &practice, now).await?;
     // A pending request is answered by this.
-    supersede_open(&txn, access.id, now).await?;
+    representation::supersede_open_consents(&txn, access.id, now).await?;
     if from != AccessStatus::Active {
         // The representative gains access again: both are told, as at approval.
         notify_access_gained(
@@ -223,7 +182,7 @@ pub async fn renew(
             now,
         )
         .await?;
-        if let Some(to) = representative_email(&txn, &access).await? {
+        if let Some(to) = accounts::email_of(&txn, access.account_id).await? {
             let m = consent::consent_given(&to, sender(&practice), &patient.first_name);
             outbox::enqueue(&txn, Some(practice.id), m, now).await?;
         }

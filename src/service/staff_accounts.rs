@@ -118,18 +118,13 @@ pub async fn create(
         Some(pending) => {
             supersede_pending(&txn, pending.id, now).await?;
             // Guarded on the status read above: a change that landed meanwhile wins.
-            access_rows::activate_for_account(
-                &txn,
-                pending.id,
-                &pending.status,
-                AccessStatus::Active.as_str(),
-                account.id,
-                now,
-            )
-            .await?
-            .ok_or_else(|| {
-                Error::Conflict("This patient's portal access changed meanwhile; try again.".into())
-            })?
+            access_rows::activate_for_account(&txn, pending.id, &pending.status, account.id, now)
+                .await?
+                .ok_or_else(|| {
+                    Error::Conflict(
+                        "This patient's portal access changed meanwhile; try again.".into(),
+                    )
+                })?
         }
         None => {
             grant::insert_access(

@@ -1,12 +1,148 @@
 //! Portal access rows (one per account, patient and practice): grant, block, revoke, expire, re-link.
 
+use crate::domain::access::{AccessStatus, Relation};
 use crate::store::portal_access;
+use crate::store::returning;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
+
+fn active() -> sea_orm::Condition {
+    sea_orm::Condition::all().add(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+}
+
+/// The access with this id, if any (in any practice: callers check the practice).
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    portal_access::Entity::find_by_id(access_id).one(conn).await
+}
+
+/// The patients whose records the account holds as the patient themself (active `self`
+/// access), at any practice.
+pub async fn own_patient_ids<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    portal_access::Entity::find()
+        .select_only()
+        .column(portal_access::Column::PatientId)
+        .filter(portal_access::Column::AccountId.eq(account_id))
+        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
+        .filter(active())
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// The representatives' accesses (any relation but `self`) to these patients in one of these
+/// statuses, oldest first.
+pub async fn representatives_of<C: ConnectionTrait>(
+    conn: &C,
+    patient_ids: impl IntoIterator<Item = Uuid>,
+    statuses: &[AccessStatus],
+) -> Result<Vec<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.is_in(patient_ids))
+        .filter(portal_access::Column::Relation.ne(Relation::Own.as_str()))
+        .filter(portal_access::Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+        .order_by_asc(portal_access::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Makes the access active with consent given now and running out at `until`, if it is still
+/// in the `expected` status (pending consent or lapsed); `None` when it moved on meanwhile.
+pub async fn activate_with_consent<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    expected: AccessStatus,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    let mut stmt = portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Active.as_str()),
+        )
+        .col_expr(portal_access::Column::ConsentedAt, Expr::value(now))
+        .col_expr(portal_access::Column::ConsentExpiresAt, Expr::value(until))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access_id))
+        .filter(portal_access::Column::Status.eq(expected.as_str()))
+        .into_query();
+    returning::one(conn, stmt.returning_all()).await
+}
+
+/// Revokes the access at the patient's word, stamped with `reason`, if it is still in the
+/// `expected` status; `None` when it moved on meanwhile.
+pub async fn revoke_by_patient<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    expected: AccessStatus,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    let mut stmt = portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Revoked.as_str()),
+        )
+        .col_expr(portal_access::Column::RevokedAt, Expr::value(now))
+        .col_expr(portal_access::Column::RevokeReason, Expr::value(reason))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access_id))
+        .filter(portal_access::Column::Status.eq(expected.as_str()))
+        .into_query();
+    returning::one(conn, stmt.returning_all()).await
+}
+
+/// Up to `limit` active adult representatives' accesses whose consent has run out at `now`,
+/// in id order.
+pub async fn consent_lapse_due<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(active())
+        .filter(
+            portal_access::Column::Relation
+                .is_in(Relation::adult_representatives().map(Relation::as_str)),
+        )
+        .filter(portal_access::Column::ConsentExpiresAt.lte(now))
+        .order_by_asc(portal_access::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// Marks the access `consent_expired` if it is still active and its consent has run out at
+/// `now`; false when it is not (another instance or a login lapsed it first).
+pub async fn lapse_consent<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::ConsentExpired.as_str()),
+        )
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access_id))
+        .filter(active())
+        .filter(portal_access::Column::ConsentExpiresAt.lte(now))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
 
 /// How many of the account's accesses at the practice have `status` and a consent that has
 /// not run out at `now`.
@@ -64,23 +200,23 @@ pub async fn activate_for_account<C: ConnectionTrait>(
     conn: &C,
     access_id: Uuid,
     expected_status: &str,
-    active_status: &str,
     account_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<portal_access::Model>, DbErr> {
-    Ok(portal_access::Entity::update_many()
+    let mut stmt = portal_access::Entity::update_many()
         .col_expr(
             portal_access::Column::AccountId,
             Expr::value(Some(account_id)),
         )
-        .col_expr(portal_access::Column::Status, Expr::value(active_status))
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Active.as_str()),
+        )
         .col_expr(portal_access::Column::RegisteredAt, Expr::value(Some(now)))
         .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
         .filter(portal_access::Column::Id.eq(access_id))
         .filter(portal_access::Column::Status.eq(expected_status))
         .filter(portal_access::Column::AccountId.is_null())
-        .exec_with_returning(conn)
-        .await?
-        .into_iter()
-        .next())
+        .into_query();
+    returning::one(conn, stmt.returning_all()).await
 }

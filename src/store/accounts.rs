@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -196,4 +196,22 @@ pub async fn set_verified_email<C: ConnectionTrait>(
         .exec(conn)
         .await
         .map(drop)
+}
+
+/// The email on an account, if there is an account and it has one (no query without an
+/// account): how a representative, or a patient through their own account, is written to.
+pub async fn email_of<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Option<Uuid>,
+) -> Result<Option<String>, DbErr> {
+    let Some(id) = account_id else {
+        return Ok(None);
+    };
+    Ok(account::Entity::find_by_id(id)
+        .select_only()
+        .column(account::Column::Email)
+        .into_tuple::<Option<String>>()
+        .one(conn)
+        .await?
+        .flatten())
 }

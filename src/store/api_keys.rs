@@ -1,11 +1,11 @@
 //! Practice API keys (stored as hashes) and their roles.
 
-use crate::store::api_key;
+use crate::store::{api_key, returning};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -83,12 +83,10 @@ pub async fn revoke<C: ConnectionTrait>(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<api_key::Model>, DbErr> {
-    Ok(api_key::Entity::update_many()
+    let mut stmt = api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
         .filter(api_key::Column::Id.eq(id))
         .filter(api_key::Column::RevokedAt.is_null())
-        .exec_with_returning(conn)
-        .await?
-        .into_iter()
-        .next())
+        .into_query();
+    returning::one(conn, stmt.returning_all()).await
 }

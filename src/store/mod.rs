@@ -24,6 +24,7 @@ pub mod practices;
 pub mod practitioners;
 pub mod recovery_codes;
 pub mod representation;
+pub mod returning;
 pub mod sealed_values;
 pub mod sessions;
 pub mod signing_keys;

@@ -1,10 +1,11 @@
 //! OAuth clients (relying parties and SMART apps) registered by a practice.
 
-use crate::store::oauth_client;
+use crate::store::{oauth_client, returning};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QueryTrait,
 };
 use uuid::Uuid;
 
@@ -84,11 +85,8 @@ pub async fn update<C: ConnectionTrait>(
             q = q.col_expr(column, Expr::value(v));
         }
     }
-    Ok(q.filter(Column::Id.eq(id))
-        .exec_with_returning(conn)
-        .await?
-        .into_iter()
-        .next())
+    let mut stmt = q.filter(Column::Id.eq(id)).into_query();
+    returning::one(conn, stmt.returning_all()).await
 }
 
 /// Deletes client `id` (its codes go with it).

@@ -217,6 +217,58 @@ async fn consent_link_is_single_use() {
 }
 
 #[tokio::test]
+async fn two_concurrent_decisions_on_one_consent_request_decide_once() {
+    let app = TestApp::spawn_with(fast).await;
+    let (key, ann) = app.practice_with_ann().await;
+    let pid = ann.patient_id.to_string();
+    let cal = app
+        .representative_redeems(&key, &pid, "spouse", ANN_DOB)
+        .await;
+    let (mail, link) = app.consent_mail(ANN_EMAIL, 1).await;
+    let token = token_of(&link);
+    let code = code_in(&mail.text);
+
+    // The link approves and the code from the same email declines, twice each, at once.
+    let tries = [
+        (&token, "approve"),
+        (&code, "decline"),
+        (&token, "approve"),
+        (&code, "decline"),
+    ];
+    let responses =
+        futures_util::future::join_all(tries.map(|(t, d)| app.decide_consent(t, d))).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 410).count(),
+        3,
+        "{statuses:?}"
+    );
+    let won = statuses.iter().position(|s| *s == 200).unwrap();
+    let (status, kind) = match tries[won].1 {
+        "approve" => ("active", "access.consent_approved"),
+        _ => ("revoked", "access.consent_declined"),
+    };
+    assert_eq!(
+        app.access_by_id(&key, &pid, &cal.access_id).await["status"],
+        status
+    );
+    let decided: Vec<String> = app
+        .audit_kinds()
+        .await
+        .into_iter()
+        .filter(|k| {
+            k.starts_with("access.consent_approved") || k.starts_with("access.consent_declined")
+        })
+        .collect();
+    assert_eq!(decided, [kind]);
+}
+
+#[tokio::test]
 async fn consent_code_from_the_email_works_on_the_consent_page() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
