@@ -19,27 +19,19 @@ use crate::error::Result;
 use crate::mail::notices;
 use crate::mail::onboarding::Sender;
 use crate::service::sessions::{self, ended};
-use crate::service::{band_notices, invitations, representation};
+use crate::service::{band_notices, invitations};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, outbox, patient, portal_access, practice};
-use chrono::{DateTime, Months, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+use crate::store::{
+    access, accounts, outbox, patient, patients, portal_access, practice, practices, representation,
 };
+use chrono::{DateTime, Months, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
-use std::collections::HashMap;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// Patients looked up per query by the job.
 const BATCH: usize = 500;
-
-fn minor_relations() -> [&'static str; 2] {
-    [Relation::Parent.as_str(), Relation::Guardian.as_str()]
-}
 
 /// Ends every minor-representative access whose patient has come of age. Returns how many
 /// ended in this call.
@@ -48,12 +40,7 @@ pub async fn expire_due(
     issuer: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(portal_access::Column::Relation.is_in(minor_relations()))
-        .order_by_asc(portal_access::Column::Id)
-        .all(conn)
-        .await?;
+    let rows = access::active_minor_representatives(conn).await?;
     let mut ended = 0;
     for chunk in rows.chunks(BATCH) {
         ended += expire_among(conn, issuer, chunk.to_vec(), now).await?;
@@ -78,26 +65,14 @@ pub(crate) async fn expire_among(
     else {
         return Ok(0);
     };
-    let patients: HashMap<Uuid, patient::Model> = patient::Entity::find()
-        .filter(patient::Column::Id.is_in(rows.iter().map(|r| r.patient_id)))
-        .filter(patient::Column::DateOfBirth.lte(born_by))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let patients =
+        patients::find_many_born_by(conn, rows.iter().map(|r| r.patient_id), born_by).await?;
     if patients.is_empty() {
         return Ok(0);
     }
-    let practices: HashMap<Uuid, practice::Model> = practice::Entity::find()
-        .filter(practice::Column::Id.is_in(patients.values().map(|p| p.practice_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let practices = practices::find_many(conn, patients.values().map(|p| p.practice_id)).await?;
     // A practice's guardianship override keeps the access past the age of majority.
-    let overrides = representation::overrides(conn, patients.keys().copied()).await?;
+    let overrides = representation::overrides_of(conn, patients.keys().copied()).await?;
     let mut ended = 0;
     for row in rows {
         let Some(patient) = patients.get(&row.patient_id) else {
@@ -127,28 +102,6 @@ pub(crate) async fn expire_among(
         txn.commit().await?;
     }
     Ok(ended)
-}
-
-/// Marks an access `expired` if it is still active; false when someone else (another
-/// instance, a concurrent login) got there first, so only one of them sends the messages.
-pub(crate) async fn expire_if_active<C: ConnectionTrait>(
-    txn: &C,
-    access_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    Ok(portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::Expired.as_str()),
-        )
-        .col_expr(portal_access::Column::ExpiredAt, Expr::value(now))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(access_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .exec(txn)
-        .await?
-        .rows_affected
-        == 1)
 }
 
 /// Ends the representative's sessions (tokens and pages) at the access's practice at once, as
@@ -183,7 +136,7 @@ async fn expire_one<C: ConnectionTrait>(
     practice: &practice::Model,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    if !expire_if_active(txn, row.id, now).await? {
+    if !access::expire_if_active(txn, row.id, now).await? {
         // Someone else (another instance, a concurrent login) ended it and sent the messages.
         return Ok(false);
     }
@@ -193,13 +146,7 @@ async fn expire_one<C: ConnectionTrait>(
         name: &practice.name,
         phone: &practice.contact_phone,
     };
-    let representative_email = match row.account_id {
-        Some(id) => account::Entity::find_by_id(id)
-            .one(txn)
-            .await?
-            .and_then(|a| a.email),
-        None => None,
-    };
+    let representative_email = accounts::email_of(txn, row.account_id).await?;
     if let Some(to) = &representative_email {
         let notice = notices::representative_access_ended(
             to,
@@ -244,16 +191,16 @@ async fn invite_patient<C: ConnectionTrait>(
         (None, Some(_)) => Channel::Sms,
         (None, None) => return Ok(false),
     };
-    let own = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(patient.id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
-        .filter(portal_access::Column::Status.is_in([
-            AccessStatus::Active.as_str(),
-            AccessStatus::Blocked.as_str(),
-            AccessStatus::Revoked.as_str(),
-        ]))
-        .one(txn)
-        .await?;
+    let own = access::own_access_in(
+        txn,
+        patient.id,
+        &[
+            AccessStatus::Active,
+            AccessStatus::Blocked,
+            AccessStatus::Revoked,
+        ],
+    )
+    .await?;
     if own.is_some() {
         return Ok(false);
     }

@@ -16,17 +16,14 @@ use crate::error::Result;
 use crate::mail::age_bands;
 use crate::mail::onboarding::Sender;
 use crate::service::practices::PracticeSettings;
-use crate::service::representation;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, outbox, patient, portal_access, practice, representation_notice};
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+use crate::store::{
+    access, accounts, outbox, patient, patients, portal_access, practice, practices,
+    representation, teen_consent_codes,
 };
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// `representation_notices.kind` of the limited-band notice.
@@ -36,15 +33,7 @@ const BATCH: usize = 500;
 
 /// Sends the limited-band notices that are due. Returns how many accesses were told.
 pub async fn notify_due(conn: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(
-            portal_access::Column::Relation
-                .is_in([Relation::Parent.as_str(), Relation::Guardian.as_str()]),
-        )
-        .order_by_asc(portal_access::Column::Id)
-        .all(conn)
-        .await?;
+    let rows = access::active_minor_representatives(conn).await?;
     let mut told = 0;
     for chunk in rows.chunks(BATCH) {
         told += notify_among(conn, chunk, now).await?;
@@ -57,34 +46,16 @@ async fn notify_among(
     rows: &[portal_access::Model],
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let done: HashSet<Uuid> = representation_notice::Entity::find()
-        .filter(representation_notice::Column::AccessId.is_in(rows.iter().map(|r| r.id)))
-        .filter(representation_notice::Column::Kind.eq(LIMITED_ACCESS))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|n| n.access_id)
-        .collect();
+    let done =
+        representation::notices_sent(conn, rows.iter().map(|r| r.id), LIMITED_ACCESS).await?;
     let rows: Vec<&portal_access::Model> = rows.iter().filter(|r| !done.contains(&r.id)).collect();
     if rows.is_empty() {
         return Ok(0);
     }
-    let patients: HashMap<Uuid, patient::Model> = patient::Entity::find()
-        .filter(patient::Column::Id.is_in(rows.iter().map(|r| r.patient_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let practices: HashMap<Uuid, practice::Model> = practice::Entity::find()
-        .filter(practice::Column::Id.is_in(patients.values().map(|p| p.practice_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let overrides = representation::overrides(conn, patients.keys().copied()).await?;
-    let consented = representation::consented(conn, rows.iter().map(|r| r.id)).await?;
+    let patients = patients::find_many(conn, rows.iter().map(|r| r.patient_id)).await?;
+    let practices = practices::find_many(conn, patients.values().map(|p| p.practice_id)).await?;
+    let overrides = representation::overrides_of(conn, patients.keys().copied()).await?;
+    let consented = teen_consent_codes::consented_accesses(conn, rows.iter().map(|r| r.id)).await?;
     let today = now.date_naive();
     let mut told = 0;
     for row in rows {
@@ -136,22 +107,7 @@ async fn notify_one<C: ConnectionTrait>(
     areas: &[String],
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let inserted = representation_notice::Entity::insert(representation_notice::ActiveModel {
-        access_id: Set(row.id),
-        kind: Set(LIMITED_ACCESS.to_owned()),
-        sent_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            representation_notice::Column::AccessId,
-            representation_notice::Column::Kind,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    if inserted == 0 {
+    if !representation::record_notice(txn, row.id, LIMITED_ACCESS, now).await? {
         return Ok(false);
     }
     let sender = Sender {
@@ -160,13 +116,7 @@ async fn notify_one<C: ConnectionTrait>(
     };
     let age = age_on(patient.date_of_birth, now.date_naive());
     let consent = settings.teen_consent_required;
-    let representative_email = match row.account_id {
-        Some(id) => account::Entity::find_by_id(id)
-            .one(txn)
-            .await?
-            .and_then(|a| a.email),
-        None => None,
-    };
+    let representative_email = accounts::email_of(txn, row.account_id).await?;
     if let Some(to) = &representative_email {
         let notice = age_bands::representative_access_limited(
             to,
@@ -216,17 +166,6 @@ async fn own_account_email<C: ConnectionTrait>(
     txn: &C,
     patient_id: Uuid,
 ) -> Result<Option<String>> {
-    let own = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .one(txn)
-        .await?;
-    let Some(account_id) = own.and_then(|a| a.account_id) else {
-        return Ok(None);
-    };
-    Ok(account::Entity::find_by_id(account_id)
-        .one(txn)
-        .await?
-        .and_then(|a| a.email))
+    let own = access::own_access_in(txn, patient_id, &[AccessStatus::Active]).await?;
+    Ok(accounts::email_of(txn, own.and_then(|a| a.account_id)).await?)
 }

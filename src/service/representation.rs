@@ -5,42 +5,14 @@
 //! or ends access at the refresh.
 
 use crate::domain::access::Relation;
-use crate::domain::representation::{Band, OverrideKind, Situation, band};
+use crate::domain::representation::{Band, Situation, band};
 use crate::service::practices::PracticeSettings;
 use crate::store::access_rows::AtPractice;
-use crate::store::{patient, practice, representation_override, teen_consent_code};
+use crate::store::{patients, practices, representation, teen_consent_codes};
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use std::collections::{HashMap, HashSet};
+use sea_orm::{ConnectionTrait, DbErr};
+use std::collections::HashMap;
 use uuid::Uuid;
-
-/// The practice's override for each of these patients that has one.
-pub async fn overrides<C: ConnectionTrait>(
-    conn: &C,
-    patient_ids: impl IntoIterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, OverrideKind>, DbErr> {
-    Ok(representation_override::Entity::find()
-        .filter(representation_override::Column::PatientId.is_in(patient_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|o| OverrideKind::from_db(&o.kind).map(|k| (o.patient_id, k)))
-        .collect())
-}
-
-/// Which of these accesses a teenager consented to (a redeemed consent code).
-pub async fn consented<C: ConnectionTrait>(
-    conn: &C,
-    access_ids: impl IntoIterator<Item = Uuid>,
-) -> Result<HashSet<Uuid>, DbErr> {
-    Ok(teen_consent_code::Entity::find()
-        .filter(teen_consent_code::Column::UsedByAccessId.is_in(access_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|c| c.used_by_access_id)
-        .collect())
-}
 
 /// The band of each active access of the account at this practice, by access id. Accesses
 /// outside the bands (the patient themself, representatives of adults) are `Full` without a
@@ -59,22 +31,18 @@ pub async fn bands<C: ConnectionTrait>(
     if minors.is_empty() {
         return Ok(out);
     }
-    let Some(practice) = practice::Entity::find_by_id(at.practice_id)
-        .one(conn)
-        .await?
-    else {
+    let Some(practice) = practices::find(conn, at.practice_id).await? else {
         return Ok(out);
     };
     let rules = PracticeSettings::from(&practice).representation();
-    let births: HashMap<Uuid, NaiveDate> = patient::Entity::find()
-        .filter(patient::Column::Id.is_in(minors.iter().map(|m| m.1)))
-        .all(conn)
+    let births: HashMap<Uuid, NaiveDate> = patients::find_many(conn, minors.iter().map(|m| m.1))
         .await?
         .into_iter()
-        .map(|p| (p.id, p.date_of_birth))
+        .map(|(id, p)| (id, p.date_of_birth))
         .collect();
-    let overrides = overrides(conn, minors.iter().map(|m| m.1)).await?;
-    let consented = consented(conn, minors.iter().map(|m| m.0)).await?;
+    let overrides = representation::overrides_of(conn, minors.iter().map(|m| m.1)).await?;
+    let consented =
+        teen_consent_codes::consented_accesses(conn, minors.iter().map(|m| m.0)).await?;
     for (access_id, patient_id, relation) in minors {
         let Some(date_of_birth) = births.get(&patient_id).copied() else {
             out.insert(access_id, Band::Ended);

@@ -8,19 +8,15 @@
 //! of majority), with the representatives' sessions at the practice; removing the override later does not bring them back: the practice invites
 //! again if it should.
 
-use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::representation::OverrideKind;
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
 use crate::service::{ageing_out, patients};
 use crate::store::audit::{self, Event, RequestMeta};
-use crate::store::{portal_access, representation_override};
+use crate::store::{access, representation, representation_override};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -51,19 +47,18 @@ pub async fn set(
     let note = check_note(note)?;
     let txn = db.begin().await?;
     patients::find_in_practice(&txn, staff.practice_id, patient_id).await?;
-    let previous = representation_override::Entity::delete_by_id(patient_id)
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    let saved = representation_override::ActiveModel {
-        patient_id: Set(patient_id),
-        practice_id: Set(staff.practice_id),
-        kind: Set(kind.as_str().to_owned()),
-        note: Set(note),
-        set_by: Set(format!("api_key:{}", staff.key_id)),
-        set_at: Set(now),
-    }
-    .insert(&txn)
+    let previous = representation::remove_override(&txn, patient_id).await?;
+    let saved = representation::insert_override(
+        &txn,
+        representation_override::Model {
+            patient_id,
+            practice_id: staff.practice_id,
+            kind: kind.as_str().to_owned(),
+            note,
+            set_by: format!("api_key:{}", staff.key_id),
+            set_at: now,
+        },
+    )
     .await?;
     let ended = match kind {
         OverrideKind::Emancipation => {
@@ -80,7 +75,7 @@ pub async fn set(
             .detail(json!({
                 "kind": kind.as_str(),
                 "set_by": saved.set_by,
-                "replaced": previous > 0,
+                "replaced": previous.is_some(),
                 "accesses_ended": ended,
             })),
         now,
@@ -101,13 +96,9 @@ pub async fn clear(
     staff.require(Permission::ManageRepresentation)?;
     let txn = db.begin().await?;
     patients::find_in_practice(&txn, staff.practice_id, patient_id).await?;
-    let existing = representation_override::Entity::find_by_id(patient_id)
-        .one(&txn)
+    let existing = representation::remove_override(&txn, patient_id)
         .await?
         .ok_or(Error::NotFound)?;
-    representation_override::Entity::delete_by_id(patient_id)
-        .exec(&txn)
-        .await?;
     audit::record(
         &txn,
         meta,
@@ -131,18 +122,10 @@ async fn end_minor_representation<C: ConnectionTrait>(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(
-            portal_access::Column::Relation
-                .is_in([Relation::Parent.as_str(), Relation::Guardian.as_str()]),
-        )
-        .all(txn)
-        .await?;
+    let rows = access::active_minor_representatives_of(txn, patient_id).await?;
     let mut ended = 0;
     for row in rows {
-        if !ageing_out::expire_if_active(txn, row.id, now).await? {
+        if !access::expire_if_active(txn, row.id, now).await? {
             continue;
         }
         ended += 1;

@@ -9,7 +9,6 @@
 //! account like wrong passwords and two-step codes (`service::throttle`).
 
 use crate::auth::secrets;
-use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::representation::Band;
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
@@ -17,15 +16,10 @@ use crate::service::api_keys::Staff;
 use crate::service::patient_auth::PatientPrincipal;
 use crate::service::{patients, representation, throttle};
 use crate::state::AppState;
-use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{portal_access, teen_consent_code};
+use crate::store::{access, access_rows, teen_consent_code, teen_consent_codes};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -55,18 +49,20 @@ pub async fn issue_code(
     let txn = db.begin().await?;
     patients::find_in_practice(&txn, staff.practice_id, patient_id).await?;
     let code = secrets::human_code(CODE_LEN);
-    let row = teen_consent_code::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(staff.practice_id),
-        patient_id: Set(patient_id),
-        code_hash: Set(secrets::hash_token(&code)),
-        created_by: Set(format!("api_key:{}", staff.key_id)),
-        created_at: Set(now),
-        expires_at: Set(now + CODE_TTL),
-        used_at: Set(None),
-        used_by_access_id: Set(None),
-    }
-    .insert(&txn)
+    let row = teen_consent_codes::insert(
+        &txn,
+        teen_consent_code::Model {
+            id: Uuid::now_v7(),
+            practice_id: staff.practice_id,
+            patient_id,
+            code_hash: secrets::hash_token(&code),
+            created_by: format!("api_key:{}", staff.key_id),
+            created_at: now,
+            expires_at: now + CODE_TTL,
+            used_at: None,
+            used_by_access_id: None,
+        },
+    )
     .await?;
     audit::record(
         &txn,
@@ -113,83 +109,53 @@ pub async fn redeem(
     now: DateTime<Utc>,
 ) -> Result<Consented> {
     let account = &principal.account;
+    let practice_id = principal.practice_id;
     let attempt = throttle::attempt(state, &account.username, meta, now).await?;
     let code = normalise(raw_code);
-    let access = portal_access::Entity::find()
-        .filter(portal_access::Column::AccountId.eq(account.id))
-        .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::PracticeId.eq(principal.practice_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(
-            portal_access::Column::Relation
-                .is_in([Relation::Parent.as_str(), Relation::Guardian.as_str()]),
-        )
-        .one(&state.db)
-        .await?;
-    let found = match (&access, code.len() == CODE_LEN) {
-        (Some(_), true) => {
-            let hash = secrets::hash_token(&code);
-            teen_consent_code::Entity::find()
-                .filter(teen_consent_code::Column::CodeHash.eq(hash.as_str()))
-                .one(&state.db)
-                .await?
-                .filter(|c| secrets::constant_time_eq(c.code_hash.as_bytes(), hash.as_bytes()))
-                .filter(|c| c.patient_id == patient_id && c.practice_id == principal.practice_id)
-        }
-        _ => None,
+    let access =
+        access::active_minor_representation(&state.db, account.id, patient_id, practice_id).await?;
+    let (Some(access), true) = (access, code.len() == CODE_LEN) else {
+        return refused(state, principal, attempt, meta, now).await;
     };
-    let (Some(access), Some(found)) = (access, found) else {
-        attempt.failed(state, meta, now).await?;
-        audit::record(
-            &state.db,
-            meta,
-            Event::new("teen_consent.refused", Actor::Account(account.id))
-                .practice(principal.practice_id)
-                .account(account.id)
-                .detail(json!({"reason": "invalid_code"})),
-            now,
-        )
-        .await?;
-        return Err(Error::InvalidConsentCode);
-    };
-    // A real code: not a guess, whatever becomes of it.
-    attempt.succeeded(state, now).await?;
-    if found.used_at.is_some() {
-        return Err(Error::ConsentCodeUsed);
-    }
-    if found.expires_at <= now {
-        return Err(Error::ConsentCodeExpired);
-    }
+    let hash = secrets::hash_token(&code);
     let txn = state.db.begin().await?;
-    // One guarded UPDATE: of concurrent submissions of the same code, exactly one wins.
-    let won = teen_consent_code::Entity::update_many()
-        .col_expr(teen_consent_code::Column::UsedAt, Expr::value(now))
-        .col_expr(
-            teen_consent_code::Column::UsedByAccessId,
-            Expr::value(access.id),
-        )
-        .filter(teen_consent_code::Column::Id.eq(found.id))
-        .filter(teen_consent_code::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
-        return Err(Error::ConsentCodeUsed);
-    }
+    // One guarded UPDATE: of concurrent submissions of the same code exactly one spends it,
+    // and the consent commits with its audit event.
+    let Some(spent) =
+        teen_consent_codes::spend(&txn, &hash, patient_id, practice_id, access.id, now).await?
+    else {
+        // Released before the throttle and the audit trail write outside it.
+        txn.rollback().await?;
+        // A real code for this patient here, used or expired, is told apart from a guess.
+        let Some(found) = teen_consent_codes::find_by_hash(&state.db, &hash)
+            .await?
+            .filter(|c| secrets::constant_time_eq(c.code_hash.as_bytes(), hash.as_bytes()))
+            .filter(|c| c.patient_id == patient_id && c.practice_id == practice_id)
+        else {
+            return refused(state, principal, attempt, meta, now).await;
+        };
+        // A real code: not a guess, whatever becomes of it.
+        attempt.succeeded(state, now).await?;
+        return Err(if found.used_at.is_none() && found.expires_at <= now {
+            Error::ConsentCodeExpired
+        } else {
+            Error::ConsentCodeUsed
+        });
+    };
     audit::record(
         &txn,
         meta,
         Event::new("teen_consent.given", Actor::Account(account.id))
-            .practice(principal.practice_id)
+            .practice(practice_id)
             .patient(patient_id)
             .account(account.id)
             .access(access.id)
-            .detail(json!({"code_id": found.id})),
+            .detail(json!({"code_id": spent.id})),
         now,
     )
     .await?;
     txn.commit().await?;
+    attempt.succeeded(state, now).await?;
     let band = match access_rows::at_practice(&state.db, account.id, principal.practice_id).await? {
         Some(at) => representation::bands(&state.db, &at, now.date_naive())
             .await?
@@ -198,6 +164,30 @@ pub async fn redeem(
         None => Band::Ended,
     };
     Ok(Consented { patient_id, band })
+}
+
+/// A code that is no real one for this caller: counted against the account like a wrong
+/// password, audited, and `invalid_consent_code`.
+async fn refused(
+    state: &AppState,
+    principal: &PatientPrincipal,
+    attempt: throttle::Attempt,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Consented> {
+    let account_id = principal.account.id;
+    attempt.failed(state, meta, now).await?;
+    audit::record(
+        &state.db,
+        meta,
+        Event::new("teen_consent.refused", Actor::Account(account_id))
+            .practice(principal.practice_id)
+            .account(account_id)
+            .detail(json!({"reason": "invalid_code"})),
+        now,
+    )
+    .await?;
+    Err(Error::InvalidConsentCode)
 }
 
 #[cfg(test)]

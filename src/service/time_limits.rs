@@ -4,12 +4,12 @@
 //! when the patient comes of age (`ageing_out`), an adult representative's when the
 //! patient's consent runs out (`consent_lapse`). The periodic jobs catch everyone else.
 
-use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::access::Relation;
 use crate::error::Result;
 use crate::service::{ageing_out, consent_lapse};
-use crate::store::portal_access;
+use crate::store::access;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 /// Applies both rules to the account's active representative accesses, read in one query
@@ -20,12 +20,7 @@ pub async fn apply_for_account(
     account_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::AccountId.eq(account_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(portal_access::Column::Relation.ne(Relation::Own.as_str()))
-        .all(conn)
-        .await?;
+    let rows = access::active_representations_of_account(conn, account_id).await?;
     let (minors, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| {
         Relation::from_db(&r.relation).is_some_and(Relation::is_minor_representative)
     });

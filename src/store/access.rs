@@ -15,6 +15,14 @@ fn active() -> sea_orm::Condition {
     sea_orm::Condition::all().add(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
 }
 
+/// Active accesses of a parent or guardian (the relations the age bands apply to).
+fn active_minor_representatives_query() -> sea_orm::Select<portal_access::Entity> {
+    portal_access::Entity::find().filter(active()).filter(
+        portal_access::Column::Relation
+            .is_in([Relation::Parent.as_str(), Relation::Guardian.as_str()]),
+    )
+}
+
 /// The access with this id, if any (in any practice: callers check the practice).
 pub async fn find<C: ConnectionTrait>(
     conn: &C,
@@ -138,6 +146,92 @@ pub async fn lapse_consent<C: ConnectionTrait>(
         .filter(portal_access::Column::Id.eq(access_id))
         .filter(active())
         .filter(portal_access::Column::ConsentExpiresAt.lte(now))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Every active parent or guardian access, in id order: what the ageing job looks at.
+pub async fn active_minor_representatives<C: ConnectionTrait>(
+    conn: &C,
+) -> Result<Vec<portal_access::Model>, DbErr> {
+    active_minor_representatives_query()
+        .order_by_asc(portal_access::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// The active parent and guardian accesses to one patient.
+pub async fn active_minor_representatives_of<C: ConnectionTrait>(
+    conn: &C,
+    patient_id: Uuid,
+) -> Result<Vec<portal_access::Model>, DbErr> {
+    active_minor_representatives_query()
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .all(conn)
+        .await
+}
+
+/// The account's active parent or guardian access to the patient at the practice, if any.
+pub async fn active_minor_representation<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    patient_id: Uuid,
+    practice_id: Uuid,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    active_minor_representatives_query()
+        .filter(portal_access::Column::AccountId.eq(account_id))
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::PracticeId.eq(practice_id))
+        .one(conn)
+        .await
+}
+
+/// The account's active accesses as someone's representative (any relation but `self`), at
+/// any practice: what the time limits may end at login and refresh.
+pub async fn active_representations_of_account<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+) -> Result<Vec<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(portal_access::Column::AccountId.eq(account_id))
+        .filter(active())
+        .filter(portal_access::Column::Relation.ne(Relation::Own.as_str()))
+        .all(conn)
+        .await
+}
+
+/// A `self` access to the patient's record in one of these statuses, if any.
+pub async fn own_access_in<C: ConnectionTrait>(
+    conn: &C,
+    patient_id: Uuid,
+    statuses: &[AccessStatus],
+) -> Result<Option<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
+        .filter(portal_access::Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+        .one(conn)
+        .await
+}
+
+/// Marks the access `expired` if it is still active; false when it is not (another instance
+/// or a concurrent login ended it first).
+pub async fn expire_if_active<C: ConnectionTrait>(
+    conn: &C,
+    access_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(portal_access::Entity::update_many()
+        .col_expr(
+            portal_access::Column::Status,
+            Expr::value(AccessStatus::Expired.as_str()),
+        )
+        .col_expr(portal_access::Column::ExpiredAt, Expr::value(now))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_access::Column::Id.eq(access_id))
+        .filter(active())
         .exec(conn)
         .await?
         .rows_affected

@@ -26,3 +26,19 @@ pub async fn find_many<C: ConnectionTrait>(
         .map(|p| (p.id, p))
         .collect())
 }
+
+/// Of the patient records with these ids, those born on or before `born_by`, by id.
+pub async fn find_many_born_by<C: ConnectionTrait>(
+    conn: &C,
+    patient_ids: impl IntoIterator<Item = Uuid>,
+    born_by: chrono::NaiveDate,
+) -> Result<HashMap<Uuid, patient::Model>, DbErr> {
+    Ok(patient::Entity::find()
+        .filter(patient::Column::Id.is_in(patient_ids))
+        .filter(patient::Column::DateOfBirth.lte(born_by))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}

@@ -296,6 +296,39 @@ async fn reused_teen_consent_code_is_refused() {
 }
 
 #[tokio::test]
+async fn concurrent_submissions_of_one_teen_consent_code_spend_it_once() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let admin = practice(&app).await;
+    app.set_settings(&admin, json!({"teen_consent_required": true}))
+        .await;
+    let bea = parent_of(&app, &admin, "Sam", "2012-05-05", None).await;
+    let sam = bea.patient_id.to_string();
+    let tokens = app.login_tokens(&bea, None).await;
+    let code = issue_code(&app, &admin, &sam).await;
+
+    // Four submissions at once (within the account's free attempts).
+    let responses =
+        futures_util::future::join_all((0..4).map(|_| give_consent(&app, &tokens, &sam, &code)))
+            .await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    for r in responses.into_iter().filter(|r| r.status() != 200) {
+        assert_problem(r, 410, "consent_code_used").await;
+    }
+    let given = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .filter(|e| e.kind == "teen_consent.given")
+        .count();
+    assert_eq!(given, 1);
+}
+
+#[tokio::test]
 async fn expired_or_other_patients_teen_consent_codes_are_refused() {
     let app = TestApp::spawn_with(|s| s.run_workers = false).await;
     let admin = practice(&app).await;

@@ -217,7 +217,7 @@ async fn consent_link_is_single_use() {
 }
 
 #[tokio::test]
-async fn two_concurrent_decisions_on_one_consent_request_decide_once() {
+async fn concurrent_decisions_on_one_consent_request_decide_once() {
     let app = TestApp::spawn_with(fast).await;
     let (key, ann) = app.practice_with_ann().await;
     let pid = ann.patient_id.to_string();
