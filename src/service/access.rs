@@ -4,8 +4,8 @@ use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service::api_keys::Staff;
 use crate::service::patients;
-use crate::store::{account, portal_access};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use crate::store::{access, accounts, portal_access};
+use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -24,24 +24,13 @@ pub async fn for_patient(
 ) -> Result<Vec<AccessRecord>> {
     staff.require(Permission::ReadPatients)?;
     patients::find_in_practice(db, staff.practice_id, patient_id).await?;
-    let rows = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::PracticeId.eq(staff.practice_id))
-        .order_by_asc(portal_access::Column::Id)
-        .all(db)
-        .await?;
+    let rows = access::for_patient(db, staff.practice_id, patient_id).await?;
     let account_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.account_id).collect();
-    let usernames: HashMap<Uuid, String> = if account_ids.is_empty() {
-        HashMap::new()
-    } else {
-        account::Entity::find()
-            .filter(account::Column::Id.is_in(account_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a.username))
-            .collect()
-    };
+    let usernames: HashMap<Uuid, String> = accounts::find_many(db, account_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.username))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|access| {

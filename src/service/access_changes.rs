@@ -18,15 +18,13 @@ use crate::error::{Error, Result};
 use crate::mail::compose::{Email, sms};
 use crate::service::access::AccessRecord;
 use crate::service::api_keys::Staff;
+use crate::service::practices;
 use crate::service::sessions::{self, ended};
 use crate::state::AppState;
 use crate::store::audit::{self, Event, RequestMeta};
-use crate::store::{account, invitation, outbox, patient, portal_access, practice};
+use crate::store::{access, account, accounts, invitations, outbox, patients, portal_access};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -72,13 +70,12 @@ pub async fn apply(
 ) -> Result<AccessRecord> {
     staff.require(permission(action))?;
     let txn = state.db.begin().await?;
-    let current = portal_access::Entity::find_by_id(access_id)
-        .one(&txn)
+    let current = access::find(&txn, access_id)
         .await?
         .filter(|a| a.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
     let account = match current.account_id {
-        Some(id) => account::Entity::find_by_id(id).one(&txn).await?,
+        Some(id) => accounts::find(&txn, id).await?,
         None => None,
     };
     let from = AccessStatus::from_db(&current.status).ok_or_else(|| {
@@ -95,38 +92,18 @@ pub async fn apply(
         });
     }
 
-    let mut update = portal_access::Entity::update_many()
-        .col_expr(portal_access::Column::Status, Expr::value(to.as_str()))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now));
-    update = match action {
-        AccessAction::Block => update
-            .col_expr(portal_access::Column::BlockedAt, Expr::value(now))
-            .col_expr(
-                portal_access::Column::BlockReason,
-                Expr::value(reason.clone()),
-            ),
-        AccessAction::Unblock => {
-            update.col_expr(portal_access::Column::UnblockedAt, Expr::value(now))
-        }
-        AccessAction::Revoke => update
-            .col_expr(portal_access::Column::RevokedAt, Expr::value(now))
-            .col_expr(
-                portal_access::Column::RevokeReason,
-                Expr::value(reason.clone()),
-            ),
+    // One UPDATE guarded on the status read: of two staff members acting at once, the second
+    // sees the first's change, not a blend.
+    let changed = match action {
+        AccessAction::Block => access::block(&txn, access_id, from, reason.clone(), now).await?,
+        AccessAction::Unblock => access::unblock(&txn, access_id, now).await?,
+        AccessAction::Revoke => access::revoke(&txn, access_id, from, reason.clone(), now).await?,
     };
-    // Two staff members acting at once: the second sees the first's change, not a blend.
-    let changed = update
-        .filter(portal_access::Column::Id.eq(access_id))
-        .filter(portal_access::Column::Status.eq(from.as_str()))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if changed != 1 {
+    let Some(updated) = changed else {
         return Err(Error::Conflict(
             "This access changed while you were changing it; reload it and try again.".into(),
         ));
-    }
+    };
 
     let sessions_ended = match (action, current.account_id) {
         (AccessAction::Block, Some(a)) => {
@@ -145,7 +122,9 @@ pub async fn apply(
     });
     let mut notified = false;
     if action == AccessAction::Revoke {
-        detail["invitations_revoked"] = json!(revoke_invitations(&txn, access_id, now).await?);
+        // Seed 004: "any emailed links inactive".
+        detail["invitations_revoked"] =
+            json!(invitations::revoke_open_for_access(&txn, access_id, now).await?);
         let channel = notify_revoked(&txn, &current, account.as_ref(), now).await?;
         notified = channel.is_some();
         detail["notified_by"] = json!(channel);
@@ -159,10 +138,6 @@ pub async fn apply(
         event = event.account(a);
     }
     audit::record(&txn, meta, event, now).await?;
-    let updated = portal_access::Entity::find_by_id(access_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
     txn.commit().await?;
     if notified {
         state.outbox_wakeup.notify_one();
@@ -171,22 +146,6 @@ pub async fn apply(
         access: updated,
         username: account.map(|a| a.username),
     })
-}
-
-/// Pending invitations of the access stop working (seed 004: "any emailed links inactive").
-async fn revoke_invitations(
-    txn: &DatabaseTransaction,
-    access_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    Ok(invitation::Entity::update_many()
-        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
-        .filter(invitation::Column::AccessId.eq(access_id))
-        .filter(invitation::Column::UsedAt.is_null())
-        .filter(invitation::Column::RevokedAt.is_null())
-        .exec(txn)
-        .await?
-        .rows_affected)
 }
 
 /// Seed 004: "The patient will receive an email indicating their portal was deactivated by
@@ -199,14 +158,10 @@ async fn notify_revoked<C: ConnectionTrait>(
     account: Option<&account::Model>,
     now: DateTime<Utc>,
 ) -> Result<Option<&'static str>> {
-    let patient = patient::Entity::find_by_id(access.patient_id)
-        .one(conn)
+    let patient = patients::find(conn, access.patient_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let practice = practice::Entity::find_by_id(access.practice_id)
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let practice = practices::get(conn, access.practice_id).await?;
     let relation = Relation::from_db(&access.relation).unwrap_or(Relation::Other);
     let whose = if relation.is_representative() {
         format!("your access to {}'s records in", patient.first_name)

@@ -23,13 +23,10 @@ use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::entities::outbox as outbox_row;
 use crate::store::grant::{self, NewAccess};
-use crate::store::{invitation, outbox, patient, portal_access, practice};
+use crate::store::invitations::{self as store, NewInvitation};
+use crate::store::{access, invitation, outbox, patient, portal_access, practice};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -195,37 +192,33 @@ pub async fn issue<C: ConnectionTrait>(
         (None, Channel::Email) => (Some(to.clone()), None),
         (None, Channel::Sms) => (None, Some(to.clone())),
     };
-    let id = Uuid::now_v7();
-    let created = invitation::ActiveModel {
-        id: Set(id),
-        practice_id: Set(practice.id),
-        patient_id: Set(patient.id),
-        access_id: Set(access.id),
-        channel: Set(request.channel.as_str().to_owned()),
-        relation: Set(request.relation.as_str().to_owned()),
-        recipient_first_name: Set(request
-            .recipient
-            .as_ref()
-            .map(|r| r.first_name.as_str().to_owned())),
-        recipient_last_name: Set(request
-            .recipient
-            .as_ref()
-            .map(|r| r.last_name.as_str().to_owned())),
-        recipient_email: Set(recipient_email),
-        recipient_mobile: Set(recipient_mobile),
-        token_hash: Set(secrets::hash_token(&token)),
-        expires_at: Set(expires_at),
-        created_by: Set(created_by(by)),
-        created_at: Set(now),
-        used_at: Set(None),
-        used_by_account_id: Set(None),
-        superseded_at: Set(None),
-        revoked_at: Set(None),
-        outbox_id: Set(Some(outbox_id)),
-        failed_attempts: Set(0),
-    }
-    .insert(conn)
+    let created = store::insert(
+        conn,
+        NewInvitation {
+            practice_id: practice.id,
+            patient_id: patient.id,
+            access_id: access.id,
+            channel: request.channel.as_str().to_owned(),
+            relation: request.relation.as_str().to_owned(),
+            recipient_first_name: request
+                .recipient
+                .as_ref()
+                .map(|r| r.first_name.as_str().to_owned()),
+            recipient_last_name: request
+                .recipient
+                .as_ref()
+                .map(|r| r.last_name.as_str().to_owned()),
+            recipient_email,
+            recipient_mobile,
+            token_hash: secrets::hash_token(&token),
+            expires_at,
+            created_by: created_by(by),
+            outbox_id,
+        },
+        now,
+    )
     .await?;
+    let id = created.id;
     audit::record(
         conn,
         meta,
@@ -269,13 +262,8 @@ async fn access_to_invite<C: ConnectionTrait>(
 ) -> Result<portal_access::Model> {
     // A second try covers a row whose state changed between the read and the guarded update.
     for _ in 0..3 {
-        let rows = portal_access::Entity::find()
-            .filter(portal_access::Column::PatientId.eq(patient.id))
-            .filter(portal_access::Column::PracticeId.eq(patient.practice_id))
-            .filter(portal_access::Column::Relation.eq(relation.as_str()))
-            .order_by_desc(portal_access::Column::Id)
-            .all(conn)
-            .await?;
+        let rows =
+            access::for_patient_relation(conn, patient.practice_id, patient.id, relation).await?;
         let status_of = |r: &portal_access::Model| {
             AccessStatus::from_db(&r.status).unwrap_or(AccessStatus::Blocked)
         };
@@ -330,15 +318,7 @@ pub async fn supersede_pending<C: ConnectionTrait>(
     access_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let res = invitation::Entity::update_many()
-        .col_expr(invitation::Column::SupersededAt, Expr::value(now))
-        .filter(invitation::Column::AccessId.eq(access_id))
-        .filter(invitation::Column::UsedAt.is_null())
-        .filter(invitation::Column::SupersededAt.is_null())
-        .filter(invitation::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected)
+    Ok(store::supersede_pending(conn, access_id, now).await?)
 }
 
 /// Every invitation sent for a patient at the caller's practice, newest first, with where
@@ -351,24 +331,13 @@ pub async fn for_patient(
 ) -> Result<Vec<InvitationRecord>> {
     staff.require(Permission::ReadPatients)?;
     patients::find_in_practice(db, staff.practice_id, patient_id).await?;
-    let rows = invitation::Entity::find()
-        .filter(invitation::Column::PatientId.eq(patient_id))
-        .filter(invitation::Column::PracticeId.eq(staff.practice_id))
-        .order_by_desc(invitation::Column::Id)
-        .all(db)
-        .await?;
+    let rows = store::for_patient(db, staff.practice_id, patient_id).await?;
     let outbox_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.outbox_id).collect();
-    let messages: HashMap<Uuid, outbox_row::Model> = if outbox_ids.is_empty() {
-        HashMap::new()
-    } else {
-        outbox_row::Entity::find()
-            .filter(outbox_row::Column::Id.is_in(outbox_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect()
-    };
+    let messages: HashMap<Uuid, outbox_row::Model> = outbox::find_many(db, outbox_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|invitation| {

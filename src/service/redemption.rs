@@ -22,13 +22,12 @@ use crate::service::practices::{self, PracticeSettings};
 use crate::service::{consent_requests, mfa, throttle};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, invitation, patient, portal_access, practice};
-use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    QueryFilter, Set, TransactionTrait,
+use crate::store::invitations as store;
+use crate::store::{
+    access as accesses, account, invitation, patient, patients, portal_access, practice,
 };
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 
 /// What a link is for, and nothing more: no last name, no date of birth, no contact details.
@@ -80,9 +79,7 @@ async fn find<C: ConnectionTrait>(conn: &C, token: &str) -> Result<invitation::M
         return Err(Error::InvitationInvalid);
     }
     let hash = secrets::hash_token(token);
-    let found = invitation::Entity::find()
-        .filter(invitation::Column::TokenHash.eq(hash.as_str()))
-        .one(conn)
+    let found = store::find_by_token_hash(conn, &hash)
         .await?
         .ok_or(Error::InvitationInvalid)?;
     if !secrets::constant_time_eq(found.token_hash.as_bytes(), hash.as_bytes()) {
@@ -100,8 +97,7 @@ async fn find_redeemable<C: ConnectionTrait>(
 ) -> Result<(invitation::Model, portal_access::Model)> {
     let inv = find(conn, token).await?;
     lifecycle(&inv).check_redeemable(now)?;
-    let access = portal_access::Entity::find_by_id(inv.access_id)
-        .one(conn)
+    let access = accesses::find(conn, inv.access_id)
         .await?
         .ok_or(Error::InvitationInvalid)?;
     if access.status != AccessStatus::Invited.as_str() {
@@ -120,8 +116,7 @@ async fn patient_of<C: ConnectionTrait>(
     conn: &C,
     inv: &invitation::Model,
 ) -> Result<patient::Model> {
-    patient::Entity::find_by_id(inv.patient_id)
-        .one(conn)
+    patients::find(conn, inv.patient_id)
         .await?
         .ok_or(Error::InvitationInvalid)
 }
@@ -178,7 +173,7 @@ pub async fn redeem(
     let db = &state.db;
     let hasher = &state.hasher;
     let issuer = state.settings.issuer();
-    let (inv, _) = find_redeemable(db, token, now).await?;
+    let (inv, invited) = find_redeemable(db, token, now).await?;
     let relation = relation_of(&inv)?;
     match (relation.is_representative(), &r.representative) {
         (true, None) => {
@@ -282,13 +277,6 @@ pub async fn redeem(
 
     let txn = db.begin().await?;
     consume(&txn, &inv, now).await?;
-    let access = portal_access::Entity::find_by_id(inv.access_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::InvitationInvalid)?;
-    if access.status != AccessStatus::Invited.as_str() {
-        return Err(Error::InvitationUsed);
-    }
     let (account, created) = match holder {
         Holder::New {
             username,
@@ -333,14 +321,7 @@ pub async fn redeem(
         }
         Holder::Existing(account) => (*account, false),
     };
-    invitation::Entity::update_many()
-        .col_expr(
-            invitation::Column::UsedByAccountId,
-            Expr::value(Some(account.id)),
-        )
-        .filter(invitation::Column::Id.eq(inv.id))
-        .exec(&txn)
-        .await?;
+    store::record_redeemer(&txn, inv.id, account.id).await?;
     // An adult decides who sees their record: a spouse, caregiver or other representative
     // waits for the patient's consent.
     let pending = needs_patient_consent(
@@ -354,21 +335,22 @@ pub async fn redeem(
     } else {
         AccessStatus::Active
     };
-    let previous_account = access.account_id;
-    let mut am: portal_access::ActiveModel = access.into();
-    am.account_id = Set(Some(account.id));
-    am.status = Set(status.as_str().to_owned());
-    am.registered_at = Set(Some(now));
-    am.updated_at = Set(now);
-    let access = am.update(&txn).await.map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            Error::Conflict(
-                "This account already has portal access to this patient's record.".into(),
-            )
-        } else {
-            e.into()
-        }
-    })?;
+    // The account the access held before, as read when the link was checked: only a
+    // redemption of the access's one live link (consumed above) changes it.
+    let previous_account = invited.account_id;
+    // Guarded on `invited`: a revoke or block that landed since the link was read wins.
+    let access = accesses::redeem_invited(&txn, inv.access_id, account.id, status, now)
+        .await
+        .map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                Error::Conflict(
+                    "This account already has portal access to this patient's record.".into(),
+                )
+            } else {
+                e.into()
+            }
+        })?
+        .ok_or(Error::InvitationUsed)?;
     audit::record(
         &txn,
         meta,
@@ -447,20 +429,10 @@ async fn consume<C: ConnectionTrait>(
     inv: &invitation::Model,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let res = invitation::Entity::update_many()
-        .col_expr(invitation::Column::UsedAt, Expr::value(now))
-        .filter(invitation::Column::Id.eq(inv.id))
-        .filter(invitation::Column::UsedAt.is_null())
-        .filter(invitation::Column::SupersededAt.is_null())
-        .filter(invitation::Column::RevokedAt.is_null())
-        .filter(invitation::Column::ExpiresAt.gt(now))
-        .exec(conn)
-        .await?;
-    if res.rows_affected == 1 {
+    if store::consume(conn, inv.id, now).await? {
         return Ok(());
     }
-    let fresh = invitation::Entity::find_by_id(inv.id)
-        .one(conn)
+    let fresh = store::find(conn, inv.id)
         .await?
         .ok_or(Error::InvitationInvalid)?;
     lifecycle(&fresh).check_redeemable(now)?;
@@ -490,40 +462,16 @@ async fn count_check(
     check: Check,
     now: DateTime<Utc>,
 ) -> Result<i32> {
-    let failed = || Expr::col((invitation::Entity, invitation::Column::FailedAttempts));
-    let adds = match check {
-        Check::DateOfBirth { wrong } => i32::from(wrong),
-        Check::Password => 1,
+    let (adds, revoke_at_max) = match check {
+        Check::DateOfBirth { wrong } => (i32::from(wrong), wrong),
+        Check::Password => (1, false),
     };
-    let mut update = Query::update();
-    update
-        .table(invitation::Entity)
-        .value(invitation::Column::FailedAttempts, failed().add(adds));
-    if let Check::DateOfBirth { wrong: true } = check {
-        update.value(
-            invitation::Column::RevokedAt,
-            Expr::case(
-                failed().add(1).gte(MAX_FAILED_ATTEMPTS),
-                Expr::value(Some(now)),
-            )
-            .finally(Expr::col((
-                invitation::Entity,
-                invitation::Column::RevokedAt,
-            ))),
-        );
+    if let Some(count) =
+        store::count_check(db, inv.id, adds, revoke_at_max, MAX_FAILED_ATTEMPTS, now).await?
+    {
+        return Ok(count);
     }
-    update
-        .and_where(invitation::Column::Id.eq(inv.id))
-        .and_where(failed().lt(MAX_FAILED_ATTEMPTS))
-        .and_where(invitation::Column::UsedAt.is_null())
-        .and_where(invitation::Column::RevokedAt.is_null())
-        .and_where(invitation::Column::SupersededAt.is_null())
-        .returning_col(invitation::Column::FailedAttempts);
-    if let Some(row) = db.query_one(&update).await? {
-        return Ok(row.try_get_by_index(0)?);
-    }
-    let fresh = invitation::Entity::find_by_id(inv.id)
-        .one(db)
+    let fresh = store::find(db, inv.id)
         .await?
         .ok_or(Error::InvitationInvalid)?;
     lifecycle(&fresh).check_redeemable(now)?;
@@ -534,16 +482,7 @@ async fn count_check(
 
 /// Takes back a check counted by [`count_check`] that was right.
 async fn uncount_check(db: &DatabaseConnection, inv: &invitation::Model) -> Result<()> {
-    invitation::Entity::update_many()
-        .col_expr(
-            invitation::Column::FailedAttempts,
-            Expr::col(invitation::Column::FailedAttempts).sub(1),
-        )
-        .filter(invitation::Column::Id.eq(inv.id))
-        .filter(invitation::Column::FailedAttempts.gt(0))
-        .exec(db)
-        .await?;
-    Ok(())
+    Ok(store::uncount_check(db, inv.id).await?)
 }
 
 /// A wrong date of birth or password, already counted by [`count_check`]: audited in its own
@@ -560,13 +499,7 @@ async fn record_failure(
     let txn = db.begin().await?;
     let revoked = check >= MAX_FAILED_ATTEMPTS;
     if revoked {
-        invitation::Entity::update_many()
-            .col_expr(invitation::Column::RevokedAt, Expr::value(now))
-            .filter(invitation::Column::Id.eq(inv.id))
-            .filter(invitation::Column::RevokedAt.is_null())
-            .filter(invitation::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await?;
+        store::revoke_unused(&txn, inv.id, now).await?;
     }
     audit::record(
         &txn,

@@ -7,7 +7,6 @@
 //! toggled off and you will need to manually enable the patient's Portal account."
 
 use crate::auth::password::Hasher;
-use crate::auth::secrets;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
 use crate::domain::invitation::{OnFile, check_required_fields};
@@ -27,13 +26,12 @@ use crate::service::patients::{self, NewPatient};
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::grant::{self, NewAccess};
-use crate::store::{account, account_token, outbox, portal_access, practice};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+use crate::store::{
+    access, account, account_token, account_tokens, accounts as account_store, outbox,
+    portal_access, practice,
 };
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -269,18 +267,14 @@ pub async fn send_verification<C: ConnectionTrait>(
     issuer: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let token = secrets::new_token();
-    account_token::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        account_id: Set(account_id),
-        purpose: Set(EMAIL_VERIFICATION.to_owned()),
-        token_hash: Set(secrets::hash_token(&token)),
-        payload: Set(Some(json!({ "access_id": access_id }).to_string())),
-        created_at: Set(now),
-        expires_at: Set(now + TimeDelta::hours(EMAIL_VERIFICATION_TTL_HOURS)),
-        used_at: Set(None),
-    }
-    .insert(conn)
+    let token = account_tokens::issue(
+        conn,
+        account_id,
+        EMAIL_VERIFICATION,
+        Some(json!({ "access_id": access_id })),
+        TimeDelta::hours(EMAIL_VERIFICATION_TTL_HOURS),
+        now,
+    )
     .await?;
     let message = onboarding::verify_email(
         email,
@@ -313,35 +307,20 @@ pub async fn verify_email(
 ) -> Result<Verified> {
     let txn = db.begin().await?;
     let row = find_verification(&txn, token).await?;
-    let consumed = account_token::Entity::update_many()
-        .col_expr(account_token::Column::UsedAt, Expr::value(now))
-        .filter(account_token::Column::Id.eq(row.id))
-        .filter(account_token::Column::UsedAt.is_null())
-        .filter(account_token::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?;
-    if consumed.rows_affected != 1 {
+    if !account_tokens::consume(&txn, row.id, now).await? {
         return Err(Error::TokenInvalid);
     }
     let access_id = access_of(&row)?;
-    account::Entity::update_many()
-        .col_expr(account::Column::EmailVerifiedAt, Expr::value(now))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(row.account_id))
-        .exec(&txn)
-        .await?;
-    let access = portal_access::Entity::find_by_id(access_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::TokenInvalid)?;
-    let access = if access.status == AccessStatus::PendingVerification.as_str() {
-        let mut am: portal_access::ActiveModel = access.into();
-        am.status = Set(AccessStatus::Active.as_str().to_owned());
-        am.updated_at = Set(now);
-        am.update(&txn).await?
-    } else {
-        access
-    };
+    account_store::mark_email_verified(&txn, row.account_id, now).await?;
+    // Turned on only if still waiting for this confirmation (guarded on the status): an access
+    // staff changed meanwhile (revoked, say) is left as it is.
+    let access =
+        match access::activate(&txn, access_id, AccessStatus::PendingVerification, now).await? {
+            Some(activated) => activated,
+            None => access::find(&txn, access_id)
+                .await?
+                .ok_or(Error::TokenInvalid)?,
+        };
     audit::record(
         &txn,
         meta,
@@ -364,16 +343,8 @@ async fn find_verification<C: ConnectionTrait>(
     conn: &C,
     token: &str,
 ) -> Result<account_token::Model> {
-    if !secrets::looks_like_token(token) {
-        return Err(Error::TokenInvalid);
-    }
-    let hash = secrets::hash_token(token);
-    account_token::Entity::find()
-        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
-        .filter(account_token::Column::Purpose.eq(EMAIL_VERIFICATION))
-        .one(conn)
+    account_tokens::find_by_secret(conn, token, EMAIL_VERIFICATION)
         .await?
-        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes()))
         .ok_or(Error::TokenInvalid)
 }
 
@@ -402,8 +373,7 @@ pub async fn preview_verification(
     if row.used_at.is_some() || row.expires_at <= now {
         return Err(Error::TokenInvalid);
     }
-    let access = portal_access::Entity::find_by_id(access_of(&row)?)
-        .one(db)
+    let access = access::find(db, access_of(&row)?)
         .await?
         .ok_or(Error::TokenInvalid)?;
     practices::get(db, access.practice_id).await
@@ -422,18 +392,23 @@ pub async fn activate(
     // Enabling a portal account by hand is the front desk's "create an account manually".
     staff.require(Permission::CreateAccounts)?;
     let txn = db.begin().await?;
-    let access = portal_access::Entity::find_by_id(access_id)
-        .one(&txn)
+    let access = access::find(&txn, access_id)
         .await?
         .filter(|a| a.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
     let access = match AccessStatus::from_db(&access.status) {
         Some(AccessStatus::Active) => access,
         Some(AccessStatus::PendingVerification) => {
-            let mut am: portal_access::ActiveModel = access.into();
-            am.status = Set(AccessStatus::Active.as_str().to_owned());
-            am.updated_at = Set(now);
-            let updated = am.update(&txn).await?;
+            // Guarded on the status read: of two enables at once (or an enable and a revoke),
+            // only one changes the access.
+            let updated = access::activate(&txn, access_id, AccessStatus::PendingVerification, now)
+                .await?
+                .ok_or_else(|| {
+                    Error::Conflict(
+                        "This access changed while you were changing it; reload it and try again."
+                            .into(),
+                    )
+                })?;
             audit::record(
                 &txn,
                 meta,
@@ -462,10 +437,7 @@ pub async fn activate(
 
 async fn username_of<C: ConnectionTrait>(conn: &C, id: Option<Uuid>) -> Result<Option<String>> {
     Ok(match id {
-        Some(id) => account::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|a| a.username),
+        Some(id) => account_store::find(conn, id).await?.map(|a| a.username),
         None => None,
     })
 }

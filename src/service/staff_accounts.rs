@@ -71,13 +71,8 @@ pub async fn create(
     let password_hash = hasher.hash(&temporary_password).await?;
 
     let txn = db.begin().await?;
-    let own = access_rows::for_patient_with_relation(
-        &txn,
-        patient.id,
-        staff.practice_id,
-        Relation::Own.as_str(),
-    )
-    .await?;
+    let own = access_rows::for_patient_relation(&txn, staff.practice_id, patient.id, Relation::Own)
+        .await?;
     if own
         .iter()
         .any(|a| a.status == AccessStatus::Active.as_str())

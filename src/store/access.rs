@@ -1,4 +1,7 @@
 //! Portal access rows (one per account, patient and practice): grant, block, revoke, expire, re-link.
+//!
+//! Every status change is one UPDATE guarded on the status the caller expects, returning the
+//! row as it now stands (`None` when the row was not in that status: another change won).
 
 use crate::domain::access::{AccessStatus, Relation};
 use crate::store::portal_access;
@@ -238,6 +241,180 @@ pub async fn expire_if_active<C: ConnectionTrait>(
         == 1)
 }
 
+/// Every access to one patient's record at a practice, oldest first.
+pub async fn for_patient<C: ConnectionTrait>(
+    conn: &C,
+    practice_id: Uuid,
+    patient_id: Uuid,
+) -> Result<Vec<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::PracticeId.eq(practice_id))
+        .order_by_asc(portal_access::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// The accesses to a patient's record at a practice with one relation, newest first.
+pub async fn for_patient_relation<C: ConnectionTrait>(
+    conn: &C,
+    practice_id: Uuid,
+    patient_id: Uuid,
+    relation: Relation,
+) -> Result<Vec<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::PracticeId.eq(practice_id))
+        .filter(portal_access::Column::Relation.eq(relation.as_str()))
+        .order_by_desc(portal_access::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// The account's active access to a patient's record at a practice, if it has one.
+pub async fn find_active<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    practice_id: Uuid,
+    patient_id: Uuid,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(portal_access::Column::AccountId.eq(account_id))
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::PracticeId.eq(practice_id))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .one(conn)
+        .await
+}
+
+/// A patient's own access held by an account other than `account_id` and not revoked, if
+/// any (the patient already has an account of their own).
+pub async fn own_held_by_another<C: ConnectionTrait>(
+    conn: &C,
+    patient_id: Uuid,
+    account_id: Uuid,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    portal_access::Entity::find()
+        .filter(portal_access::Column::PatientId.eq(patient_id))
+        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
+        .filter(portal_access::Column::AccountId.is_not_null())
+        .filter(portal_access::Column::AccountId.ne(account_id))
+        .filter(portal_access::Column::Status.ne(AccessStatus::Revoked.as_str()))
+        .one(conn)
+        .await
+}
+
+/// One UPDATE of the access `id` guarded on `from`, setting `to` and `updated_at` plus
+/// `stamps`; the row as it now stands, or `None` when it was not in `from`.
+async fn change_status<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    from: AccessStatus,
+    to: AccessStatus,
+    stamps: Vec<(portal_access::Column, Expr)>,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    let mut update = portal_access::Entity::update_many()
+        .col_expr(portal_access::Column::Status, Expr::value(to.as_str()))
+        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now));
+    for (column, value) in stamps {
+        update = update.col_expr(column, value);
+    }
+    let mut stmt = update
+        .filter(portal_access::Column::Id.eq(id))
+        .filter(portal_access::Column::Status.eq(from.as_str()))
+        .into_query();
+    returning::one(conn, stmt.returning_all()).await
+}
+
+/// Redeems the `invited` access `id` for an account: `to` is `active` or `pending_consent`.
+/// `None` when the access is no longer `invited`.
+pub async fn redeem_invited<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    account_id: Uuid,
+    to: AccessStatus,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    change_status(
+        conn,
+        id,
+        AccessStatus::Invited,
+        to,
+        vec![
+            (
+                portal_access::Column::AccountId,
+                Expr::value(Some(account_id)),
+            ),
+            (portal_access::Column::RegisteredAt, Expr::value(Some(now))),
+        ],
+        now,
+    )
+    .await
+}
+
+/// Turns on the access `id` that is still in `from` (`pending_verification`: its email was
+/// confirmed, or staff enabled it). `None` when it is no longer in `from`.
+pub async fn activate<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    from: AccessStatus,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    change_status(conn, id, from, AccessStatus::Active, Vec::new(), now).await
+}
+
+/// Blocks the access `id` that is in `from`, stamping when and why. `None` when it is no
+/// longer in `from`.
+pub async fn block<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    from: AccessStatus,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    let stamps = vec![
+        (portal_access::Column::BlockedAt, Expr::value(now)),
+        (portal_access::Column::BlockReason, Expr::value(reason)),
+    ];
+    change_status(conn, id, from, AccessStatus::Blocked, stamps, now).await
+}
+
+/// Lifts the block on the `blocked` access `id`: it is `active` again. `None` when it is no
+/// longer blocked.
+pub async fn unblock<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    let stamps = vec![(portal_access::Column::UnblockedAt, Expr::value(now))];
+    change_status(
+        conn,
+        id,
+        AccessStatus::Blocked,
+        AccessStatus::Active,
+        stamps,
+        now,
+    )
+    .await
+}
+
+/// Revokes the access `id` that is in `from`, stamping when and why. `None` when it is no
+/// longer in `from`.
+pub async fn revoke<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    from: AccessStatus,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<portal_access::Model>, DbErr> {
+    let stamps = vec![
+        (portal_access::Column::RevokedAt, Expr::value(now)),
+        (portal_access::Column::RevokeReason, Expr::value(reason)),
+    ];
+    change_status(conn, id, from, AccessStatus::Revoked, stamps, now).await
+}
+
 /// How many of the account's accesses at the practice have `status` and a consent that has
 /// not run out at `now`.
 pub async fn count_with_current_consent<C: ConnectionTrait>(
@@ -268,22 +445,6 @@ pub async fn count_for_patient_with_status<C: ConnectionTrait>(
         .filter(portal_access::Column::PracticeId.eq(practice_id))
         .filter(portal_access::Column::Status.eq(status))
         .count(conn)
-        .await
-}
-
-/// The accesses to the patient's record at the practice with `relation`, newest first.
-pub async fn for_patient_with_relation<C: ConnectionTrait>(
-    conn: &C,
-    patient_id: Uuid,
-    practice_id: Uuid,
-    relation: &str,
-) -> Result<Vec<portal_access::Model>, DbErr> {
-    portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::PracticeId.eq(practice_id))
-        .filter(portal_access::Column::Relation.eq(relation))
-        .order_by_desc(portal_access::Column::Id)
-        .all(conn)
         .await
 }
 

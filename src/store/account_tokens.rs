@@ -43,20 +43,9 @@ pub async fn find_usable<C: ConnectionTrait>(
     purpose: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<account_token::Model>, DbErr> {
-    if !secrets::looks_like_token(raw) {
-        return Ok(None);
-    }
-    let hash = secrets::hash_token(raw);
-    Ok(account_token::Entity::find()
-        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
-        .one(conn)
+    Ok(find_by_secret(conn, raw, purpose)
         .await?
-        .filter(|t| {
-            t.purpose == purpose
-                && t.used_at.is_none()
-                && t.expires_at > now
-                && secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes())
-        }))
+        .filter(|t| t.used_at.is_none() && t.expires_at > now))
 }
 
 /// Marks the token used; false when it was used (or expired) in the meantime.
@@ -101,4 +90,23 @@ pub async fn exists<C: ConnectionTrait>(conn: &C, raw: &str, purpose: &str) -> R
         .one(conn)
         .await?
         .is_some())
+}
+
+/// The token for this purpose whose secret is `raw`, used, expired or not (the caller judges
+/// its state); `None` for a malformed secret without a query.
+pub async fn find_by_secret<C: ConnectionTrait>(
+    conn: &C,
+    raw: &str,
+    purpose: &str,
+) -> Result<Option<account_token::Model>, DbErr> {
+    if !secrets::looks_like_token(raw) {
+        return Ok(None);
+    }
+    let hash = secrets::hash_token(raw);
+    Ok(account_token::Entity::find()
+        .filter(account_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(account_token::Column::Purpose.eq(purpose))
+        .one(conn)
+        .await?
+        .filter(|t| secrets::constant_time_eq(t.token_hash.as_bytes(), hash.as_bytes())))
 }

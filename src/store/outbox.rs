@@ -216,6 +216,20 @@ pub async fn retry<C: ConnectionTrait>(
     Ok(res.rows_affected == 1)
 }
 
+/// The messages with these ids (those that still exist), in no particular order.
+pub async fn find_many<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<Uuid>,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    outbox::Entity::find()
+        .filter(outbox::Column::Id.is_in(ids))
+        .all(conn)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

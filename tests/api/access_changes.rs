@@ -626,3 +626,53 @@ async fn only_a_role_that_may_revoke_regrants_a_revoked_access() {
     // Once re-granted (invited again), scheduling may resend the link as before.
     app.invite_self(&scheduling, &patient_id, "email").await;
 }
+
+/// Each change is one UPDATE guarded on the status it starts from: of many staff requests at
+/// once, one changes the access and is audited; the rest see its change (nothing to do, or a
+/// conflict), never a blend.
+#[tokio::test]
+async fn concurrent_blocks_and_revokes_of_one_access_change_it_once() {
+    let app = TestApp::spawn().await;
+    let (_, smith) = app
+        .create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
+        .await;
+    let ann = app
+        .seed_portal_account(
+            &smith,
+            patient("Ann", "Lee", "ann@example.org"),
+            "ann.lee",
+            PASSWORD,
+            "self",
+        )
+        .await;
+
+    let blocks = futures_util::future::join_all(
+        (0..8).map(|_| app.block_access(&smith, ann.access_id, Some("abusive messages"))),
+    )
+    .await;
+    for r in blocks {
+        let status = r.status().as_u16();
+        assert!(status == 200 || status == 409, "{status}");
+    }
+    let kinds = app.audit_kinds().await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "access.blocked").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(app.access_view(&smith, &ann).await["status"], "blocked");
+
+    let (unblock, revoke) = tokio::join!(
+        app.unblock_access(&smith, ann.access_id, None),
+        app.revoke_access(&smith, ann.access_id, None)
+    );
+    let (unblocked, revoked) = (unblock.status() == 200, revoke.status() == 200);
+    assert!(unblocked || revoked);
+    let kinds = app.audit_kinds().await;
+    let count = |kind: &str| kinds.iter().filter(|k| *k == kind).count();
+    assert_eq!(count("access.unblocked"), usize::from(unblocked));
+    assert_eq!(count("access.revoked"), usize::from(revoked));
+    let now = app.access_view(&smith, &ann).await;
+    // Unblocking after a revoke is refused; revoking after an unblock revokes.
+    assert_eq!(now["status"], if revoked { "revoked" } else { "active" });
+}

@@ -235,3 +235,57 @@ async fn verify_email_sign_up_needs_an_email_and_its_link_lasts_24_hours() {
         .await;
     assert_problem(junk, 410, "token_invalid").await;
 }
+
+/// Turning a sign-up on is one UPDATE guarded on `pending_verification`: the person following
+/// the link twice at once, and two staff enabling it at once, each turn it on once.
+#[tokio::test]
+async fn concurrent_confirmations_and_enables_turn_a_sign_up_on_once() {
+    let app = TestApp::spawn().await;
+    let key = practice(&app, "verify_email").await;
+    app.register(zoe()).await;
+    let token = token_of(&verification_link(&app, "zoe@example.org").await);
+    let (a, b) = tokio::join!(app.verify_email(&token), app.verify_email(&token));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 410]);
+    let (_, access) = zoe_at_practice(&app, &key).await;
+    assert_eq!(access["status"], "active");
+    let kinds = app.audit_kinds().await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "registration.verified")
+            .count(),
+        1
+    );
+
+    let mut second = zoe();
+    second["first_name"] = json!("Yan");
+    second["last_name"] = json!("Ito");
+    second["email"] = json!("yan@example.org");
+    second["username"] = json!("yan.ito");
+    app.register(second).await;
+    let page: Value = app
+        .get("/api/v1/practice/patients?name=yan", &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let yan = app
+        .access_of(&key, page["items"][0]["id"].as_str().unwrap())
+        .await
+        .remove(0);
+    let id = yan["id"].as_str().unwrap();
+    let results =
+        futures_util::future::join_all((0..6).map(|_| app.activate_access(&key, id))).await;
+    for r in results {
+        let status = r.status().as_u16();
+        assert!(status == 200 || status == 409, "{status}");
+    }
+    let kinds = app.audit_kinds().await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "access.activated").count(),
+        1,
+        "{kinds:?}"
+    );
+}
