@@ -26,17 +26,17 @@ use crate::auth::secrets;
 use crate::domain::access::AccessStatus;
 use crate::domain::login::{PracticeChoice, PracticeStanding, choose_practice};
 use crate::domain::password_policy::{self, PasswordContext};
+use crate::domain::username;
 use crate::error::{Error, Result};
 use crate::service::mfa::{self, CodeKind, Enrolment};
 use crate::service::sessions::{self, IssuedTokens, ended, refusal};
-use crate::service::{accounts, throttle, time_limits};
+use crate::service::{throttle, time_limits};
 use crate::state::AppState;
 use crate::store::access_rows::{self, AtPractice, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_tokens};
+use crate::store::{account, account_tokens, accounts};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::TransactionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -178,7 +178,6 @@ async fn outcome(
         Step::Ready { account, at, amr } => {
             let keyset = state.keys.current(now).await;
             let tokens = sessions::start(state, &keyset, account.id, &at, amr, meta, now).await?;
-            throttle::forget_account(&state.db, &account.username).await?;
             Ok(LoginOutcome::Tokens(tokens))
         }
         Step::Mfa { token, expires_in } => Ok(LoginOutcome::MfaRequired { token, expires_in }),
@@ -203,28 +202,49 @@ pub async fn authenticate(
     // Before any hash: the attempt is counted, and a throttled account or client waits
     // (429), known or not.
     let attempt = throttle::attempt(state, &creds.username, meta, now).await?;
-    let found = accounts::find_by_username(&state.db, &creds.username).await?;
+    let found = access_rows::for_login(&state.db, &username::fold(&creds.username)).await?;
     let verdict = state
         .hasher
         .verify(
             &creds.password,
-            found.as_ref().map(|a| a.password_hash.as_str()),
+            found.as_ref().map(|f| f.account.password_hash.as_str()),
         )
         .await?;
-    let (account, needs_rehash) = match (found, verdict) {
-        (Some(a), Verification::Valid { needs_rehash }) => (a, needs_rehash),
+    let (read, needs_rehash) = match (found, verdict) {
+        (Some(f), Verification::Valid { needs_rehash }) => (f, needs_rehash),
         (found, _) => {
-            record_failure(state, found.as_ref(), &creds.username, meta, now).await?;
+            let account = found.map(|f| f.account);
+            record_failure(state, account.as_ref(), &creds.username, meta, now).await?;
             attempt.failed(state, meta, now).await?;
             return Err(Error::InvalidCredentials);
         }
     };
-    attempt.succeeded(state, now).await?;
     if needs_rehash {
-        rehash(state, &account, &creds.password, now).await?;
+        rehash(state, &read.account, &creds.password, now).await?;
     }
-    let account = require_longer_password(state, account, &creds.password, now).await?;
-    at_practice(state, account, creds.practice.as_deref(), meta, now).await
+    let practices = read.practices();
+    let account = require_longer_password(state, read.account, &creds.password, now).await;
+    let step = match account {
+        Ok(account) => {
+            at_practices(
+                state,
+                account,
+                practices,
+                creds.practice.as_deref(),
+                meta,
+                now,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    // The right password is not a failure: a login that is now complete clears the account's
+    // failures, one that still needs a step (or was refused) only takes its count back.
+    match &step {
+        Ok(Step::Ready { .. }) => attempt.completed_login(state, &creds.username, now).await?,
+        _ => attempt.succeeded(state, now).await?,
+    }
+    step
 }
 
 /// Steps 2 and 3 for an account that has proved who it is: read its practices, choose one
@@ -237,17 +257,26 @@ pub async fn at_practice(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    let mut rows = access_rows::for_account(&state.db, account.id, None).await?;
+    let practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
+    at_practices(state, account, practices, requested, meta, now).await
+}
+
+/// [`at_practice`] with the account's accesses read already (a password login reads them
+/// with the account).
+async fn at_practices(
+    state: &AppState,
+    account: account::Model,
+    mut practices: Vec<AtPractice>,
+    requested: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Step> {
     // Accesses that time has ended are ended before the login reads them (only when one may
     // have: most logins skip this).
-    if by_practice(rows.clone())
-        .iter()
-        .any(|at| at.time_limits_may_apply(now))
-    {
+    if practices.iter().any(|at| at.time_limits_may_apply(now)) {
         time_limits::apply_for_account(&state.db, state.settings.issuer(), account.id, now).await?;
-        rows = access_rows::for_account(&state.db, account.id, None).await?;
+        practices = by_practice(access_rows::for_account(&state.db, account.id, None).await?);
     }
-    let practices = by_practice(rows);
     match choose(state, &account, practices, requested, meta, now).await? {
         Chosen::One(at) => advance(state, account, at, meta, now).await,
         Chosen::Several(options) => Ok(Step::Choose { account, options }),
@@ -299,13 +328,7 @@ async fn require_longer_password(
     {
         return Ok(account);
     }
-    account::Entity::update_many()
-        .col_expr(account::Column::MustChangePassword, Expr::value(true))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(account.id))
-        .filter(account::Column::TotpEnabledAt.is_null())
-        .exec(&state.db)
-        .await?;
+    accounts::require_password_change_unless_mfa(&state.db, account.id, now).await?;
     Ok(account::Model {
         must_change_password: true,
         ..account
@@ -321,12 +344,7 @@ async fn rehash(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let fresh = state.hasher.hash(password).await?;
-    account::Entity::update_many()
-        .col_expr(account::Column::PasswordHash, Expr::value(fresh))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(account.id))
-        .filter(account::Column::PasswordHash.eq(account.password_hash.as_str()))
-        .exec(&state.db)
+    accounts::replace_password_hash(&state.db, account.id, &account.password_hash, &fresh, now)
         .await?;
     Ok(())
 }
@@ -538,8 +556,7 @@ pub async fn change_password(
         .await?
         .ok_or(Error::InvalidGrant)?;
     let practice_id = practice_of(&token)?;
-    let account = account::Entity::find_by_id(token.account_id)
-        .one(&state.db)
+    let account = accounts::find(&state.db, token.account_id)
         .await?
         .ok_or(Error::InvalidGrant)?;
     let at = access_rows::at_practice(&state.db, account.id, practice_id)
@@ -560,15 +577,7 @@ pub async fn change_password(
     if !account_tokens::consume(&txn, token.id, now).await? {
         return Err(Error::InvalidGrant);
     }
-    account::Entity::update_many()
-        .col_expr(account::Column::PasswordHash, Expr::value(hash))
-        .col_expr(account::Column::PasswordChangedAt, Expr::value(now))
-        .col_expr(account::Column::MustChangePassword, Expr::value(false))
-        .col_expr(account::Column::SessionsValidAfter, Expr::value(now))
-        .col_expr(account::Column::UpdatedAt, Expr::value(now))
-        .filter(account::Column::Id.eq(account.id))
-        .exec(&txn)
-        .await?;
+    accounts::reset_password(&txn, account.id, &hash, false, now).await?;
     let ended = sessions::end_all(&txn, account.id, None, ended::PASSWORD_CHANGED, now).await?;
     audit::record(
         &txn,
@@ -586,10 +595,16 @@ pub async fn change_password(
         must_change_password: false,
         ..account
     };
-    match at.standing() {
-        Some(PracticeStanding::Active) => advance(state, account, at, meta, now).await,
-        other => Err(refusal(&at, other)),
+    if at.standing() != Some(PracticeStanding::Active) {
+        return Err(refusal(&at, at.standing()));
     }
+    let username = account.username.clone();
+    let step = advance(state, account, at, meta, now).await?;
+    // A login this change completes clears the account's failures, as a right password does.
+    if matches!(step, Step::Ready { .. }) {
+        throttle::forget_account(&state.db, &username).await?;
+    }
+    Ok(step)
 }
 
 /// The practice a login-step token was issued for.
@@ -617,8 +632,7 @@ async fn step_token(
         .await?
         .ok_or(Error::InvalidGrant)?;
     let practice_id = practice_of(&token)?;
-    let account = account::Entity::find_by_id(token.account_id)
-        .one(&state.db)
+    let account = accounts::find(&state.db, token.account_id)
         .await?
         .ok_or(Error::InvalidGrant)?;
     let at = access_rows::at_practice(&state.db, account.id, practice_id)

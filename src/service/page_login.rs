@@ -22,7 +22,6 @@ use crate::state::AppState;
 use crate::store::audit::RequestMeta;
 use crate::store::{account, account_tokens};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::EntityTrait;
 
 /// `account_tokens.purpose` of the token that carries a login to the practice chooser.
 pub const PRACTICE_CHOICE_PURPOSE: &str = "login_practice_choice";
@@ -83,8 +82,7 @@ pub async fn choose(
     let token = account_tokens::find_usable(&state.db, raw_token, PRACTICE_CHOICE_PURPOSE, now)
         .await?
         .ok_or(Error::InvalidGrant)?;
-    let account = account::Entity::find_by_id(token.account_id)
-        .one(&state.db)
+    let account = crate::store::accounts::find(&state.db, token.account_id)
         .await?
         .ok_or(Error::InvalidGrant)?;
     let step = login::at_practice(state, account, Some(practice), meta, now).await?;

@@ -140,6 +140,23 @@ pub fn held(patients: &[Grant]) -> Vec<Held> {
         .collect()
 }
 
+/// The `practitioners` claim from practitioners read with the accesses: every granted patient,
+/// with an empty list when none is linked.
+fn of_patients(
+    loaded: &BTreeMap<Uuid, Vec<Uuid>>,
+    patients: &[Grant],
+) -> BTreeMap<Uuid, Vec<Uuid>> {
+    patients
+        .iter()
+        .map(|g| {
+            (
+                g.patient_id,
+                loaded.get(&g.patient_id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 fn patient_ids(patients: &[Grant]) -> Vec<Uuid> {
     patients.iter().map(|g| g.patient_id).collect()
 }
@@ -295,7 +312,10 @@ pub async fn start_in<C: ConnectionTrait>(
         revoked_at: None,
         revoked_reason: None,
     };
-    let practitioners = practitioners::claim(txn, &patient_ids(&patients)).await?;
+    let practitioners = match &at.practitioners {
+        Some(loaded) => of_patients(loaded, &patients),
+        None => practitioners::claim(txn, &patient_ids(&patients)).await?,
+    };
     let chosen = client.as_ref().and_then(|c| c.patient);
     let access_token = access_token(
         state,
@@ -529,13 +549,10 @@ async fn refresh_once(
     )
     .await?;
     txn.commit().await?;
-    let practitioners = patients
-        .iter()
-        .map(|g| {
-            let ids = context.practitioners.get(&g.patient_id);
-            (g.patient_id, ids.cloned().unwrap_or_default())
-        })
-        .collect();
+    let practitioners = of_patients(
+        at.practitioners.as_ref().unwrap_or(&BTreeMap::new()),
+        &patients,
+    );
     let launch_patient = session.client_id.as_ref().and(context.launch_patient);
     let issued = IssuedTokens {
         access_token: access_token(

@@ -4,13 +4,14 @@
 //! trusted proxy only, see `RequestMeta`). The rules are in `domain::throttle`.
 //!
 //! [`attempt`] counts the attempt on both keys BEFORE any password hash or code check, with
-//! one upsert per key that returns the new count (`store::throttles`), and refuses it (429)
-//! when either key must wait: so forty attempts sent at once are judged exactly as forty sent
-//! one after another, and at most as many reach argon2. The attempt then ends as
+//! one upsert that returns the new counts (`store::throttles`), and refuses it (429) when
+//! either key must wait: so forty attempts sent at once are judged exactly as forty sent one
+//! after another, and at most as many reach argon2. The attempt then ends as
 //! [`Attempt::failed`] (a wrong password or two-step code: one counter per account for both
-//! factors; a wait imposed is audited) or [`Attempt::succeeded`] (the count is taken back);
-//! [`forget_account`] clears the account after a complete login or a password reset. Every
-//! refusal is audited.
+//! factors; a wait imposed is audited), [`Attempt::succeeded`] (the count is taken back) or
+//! [`Attempt::completed_login`] (taken back and the account's failures cleared, in the same
+//! statement); [`forget_account`] clears the account after a password reset. Every refusal is
+//! audited.
 //!
 //! Lockout choice: the account key only ever imposes waits (at most 30 seconds) until 100
 //! failures in an hour; then it refuses until that hour ends, whoever asks. A stranger can
@@ -153,25 +154,30 @@ async fn attempt_on(
 ) -> Result<Attempt> {
     // A key can stop waiting between the refusing upsert and the read that says for how
     // long (a success cleared it); the attempt is then counted again, a few times at most.
+    let counters: Vec<throttles::Counter<'_>> = keys
+        .iter()
+        .map(|k| throttles::Counter {
+            key: &k.key,
+            rule: k.rule,
+        })
+        .collect();
     for _ in 0..3 {
-        let mut counted = Vec::with_capacity(keys.len());
-        let mut refused = None;
-        for k in &keys {
-            match throttles::count_attempt(&state.db, &k.key, k.rule, now).await? {
-                Some(r) => counted.push((k.clone(), r)),
-                None => {
-                    refused = Some(k);
-                    break;
-                }
-            }
-        }
-        let Some(k) = refused else {
+        let mut rows = throttles::count_attempts(&state.db, &counters, now).await?;
+        let counted: Vec<(Key, row::Model)> = keys
+            .iter()
+            .filter_map(|k| {
+                let i = rows.iter().position(|r| r.key == k.key)?;
+                Some((k.clone(), rows.swap_remove(i)))
+            })
+            .collect();
+        let Some(k) = keys
+            .iter()
+            .find(|k| !counted.iter().any(|(c, _)| c.key == k.key))
+        else {
             return Ok(Attempt { counted, trail });
         };
         // Refused attempts are not counted on any key.
-        for (k, r) in &counted {
-            throttles::uncount(&state.db, r, k.rule, now).await?;
-        }
+        throttles::settle(&state.db, &rules_of(&counted), None, now).await?;
         let Some((r, until)) = throttles::find(&state.db, &k.key)
             .await?
             .and_then(|r| throttles::waiting_until(&r, k.rule, now).map(|u| (r, u)))
@@ -198,6 +204,10 @@ async fn attempt_on(
     Err(Error::RateLimited {
         retry_after_secs: 1,
     })
+}
+
+fn rules_of(counted: &[(Key, row::Model)]) -> Vec<(Rule, row::Model)> {
+    counted.iter().map(|(k, r)| (k.rule, r.clone())).collect()
 }
 
 impl Attempt {
@@ -231,11 +241,23 @@ impl Attempt {
         Ok(())
     }
 
-    /// The guess was right (or turned out not to be a guess): its count is taken back.
+    /// The guess was right (or turned out not to be a guess): its count is taken back, in
+    /// one statement for all its keys.
     pub async fn succeeded(self, state: &AppState, now: DateTime<Utc>) -> Result<()> {
-        for (k, r) in &self.counted {
-            throttles::uncount(&state.db, r, k.rule, now).await?;
-        }
+        throttles::settle(&state.db, &rules_of(&self.counted), None, now).await?;
+        Ok(())
+    }
+
+    /// The login is complete (every factor checked): the count is taken back and the
+    /// account's failures are cleared, in one statement.
+    pub async fn completed_login(
+        self,
+        state: &AppState,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let account = account_key(username);
+        throttles::settle(&state.db, &rules_of(&self.counted), Some(&account), now).await?;
         Ok(())
     }
 }

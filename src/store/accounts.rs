@@ -216,6 +216,42 @@ pub async fn email_of<C: ConnectionTrait>(
         .flatten())
 }
 
+/// Stores `fresh` in place of the hash `verified`, only if that is still the account's hash
+/// (a password changed meanwhile is not overwritten). Returns whether it was replaced.
+pub async fn replace_password_hash<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    verified: &str,
+    fresh: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, Expr::value(fresh))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::PasswordHash.eq(verified))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Asks the account to choose a new password at its next login, unless it has two-step
+/// verification turned on (checked in the same statement).
+pub async fn require_password_change_unless_mfa<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = account::Entity::update_many()
+        .col_expr(account::Column::MustChangePassword, Expr::value(true))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::TotpEnabledAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 /// The accounts with these ids that exist, in no particular order.
 pub async fn find_many<C: ConnectionTrait>(
     conn: &C,

@@ -123,10 +123,9 @@ struct ContextRow {
 pub struct RefreshContext {
     pub session: session::Model,
     pub sessions_valid_after: Option<DateTime<Utc>>,
-    /// The account's accesses at the session's practice (none: `rows` is empty).
+    /// The account's accesses at the session's practice (none: `rows` is empty), with the
+    /// active practitioners of each patient with an active access.
     pub at: AtPractice,
-    /// The active practitioners of each patient with an active access.
-    pub practitioners: BTreeMap<Uuid, Vec<Uuid>>,
     /// The patient a SMART launch chose for this session (on its authorization code).
     pub launch_patient: Option<Uuid>,
 }
@@ -247,8 +246,8 @@ pub async fn refresh_context<C: ConnectionTrait>(
             phone: first.practice_phone.clone(),
             mfa_required: first.practice_mfa_required,
             rows: Vec::new(),
+            practitioners: Some(BTreeMap::new()),
         },
-        practitioners: BTreeMap::new(),
         launch_patient: first.launch_patient_id,
         session,
     };
@@ -258,8 +257,8 @@ pub async fn refresh_context<C: ConnectionTrait>(
         else {
             continue;
         };
-        if let Some(p) = row.practitioner_id {
-            let list = context.practitioners.entry(patient_id).or_default();
+        if let (Some(p), Some(map)) = (row.practitioner_id, context.at.practitioners.as_mut()) {
+            let list = map.entry(patient_id).or_default();
             if !list.contains(&p) {
                 list.push(p);
             }
@@ -284,7 +283,12 @@ pub async fn refresh_context<C: ConnectionTrait>(
     }
     // As `access_rows::for_account` orders them: oldest access first.
     context.at.rows.sort_by_key(|r| r.access_id);
-    for list in context.practitioners.values_mut() {
+    for list in context
+        .at
+        .practitioners
+        .iter_mut()
+        .flat_map(|m| m.values_mut())
+    {
         list.sort();
     }
     Ok(Some(context))
@@ -397,6 +401,7 @@ pub async fn principal<C: ConnectionTrait>(
         phone: head.x_practice_phone.clone(),
         mfa_required: head.x_practice_mfa_required,
         rows: Vec::new(),
+        practitioners: None,
     };
     for row in &rows {
         let r = PrincipalRow::from_query_result(row, "")?;
