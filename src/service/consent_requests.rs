@@ -289,7 +289,8 @@ pub async fn end_by_patient<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<portal_access::Model> {
-    let ended = access::revoke_by_patient(txn, access.id, read_status(access)?, reason, now)
+    let from = read_status(access)?;
+    let ended = access::revoke(txn, access.id, from, Some(reason.to_owned()), now)
         .await?
         .ok_or_else(changed_meanwhile)?;
     // Open requests and invitations for it stop working.

@@ -4,7 +4,6 @@
 //! way the requester is told through the outbox, and every step is audited (field names only,
 //! never the values).
 
-use crate::domain::access::AccessStatus;
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
 use crate::domain::demographics::{ChangeStatus, RequestedChanges};
 use crate::domain::role::Permission;
@@ -16,14 +15,11 @@ use crate::service::patient_auth::PatientPrincipal;
 use crate::service::patients::{self, PatientChange};
 use crate::service::practices;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::demographic_changes as store;
 use crate::store::pagination::{Page, PageRequest};
-use crate::store::{account, demographic_change, outbox, portal_access};
+use crate::store::{access, accounts, demographic_change, outbox};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -71,38 +67,26 @@ pub async fn submit(
     }
     let account_id = principal.account.id;
     let txn = db.begin().await?;
-    let access = portal_access::Entity::find()
-        .filter(portal_access::Column::AccountId.eq(account_id))
-        .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::PracticeId.eq(principal.practice_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .one(&txn)
+    let access = access::find_active(&txn, account_id, principal.practice_id, patient_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let pending = demographic_change::Entity::find()
-        .filter(demographic_change::Column::PatientId.eq(patient_id))
-        .filter(demographic_change::Column::AccountId.eq(account_id))
-        .filter(demographic_change::Column::Status.eq(ChangeStatus::Pending.as_str()))
-        .count(&txn)
-        .await?;
+    let pending =
+        store::count_for_requester(&txn, patient_id, account_id, ChangeStatus::Pending.as_str())
+            .await?;
     if pending >= MAX_PENDING_PER_REQUESTER {
         return Err(Error::Conflict(
             "Too many change requests are waiting for the practice's review.".into(),
         ));
     }
-    let row = demographic_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(principal.practice_id),
-        patient_id: Set(patient_id),
-        account_id: Set(account_id),
-        changes: Set(serde_json::to_string(&changes).map_err(Error::internal)?),
-        status: Set(ChangeStatus::Pending.as_str().to_owned()),
-        reason: Set(None),
-        decided_by: Set(None),
-        created_at: Set(now),
-        decided_at: Set(None),
-    }
-    .insert(&txn)
+    let row = store::insert(
+        &txn,
+        principal.practice_id,
+        patient_id,
+        account_id,
+        serde_json::to_string(&changes).map_err(Error::internal)?,
+        ChangeStatus::Pending.as_str(),
+        now,
+    )
     .await?;
     audit::record(
         &txn,
@@ -128,19 +112,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<ChangeRequest>> {
     staff.require(Permission::ReviewDemographicChanges)?;
-    let mut q = demographic_change::Entity::find()
-        .filter(demographic_change::Column::PracticeId.eq(staff.practice_id));
-    if let Some(s) = status {
-        q = q.filter(demographic_change::Column::Status.eq(s.as_str()));
-    }
-    if let Some(after) = page.after {
-        q = q.filter(demographic_change::Column::Id.gt(after));
-    }
-    let rows = q
-        .order_by_asc(demographic_change::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let rows = store::for_practice(db, staff.practice_id, status.map(|s| s.as_str()), page).await?;
     let page = Page::from_overfetch(rows, page.limit, |r| r.id);
     Ok(Page {
         items: page
@@ -158,8 +130,7 @@ async fn find<C: ConnectionTrait>(
     practice_id: Uuid,
     id: Uuid,
 ) -> Result<demographic_change::Model> {
-    demographic_change::Entity::find_by_id(id)
-        .one(conn)
+    store::find(conn, id)
         .await?
         .filter(|r| r.practice_id == practice_id)
         .ok_or(Error::NotFound)
@@ -176,23 +147,16 @@ async fn decide<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<demographic_change::Model> {
     let current = find(conn, staff.practice_id, id).await?;
-    let decided = demographic_change::Entity::update_many()
-        .col_expr(demographic_change::Column::Status, Expr::value(to.as_str()))
-        .col_expr(
-            demographic_change::Column::Reason,
-            Expr::value(reason.map(str::to_owned)),
-        )
-        .col_expr(
-            demographic_change::Column::DecidedBy,
-            Expr::value(format!("api_key:{}", staff.key_id)),
-        )
-        .col_expr(demographic_change::Column::DecidedAt, Expr::value(now))
-        .filter(demographic_change::Column::Id.eq(current.id))
-        .filter(demographic_change::Column::Status.eq(ChangeStatus::Pending.as_str()))
-        .exec(conn)
-        .await?
-        .rows_affected
-        == 1;
+    let decided = store::decide(
+        conn,
+        current.id,
+        ChangeStatus::Pending.as_str(),
+        to.as_str(),
+        reason.map(str::to_owned),
+        format!("api_key:{}", staff.key_id),
+        now,
+    )
+    .await?;
     if !decided {
         return Err(Error::Conflict(
             "This request was already accepted or declined.".into(),
@@ -247,11 +211,7 @@ async fn notify<C: ConnectionTrait>(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let Some(to) = account::Entity::find_by_id(row.account_id)
-        .one(conn)
-        .await?
-        .and_then(|a| a.email)
-    else {
+    let Some(to) = accounts::email_of(conn, Some(row.account_id)).await? else {
         return Ok(false);
     };
     let practice = practices::get(conn, row.practice_id).await?;

@@ -5,7 +5,7 @@
 //! message, as an ordinary sign-up would get) or reject it with a reason (the person is
 //! emailed). Each step is audited.
 
-use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::access::AccessStatus;
 use crate::domain::patient_match::{Identity, is_probable_match};
 use crate::domain::practice::SelfRegistration;
 use crate::domain::role::Permission;
@@ -18,24 +18,19 @@ use crate::service::practices::{self, PracticeSettings};
 use crate::service::registrations::{Registration, grant_own, send_verification};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::entities::held_registration;
-use crate::store::{account, outbox, patient, portal_access, practice};
-use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+use crate::store::held_registrations::{self as store, NewHeld};
+use crate::store::{
+    access, account, accounts as account_store, outbox, patient, patients, practice,
 };
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 /// How a held sign-up reads to the person: like any sign-up waiting for its next step.
 pub const HELD_STATUS: AccessStatus = AccessStatus::PendingVerification;
 
-/// Where a held sign-up stands.
-pub mod status {
-    pub const HELD: &str = "held";
-    pub const LINKED: &str = "linked";
-    pub const REJECTED: &str = "rejected";
-}
+pub use crate::store::held_registrations::status;
 
 /// The practice's oldest patient the sign-up probably is, if any.
 pub async fn probable_match<C: ConnectionTrait>(
@@ -45,12 +40,7 @@ pub async fn probable_match<C: ConnectionTrait>(
 ) -> Result<Option<patient::Model>> {
     // Birth date narrows it to a handful of rows; the name rule (accents, spacing) is applied
     // here rather than in SQL so that it is the one in `domain::patient_match`.
-    let candidates = patient::Entity::find()
-        .filter(patient::Column::PracticeId.eq(practice_id))
-        .filter(patient::Column::DateOfBirth.eq(signup.date_of_birth))
-        .order_by_asc(patient::Column::CreatedAt)
-        .all(conn)
-        .await?;
+    let candidates = patients::born_on(conn, practice_id, signup.date_of_birth).await?;
     Ok(candidates.into_iter().find(|p| {
         is_probable_match(
             signup,
@@ -75,25 +65,21 @@ pub async fn hold<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<account::Model> {
     let account = accounts::insert(conn, new, now).await?;
-    let held = held_registration::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(practice.id),
-        patient_id: Set(existing.id),
-        account_id: Set(account.id),
-        first_name: Set(reg.first_name.as_str().to_owned()),
-        last_name: Set(reg.last_name.as_str().to_owned()),
-        date_of_birth: Set(reg.date_of_birth),
-        email: Set(reg.email.as_ref().map(|e| e.as_str().to_owned())),
-        mobile: Set(reg.mobile.as_ref().map(|m| m.as_str().to_owned())),
-        postal_code: Set(reg.postal_code.as_ref().map(|p| p.as_str().to_owned())),
-        status: Set(status::HELD.to_owned()),
-        reason: Set(None),
-        access_id: Set(None),
-        created_at: Set(now),
-        decided_at: Set(None),
-        decided_by: Set(None),
-    }
-    .insert(conn)
+    let held = store::insert(
+        conn,
+        NewHeld {
+            practice_id: practice.id,
+            patient_id: existing.id,
+            account_id: account.id,
+            first_name: reg.first_name.as_str().to_owned(),
+            last_name: reg.last_name.as_str().to_owned(),
+            date_of_birth: reg.date_of_birth,
+            email: reg.email.as_ref().map(|e| e.as_str().to_owned()),
+            mobile: reg.mobile.as_ref().map(|m| m.as_str().to_owned()),
+            postal_code: reg.postal_code.as_ref().map(|p| p.as_str().to_owned()),
+        },
+        now,
+    )
     .await?;
     if let Some(email) = &reg.email {
         let msg = mail::received(email.as_str(), sender(practice), reg.first_name.as_str());
@@ -131,8 +117,7 @@ async fn record<C: ConnectionTrait>(
     conn: &C,
     held: held_registration::Model,
 ) -> Result<HeldRecord> {
-    let username = account::Entity::find_by_id(held.account_id)
-        .one(conn)
+    let username = account_store::find(conn, held.account_id)
         .await?
         .map(|a| a.username)
         .unwrap_or_default();
@@ -146,12 +131,7 @@ pub async fn list(
     state: Option<&str>,
 ) -> Result<Vec<HeldRecord>> {
     staff.require(Permission::ReadPatients)?;
-    let rows = held_registration::Entity::find()
-        .filter(held_registration::Column::PracticeId.eq(staff.practice_id))
-        .filter(held_registration::Column::Status.eq(state.unwrap_or(status::HELD)))
-        .order_by_asc(held_registration::Column::Id)
-        .all(db)
-        .await?;
+    let rows = store::list(db, staff.practice_id, state.unwrap_or(status::HELD)).await?;
     let mut out = Vec::with_capacity(rows.len());
     for held in rows {
         out.push(record(db, held).await?);
@@ -159,37 +139,28 @@ pub async fn list(
     Ok(out)
 }
 
-/// A held sign-up of the caller's practice, still waiting; decided ones are 409.
-async fn find_waiting<C: ConnectionTrait>(
+/// Decides a held sign-up of the caller's practice with one UPDATE guarded on `held`, so two
+/// staff deciding at once cannot both win. Another practice's is 404; a decided one 409.
+async fn decide<C: ConnectionTrait>(
     conn: &C,
     staff: &Staff,
     id: Uuid,
+    to: &str,
+    reason: Option<String>,
+    now: DateTime<Utc>,
 ) -> Result<held_registration::Model> {
-    let held = held_registration::Entity::find_by_id(id)
-        .one(conn)
+    let by = format!("api_key:{}", staff.key_id);
+    if let Some(held) = store::decide(conn, staff.practice_id, id, to, by, reason, now).await? {
+        return Ok(held);
+    }
+    let held = store::find(conn, id)
         .await?
         .filter(|h| h.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
-    if held.status != status::HELD {
-        return Err(Error::Conflict(format!(
-            "This sign-up has already been {}.",
-            held.status
-        )));
-    }
-    Ok(held)
-}
-
-fn decided(
-    held: held_registration::Model,
-    to: &str,
-    staff: &Staff,
-    now: DateTime<Utc>,
-) -> held_registration::ActiveModel {
-    let mut am: held_registration::ActiveModel = held.into();
-    am.status = Set(to.to_owned());
-    am.decided_at = Set(Some(now));
-    am.decided_by = Set(Some(format!("api_key:{}", staff.key_id)));
-    am
+    Err(Error::Conflict(format!(
+        "This sign-up has already been {}.",
+        held.status
+    )))
 }
 
 /// Links a held sign-up to the existing patient: the account gets access (`self`), then the
@@ -207,15 +178,8 @@ pub async fn link(
 ) -> Result<HeldRecord> {
     staff.require(Permission::CreateAccounts)?;
     let txn = db.begin().await?;
-    let held = find_waiting(&txn, staff, id).await?;
-    let own = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(held.patient_id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
-        .filter(portal_access::Column::AccountId.is_not_null())
-        .filter(portal_access::Column::AccountId.ne(held.account_id))
-        .filter(portal_access::Column::Status.ne(AccessStatus::Revoked.as_str()))
-        .one(&txn)
-        .await?;
+    let held = decide(&txn, staff, id, status::LINKED, None, now).await?;
+    let own = access::own_held_by_another(&txn, held.patient_id, held.account_id).await?;
     if own.is_some() {
         return Err(Error::Conflict(
             "This patient already has a portal account of their own. Reject this sign-up and \
@@ -273,9 +237,9 @@ pub async fn link(
         now,
     )
     .await?;
-    let mut am = decided(held, status::LINKED, staff, now);
-    am.access_id = Set(Some(access.id));
-    let held = am.update(&txn).await?;
+    let held = store::set_access(&txn, held.id, access.id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let out = record(&txn, held).await?;
     txn.commit().await?;
     Ok(out)
@@ -300,7 +264,15 @@ pub async fn reject(
         ));
     }
     let txn = db.begin().await?;
-    let held = find_waiting(&txn, staff, id).await?;
+    let held = decide(
+        &txn,
+        staff,
+        id,
+        status::REJECTED,
+        Some(reason.to_owned()),
+        now,
+    )
+    .await?;
     let practice = practices::get(&txn, staff.practice_id).await?;
     if let Some(email) = &held.email {
         let msg = mail::rejected(email, sender(&practice), &held.first_name, reason);
@@ -317,9 +289,6 @@ pub async fn reject(
         now,
     )
     .await?;
-    let mut am = decided(held, status::REJECTED, staff, now);
-    am.reason = Set(Some(reason.to_owned()));
-    let held = am.update(&txn).await?;
     let out = record(&txn, held).await?;
     txn.commit().await?;
     Ok(out)

@@ -23,13 +23,10 @@ use crate::service::api_keys::Staff;
 use crate::service::{patients, practices, throttle};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::intake_sessions as store;
 use crate::store::{intake_session, patient, practice};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -67,19 +64,15 @@ pub async fn start(
     let txn = db.begin().await?;
     patients::find_in_practice(&txn, staff.practice_id, patient_id).await?;
     let code = secrets::new_token();
-    let session = intake_session::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(staff.practice_id),
-        patient_id: Set(patient_id),
-        code_hash: Set(secrets::hash_token(&code)),
-        created_by: Set(format!("api_key:{}", staff.key_id)),
-        created_at: Set(now),
-        code_expires_at: Set(now + CODE_TTL),
-        redeemed_at: Set(None),
-        expires_at: Set(None),
-        finished_at: Set(None),
-    }
-    .insert(&txn)
+    let session = store::insert(
+        &txn,
+        staff.practice_id,
+        patient_id,
+        secrets::hash_token(&code),
+        format!("api_key:{}", staff.key_id),
+        now + CODE_TTL,
+        now,
+    )
     .await?;
     audit::record(
         &txn,
@@ -130,9 +123,7 @@ pub async fn redeem(
     let attempt = throttle::attempt_guess(state, keys, GUESS_KINDS, meta, now).await?;
     let hash = secrets::hash_token(code);
     let found = if secrets::looks_like_token(code) {
-        intake_session::Entity::find()
-            .filter(intake_session::Column::CodeHash.eq(hash.as_str()))
-            .one(&state.db)
+        store::find_by_code_hash(&state.db, &hash)
             .await?
             .filter(|s| secrets::constant_time_eq(s.code_hash.as_bytes(), hash.as_bytes()))
     } else {
@@ -147,21 +138,10 @@ pub async fn redeem(
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let expires_at = now + SESSION_TTL;
-    // One conditional UPDATE: of concurrent redemptions, exactly one gets past here.
-    let won = intake_session::Entity::update_many()
-        .col_expr(intake_session::Column::RedeemedAt, Expr::value(now))
-        .col_expr(intake_session::Column::ExpiresAt, Expr::value(expires_at))
-        .filter(intake_session::Column::Id.eq(session.id))
-        .filter(intake_session::Column::RedeemedAt.is_null())
-        .filter(intake_session::Column::FinishedAt.is_null())
-        .filter(intake_session::Column::CodeExpiresAt.gt(now))
-        .exec(&txn)
+    // One guarded UPDATE: of concurrent redemptions, exactly one gets past here.
+    let session = store::redeem(&txn, session.id, expires_at, now)
         .await?
-        .rows_affected
-        == 1;
-    if !won {
-        return Err(Error::InvalidGrant);
-    }
+        .ok_or(Error::InvalidGrant)?;
     let patient = patients::find_in_practice(&txn, session.practice_id, session.patient_id).await?;
     let practice = practices::get(&txn, session.practice_id).await?;
     audit::record(
@@ -211,11 +191,7 @@ pub async fn redeem(
     Ok(IntakeTokens {
         access_token,
         expires_in: SESSION_TTL.num_seconds(),
-        session: intake_session::Model {
-            redeemed_at: Some(now),
-            expires_at: Some(expires_at),
-            ..session
-        },
+        session,
         patient,
         practice,
     })
@@ -241,8 +217,7 @@ pub async fn authenticate(
     if claims.scope != INTAKE_SCOPE {
         return Err(Error::Unauthorized);
     }
-    let session = intake_session::Entity::find_by_id(claims.sid)
-        .one(&state.db)
+    let session = store::find(&state.db, claims.sid)
         .await?
         .filter(|s| {
             s.practice_id == claims.practice.id
@@ -280,8 +255,7 @@ pub async fn finish_by_staff(
     now: DateTime<Utc>,
 ) -> Result<()> {
     staff.require(Permission::StartIntake)?;
-    let session = intake_session::Entity::find_by_id(id)
-        .one(db)
+    let session = store::find(db, id)
         .await?
         .filter(|s| s.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
@@ -296,14 +270,7 @@ async fn end(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = db.begin().await?;
-    let ended = intake_session::Entity::update_many()
-        .col_expr(intake_session::Column::FinishedAt, Expr::value(now))
-        .filter(intake_session::Column::Id.eq(session.id))
-        .filter(intake_session::Column::FinishedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if ended == 1 {
+    if store::finish(&txn, session.id, now).await? {
         audit::record(
             &txn,
             meta,

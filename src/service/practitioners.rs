@@ -12,12 +12,10 @@ use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
 use crate::service::patients;
 use crate::store::audit::{self, Event, RequestMeta};
-use crate::store::{patient_practitioner, practitioner};
+use crate::store::practitioners as store;
+use crate::store::{patients as patient_store, practitioner};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -37,14 +35,7 @@ pub fn check_name(raw: &str) -> Result<String> {
     Ok(t.to_owned())
 }
 
-/// A change to a practitioner; `None` leaves a field alone.
-#[derive(Debug, Clone, Default)]
-pub struct PractitionerChange {
-    pub name: Option<String>,
-    pub external_ref: Option<Option<String>>,
-    /// An inactive practitioner stays on records but is not offered to patients.
-    pub active: Option<bool>,
-}
+pub use crate::store::practitioners::PractitionerChange;
 
 pub async fn create(
     db: &DatabaseConnection,
@@ -60,16 +51,7 @@ pub async fn create(
         .map(|r| parse_reference("external_ref", r))
         .transpose()?;
     let txn = db.begin().await?;
-    let created = practitioner::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(staff.practice_id),
-        name: Set(name),
-        external_ref: Set(external_ref),
-        active: Set(true),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let created = store::insert(&txn, staff.practice_id, name, external_ref, now).await?;
     audit::record(
         &txn,
         meta,
@@ -86,11 +68,7 @@ pub async fn create(
 /// The practice's practitioners, in the order they were added.
 pub async fn list(db: &DatabaseConnection, staff: &Staff) -> Result<Vec<practitioner::Model>> {
     staff.require(Permission::ReadPatients)?;
-    Ok(practitioner::Entity::find()
-        .filter(practitioner::Column::PracticeId.eq(staff.practice_id))
-        .order_by_asc(practitioner::Column::Id)
-        .all(db)
-        .await?)
+    Ok(store::for_practice(db, staff.practice_id).await?)
 }
 
 async fn find_in_practice<C: ConnectionTrait>(
@@ -98,8 +76,7 @@ async fn find_in_practice<C: ConnectionTrait>(
     practice_id: Uuid,
     id: Uuid,
 ) -> Result<practitioner::Model> {
-    practitioner::Entity::find_by_id(id)
-        .one(conn)
+    store::find(conn, id)
         .await?
         .filter(|p| p.practice_id == practice_id)
         .ok_or(Error::NotFound)
@@ -126,17 +103,12 @@ pub async fn update(
         .transpose()?;
     let txn = db.begin().await?;
     let current = find_in_practice(&txn, staff.practice_id, id).await?;
-    let mut am: practitioner::ActiveModel = current.into();
-    if let Some(n) = name {
-        am.name = Set(n);
-    }
-    if let Some(r) = external_ref {
-        am.external_ref = Set(r);
-    }
-    if let Some(a) = change.active {
-        am.active = Set(a);
-    }
-    let updated = am.update(&txn).await?;
+    let checked = PractitionerChange {
+        name,
+        external_ref,
+        active: change.active,
+    };
+    let updated = store::update(&txn, current, checked).await?;
     audit::record(
         &txn,
         meta,
@@ -161,14 +133,8 @@ pub async fn delete(
     staff.require(Permission::ManagePractitioners)?;
     let txn = db.begin().await?;
     let current = find_in_practice(&txn, staff.practice_id, id).await?;
-    let unlinked = patient_practitioner::Entity::delete_many()
-        .filter(patient_practitioner::Column::PractitionerId.eq(current.id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    practitioner::Entity::delete_by_id(current.id)
-        .exec(&txn)
-        .await?;
+    let unlinked = patient_store::unlink_practitioner(&txn, current.id).await?;
+    store::delete(&txn, current.id).await?;
     audit::record(
         &txn,
         meta,
@@ -218,12 +184,7 @@ pub async fn set_for_patient(
     let found = if wanted.is_empty() {
         Vec::new()
     } else {
-        practitioner::Entity::find()
-            .filter(practitioner::Column::PracticeId.eq(staff.practice_id))
-            .filter(practitioner::Column::Id.is_in(wanted.iter().copied()))
-            .order_by_asc(practitioner::Column::Id)
-            .all(&txn)
-            .await?
+        store::find_many_at(&txn, staff.practice_id, wanted.iter().copied()).await?
     };
     if found.len() != wanted.len() {
         // Another practice's practitioner is as unknown as a made-up id.
@@ -232,20 +193,8 @@ pub async fn set_for_patient(
             "must all be practitioners of this practice",
         ));
     }
-    patient_practitioner::Entity::delete_many()
-        .filter(patient_practitioner::Column::PatientId.eq(patient_id))
-        .exec(&txn)
-        .await?;
-    if !found.is_empty() {
-        patient_practitioner::Entity::insert_many(found.iter().map(|p| {
-            patient_practitioner::ActiveModel {
-                patient_id: Set(patient_id),
-                practitioner_id: Set(p.id),
-            }
-        }))
-        .exec(&txn)
-        .await?;
-    }
+    let ids: Vec<Uuid> = found.iter().map(|p| p.id).collect();
+    patient_store::set_practitioners(&txn, patient_id, &ids).await?;
     audit::record(
         &txn,
         meta,
@@ -269,20 +218,16 @@ async fn linked<C: ConnectionTrait>(
     if patient_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let links = patient_practitioner::Entity::find()
-        .filter(patient_practitioner::Column::PatientId.is_in(patient_ids.iter().copied()))
-        .all(conn)
-        .await?;
+    let links = patient_store::practitioner_links(conn, patient_ids).await?;
     if links.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = practitioner::Entity::find()
-        .filter(practitioner::Column::Id.is_in(links.iter().map(|l| l.practitioner_id)));
-    if active_only {
-        q = q.filter(practitioner::Column::Active.eq(true));
-    }
     let by_id: BTreeMap<Uuid, practitioner::Model> =
-        q.all(conn).await?.into_iter().map(|p| (p.id, p)).collect();
+        store::find_many(conn, links.iter().map(|l| l.practitioner_id), active_only)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
     let mut out: Vec<(Uuid, practitioner::Model)> = links
         .into_iter()
         .filter_map(|l| {

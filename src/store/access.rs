@@ -76,41 +76,11 @@ pub async fn activate_with_consent<C: ConnectionTrait>(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<portal_access::Model>, DbErr> {
-    let mut stmt = portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::Active.as_str()),
-        )
-        .col_expr(portal_access::Column::ConsentedAt, Expr::value(now))
-        .col_expr(portal_access::Column::ConsentExpiresAt, Expr::value(until))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(access_id))
-        .filter(portal_access::Column::Status.eq(expected.as_str()))
-        .into_query();
-    returning::one(conn, stmt.returning_all()).await
-}
-
-/// Revokes the access at the patient's word, stamped with `reason`, if it is still in the
-/// `expected` status; `None` when it moved on meanwhile.
-pub async fn revoke_by_patient<C: ConnectionTrait>(
-    conn: &C,
-    access_id: Uuid,
-    expected: AccessStatus,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<portal_access::Model>, DbErr> {
-    let mut stmt = portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::Revoked.as_str()),
-        )
-        .col_expr(portal_access::Column::RevokedAt, Expr::value(now))
-        .col_expr(portal_access::Column::RevokeReason, Expr::value(reason))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(access_id))
-        .filter(portal_access::Column::Status.eq(expected.as_str()))
-        .into_query();
-    returning::one(conn, stmt.returning_all()).await
+    let stamps = vec![
+        (portal_access::Column::ConsentedAt, Expr::value(now)),
+        (portal_access::Column::ConsentExpiresAt, Expr::value(until)),
+    ];
+    change_status(conn, access_id, expected, AccessStatus::Active, stamps, now).await
 }
 
 /// Up to `limit` active adult representatives' accesses whose consent has run out at `now`,
@@ -226,19 +196,17 @@ pub async fn expire_if_active<C: ConnectionTrait>(
     access_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    Ok(portal_access::Entity::update_many()
-        .col_expr(
-            portal_access::Column::Status,
-            Expr::value(AccessStatus::Expired.as_str()),
-        )
-        .col_expr(portal_access::Column::ExpiredAt, Expr::value(now))
-        .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
-        .filter(portal_access::Column::Id.eq(access_id))
-        .filter(active())
-        .exec(conn)
-        .await?
-        .rows_affected
-        == 1)
+    let stamps = vec![(portal_access::Column::ExpiredAt, Expr::value(now))];
+    let expired = change_status(
+        conn,
+        access_id,
+        AccessStatus::Active,
+        AccessStatus::Expired,
+        stamps,
+        now,
+    )
+    .await?;
+    Ok(expired.is_some())
 }
 
 /// Every access to one patient's record at a practice, oldest first.

@@ -321,3 +321,56 @@ async fn linking_refuses_a_patient_who_already_has_an_account() {
             .contains("Forgotten your username")
     );
 }
+
+/// Deciding a held sign-up is one UPDATE guarded on `held`: of a link and a reject sent at
+/// once (and repeated), exactly one decision lands, and a link grants one access.
+#[tokio::test]
+async fn concurrent_decisions_on_one_held_sign_up_decide_it_once() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn_with(fast).await;
+    let (key, _) = practice(&app).await;
+    app.register(sign_up("Kate", "Park", "kate@example.org", "kate.p"))
+        .await;
+    let id = held(&app, &key).await[0]["id"].as_str().unwrap().to_owned();
+    let link_path = format!("/api/v1/practice/held-registrations/{id}/link");
+    let reject_path = format!("/api/v1/practice/held-registrations/{id}/reject");
+
+    let requests = (0..6).map(|i| {
+        let (app, key) = (&app, &key);
+        let (link_path, reject_path) = (&link_path, &reject_path);
+        async move {
+            if i % 2 == 0 {
+                app.call(reqwest::Method::POST, link_path, Some(key), None)
+                    .await
+            } else {
+                app.post(reject_path, key, json!({"reason": "Please call us."}))
+                    .await
+            }
+        }
+    });
+    let results = futures_util::future::join_all(requests).await;
+    let ok = results.iter().filter(|r| r.status() == 200).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        results.iter().map(|r| r.status()).collect::<Vec<_>>()
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| r.status() == 200 || r.status() == 409)
+    );
+    let kinds = app.audit_kinds().await;
+    let decided = kinds
+        .iter()
+        .filter(|k| *k == "registration.linked" || *k == "registration.rejected")
+        .count();
+    assert_eq!(decided, 1, "{kinds:?}");
+    let linked = kinds.iter().any(|k| k == "registration.linked");
+    let accesses = portico::store::portal_access::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(accesses.len(), usize::from(linked));
+}

@@ -316,3 +316,34 @@ async fn guessed_intake_codes_are_counted_per_address_before_they_are_looked_up(
             .contains(&"intake.throttled".to_owned())
     );
 }
+
+/// Redeeming a code is one guarded UPDATE: of many tablets presenting it at once, exactly one
+/// gets a token and one redemption is audited.
+#[tokio::test]
+async fn concurrent_redemptions_of_one_intake_code_give_one_token() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app
+        .create_practice("smith", "Smith Family Clinic", "555-0100")
+        .await;
+    let ann = app
+        .create_patient(&key, patient("Ann", "Lee", "ann@example.org"))
+        .await;
+    let session = start(&app, &key, ann["id"].as_str().unwrap()).await;
+    let code = session["code"].as_str().unwrap();
+
+    let statuses =
+        futures_util::future::join_all((0..8).map(|_| async { redeem(&app, code).await.status() }))
+            .await;
+    assert_eq!(
+        statuses.iter().filter(|s| s.as_u16() == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| [200, 400].contains(&s.as_u16())));
+    let kinds = app.audit_kinds().await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "intake.redeemed").count(),
+        1,
+        "{kinds:?}"
+    );
+}
