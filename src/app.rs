@@ -159,6 +159,14 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
     let keys = KeyStore::open(db.clone(), sealer, clock.now())
         .await
         .context("loading the token signing keys")?;
+    // The cache versions as they stand before anything is cached: the first poll then drops
+    // only what changed since, instead of everything read meanwhile (which a request would
+    // then read again).
+    let caches = Arc::new(Caches::default());
+    caches
+        .refresh(&db)
+        .await
+        .context("reading the cache versions")?;
     Ok(AppState {
         db,
         settings: Arc::new(settings),
@@ -167,7 +175,7 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
         keys,
         metrics: Arc::new(Metrics::default()),
         outbox_wakeup: Arc::new(Notify::new()),
-        caches: Arc::new(Caches::default()),
+        caches,
     })
 }
 

@@ -16,7 +16,7 @@
 use crate::auth::sealed::Sealer;
 use crate::error::Error;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::signing_key;
+use crate::store::{signing_key, signing_keys};
 use anyhow::{Context, anyhow};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
@@ -24,11 +24,7 @@ use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex, RwLock};
@@ -399,13 +395,7 @@ async fn load(
     sealer: &Sealer,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Keyset> {
-    let rows = signing_key::Entity::find()
-        .filter(
-            Condition::any()
-                .add(signing_key::Column::RetiresAt.is_null())
-                .add(signing_key::Column::RetiresAt.gt(now)),
-        )
-        .all(db)
+    let rows = signing_keys::unretired(db, now)
         .await
         .context("reading signing keys")?;
     let mut keys = Vec::with_capacity(rows.len());
@@ -439,40 +429,27 @@ async fn insert_generation(
         .clone()
         .context("the public JWK has no kid")?;
     let txn = db.begin().await?;
-    let inserted = signing_key::ActiveModel {
-        kid: Set(kid.clone()),
-        alg: Set(alg.as_str().to_owned()),
-        private_key: Set(sealer.seal(&der, &kid)?),
-        public_jwk: Set(serde_json::to_string(&jwk)?),
-        created_at: Set(now),
-        retires_at: Set(None),
-        generation: Set(generation),
-    }
-    .insert(&txn)
-    .await;
-    match inserted {
-        Ok(_) => {}
+    let row = signing_key::Model {
+        kid: kid.clone(),
+        alg: alg.as_str().to_owned(),
+        private_key: sealer.seal(&der, &kid)?,
+        public_jwk: serde_json::to_string(&jwk)?,
+        created_at: now,
+        retires_at: None,
+        generation,
+    };
+    match signing_keys::insert(&txn, &row).await {
+        Ok(()) => {}
         Err(e) if crate::db::is_unique_violation(&e) => {
             txn.rollback().await?;
             return Ok(None);
         }
         Err(e) => return Err(e).context("storing the signing key"),
     }
-    let mut retired = Vec::new();
-    if let Some(at) = retire_previous_at {
-        let previous = signing_key::Entity::find()
-            .filter(signing_key::Column::Alg.eq(alg.as_str()))
-            .filter(signing_key::Column::Generation.lt(generation))
-            .filter(signing_key::Column::RetiresAt.is_null())
-            .all(&txn)
-            .await?;
-        retired = previous.iter().map(|k| k.kid.clone()).collect();
-        signing_key::Entity::update_many()
-            .col_expr(signing_key::Column::RetiresAt, Expr::value(at))
-            .filter(signing_key::Column::Kid.is_in(retired.clone()))
-            .exec(&txn)
-            .await?;
-    }
+    let retired = match retire_previous_at {
+        Some(at) => signing_keys::retire_older(&txn, alg.as_str(), generation, at).await?,
+        None => Vec::new(),
+    };
     audit::record(
         &txn,
         &RequestMeta::none(),
@@ -494,11 +471,7 @@ async fn newest(
     db: &DatabaseConnection,
     alg: KeyAlg,
 ) -> anyhow::Result<Option<signing_key::Model>> {
-    Ok(signing_key::Entity::find()
-        .filter(signing_key::Column::Alg.eq(alg.as_str()))
-        .order_by_desc(signing_key::Column::Generation)
-        .one(db)
-        .await?)
+    Ok(signing_keys::newest(db, alg.as_str()).await?)
 }
 
 /// Creates the first key of `alg` unless a usable one exists. When two instances start at

@@ -15,12 +15,9 @@ use crate::domain::role::{Permission, Role};
 use crate::error::{Error, Result};
 use crate::service::api_keys::{self, Staff};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::practice;
+use crate::store::{practice, practices};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -142,45 +139,34 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<(practice::Model, String)> {
     let txn = db.begin().await?;
-    let taken = practice::Entity::find()
-        .filter(practice::Column::Slug.eq(new.slug.as_str()))
-        .one(&txn)
-        .await?;
-    if taken.is_some() {
-        return Err(Error::Conflict(format!(
-            "A practice with slug {} already exists.",
-            new.slug.as_str()
-        )));
-    }
     let id = Uuid::now_v7();
-    let model = practice::ActiveModel {
-        id: Set(id),
-        slug: Set(new.slug.as_str().to_owned()),
-        name: Set(new.name.clone()),
-        contact_name: Set(None),
-        contact_phone: Set(new.phone.clone()),
-        contact_email: Set(new.email.as_ref().map(|e| e.as_str().to_owned())),
-        invitation_ttl_hours: Set(72),
-        self_registration: Set(SelfRegistration::Off.as_str().to_owned()),
-        required_fields: Set(RequiredField::Email.as_str().to_owned()),
-        age_of_majority: Set(18),
-        mfa_required: Set(false),
-        limited_access_from_age: Set(DEFAULT_LIMITED_ACCESS_FROM_AGE),
-        limited_scopes: Set(limited_scopes_to_db(
+    let row = practice::Model {
+        id,
+        slug: new.slug.as_str().to_owned(),
+        name: new.name.clone(),
+        contact_name: None,
+        contact_phone: new.phone.clone(),
+        contact_email: new.email.as_ref().map(|e| e.as_str().to_owned()),
+        invitation_ttl_hours: 72,
+        self_registration: SelfRegistration::Off.as_str().to_owned(),
+        required_fields: RequiredField::Email.as_str().to_owned(),
+        age_of_majority: 18,
+        mfa_required: false,
+        limited_access_from_age: DEFAULT_LIMITED_ACCESS_FROM_AGE,
+        limited_scopes: limited_scopes_to_db(
             &DEFAULT_LIMITED_SCOPES
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect::<Vec<_>>(),
-        )),
-        teen_consent_required: Set(DEFAULT_TEEN_CONSENT_REQUIRED),
-        min_self_service_age: Set(DEFAULT_MIN_SELF_SERVICE_AGE),
-        adult_representative_consent_months: Set(DEFAULT_CONSENT_MONTHS),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| {
+        ),
+        teen_consent_required: DEFAULT_TEEN_CONSENT_REQUIRED,
+        min_self_service_age: DEFAULT_MIN_SELF_SERVICE_AGE,
+        adult_representative_consent_months: DEFAULT_CONSENT_MONTHS,
+        created_at: now,
+        updated_at: now,
+    };
+    // The unique index on the slug decides, in the insert itself, whether it is taken.
+    let model = practices::insert(&txn, &row).await.map_err(|e| {
         if crate::db::is_unique_violation(&e) {
             Error::Conflict(format!(
                 "A practice with slug {} already exists.",
@@ -207,10 +193,7 @@ pub async fn create(
 
 /// Loads a practice by id.
 pub async fn get<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<practice::Model> {
-    practice::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)
+    practices::find(conn, id).await?.ok_or(Error::NotFound)
 }
 
 /// Loads a practice by slug (case-insensitive: slugs are stored lower-case).
@@ -218,10 +201,7 @@ pub async fn find_by_slug<C: ConnectionTrait>(
     conn: &C,
     slug: &str,
 ) -> Result<Option<practice::Model>> {
-    Ok(practice::Entity::find()
-        .filter(practice::Column::Slug.eq(slug.trim().to_lowercase()))
-        .one(conn)
-        .await?)
+    Ok(practices::find_by_slug(conn, &slug.trim().to_lowercase()).await?)
 }
 
 /// The caller's practice settings.
@@ -249,50 +229,50 @@ pub async fn update_settings(
     let min_self = change
         .min_self_service_age
         .unwrap_or(current.min_self_service_age);
-    let mut am: practice::ActiveModel = current.into();
+    let mut next = current.clone();
     let mut changed = Vec::new();
     if let Some(v) = change.invitation_ttl_hours {
-        am.invitation_ttl_hours = Set(check_invitation_ttl_hours(v)?);
+        next.invitation_ttl_hours = check_invitation_ttl_hours(v)?;
         changed.push("invitation_ttl_hours");
     }
     if let Some(v) = change.self_registration {
-        am.self_registration = Set(v.as_str().to_owned());
+        next.self_registration = v.as_str().to_owned();
         changed.push("self_registration");
     }
     if let Some(v) = change.required_fields {
-        am.required_fields = Set(required_fields_to_db(&v));
+        next.required_fields = required_fields_to_db(&v);
         changed.push("required_fields");
     }
     if let Some(v) = change.age_of_majority {
-        am.age_of_majority = Set(check_age_of_majority(v)?);
+        next.age_of_majority = check_age_of_majority(v)?;
         changed.push("age_of_majority");
     }
     if change.age_of_majority.is_some() || change.limited_access_from_age.is_some() {
-        am.limited_access_from_age = Set(check_limited_access_from_age(limited_from, majority)?);
+        next.limited_access_from_age = check_limited_access_from_age(limited_from, majority)?;
     }
     if change.limited_access_from_age.is_some() {
         changed.push("limited_access_from_age");
     }
     if change.age_of_majority.is_some() || change.min_self_service_age.is_some() {
-        am.min_self_service_age = Set(check_min_self_service_age(min_self, majority)?);
+        next.min_self_service_age = check_min_self_service_age(min_self, majority)?;
     }
     if change.min_self_service_age.is_some() {
         changed.push("min_self_service_age");
     }
     if let Some(v) = change.limited_scopes {
-        am.limited_scopes = Set(limited_scopes_to_db(&check_limited_scopes(&v)?));
+        next.limited_scopes = limited_scopes_to_db(&check_limited_scopes(&v)?);
         changed.push("limited_scopes");
     }
     if let Some(v) = change.teen_consent_required {
-        am.teen_consent_required = Set(v);
+        next.teen_consent_required = v;
         changed.push("teen_consent_required");
     }
     if let Some(v) = change.mfa_required {
-        am.mfa_required = Set(v);
+        next.mfa_required = v;
         changed.push("mfa_required");
     }
     if let Some(v) = change.contact_name {
-        am.contact_name = Set(v
+        next.contact_name = v
             .map(|n| check_practice_name(&n))
             .transpose()
             .map_err(|_| {
@@ -300,23 +280,23 @@ pub async fn update_settings(
                     "contact_name",
                     "must be between 1 and 120 printable characters",
                 )
-            })?);
+            })?;
         changed.push("contact_name");
     }
     if let Some(v) = change.contact_phone {
-        am.contact_phone = Set(check_contact_phone(&v)?);
+        next.contact_phone = check_contact_phone(&v)?;
         changed.push("contact_phone");
     }
     if let Some(v) = change.contact_email {
-        am.contact_email = Set(v.map(|e| e.as_str().to_owned()));
+        next.contact_email = v.map(|e| e.as_str().to_owned());
         changed.push("contact_email");
     }
     if let Some(v) = change.adult_representative_consent_months {
-        am.adult_representative_consent_months = Set(check_consent_months(v)?);
+        next.adult_representative_consent_months = check_consent_months(v)?;
         changed.push("adult_representative_consent_months");
     }
-    am.updated_at = Set(now);
-    let updated = am.update(&txn).await?;
+    next.updated_at = now;
+    let updated = practices::update_changed(&txn, current, &next).await?;
     audit::record(
         &txn,
         meta,
