@@ -4,13 +4,10 @@
 use crate::auth::secrets;
 use crate::domain::role::{Permission, Role};
 use crate::error::{Error, Result};
-use crate::store::api_key;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{api_key, api_keys};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -49,9 +46,7 @@ pub async fn authenticate(db: &DatabaseConnection, raw: &str, now: DateTime<Utc>
         return Err(Error::Unauthorized);
     }
     let hash = secrets::hash_token(raw);
-    let key = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(hash.as_str()))
-        .one(db)
+    let key = api_keys::find_by_hash(db, &hash)
         .await?
         .ok_or(Error::Unauthorized)?;
     if key.revoked_at.is_some()
@@ -66,14 +61,7 @@ pub async fn authenticate(db: &DatabaseConnection, raw: &str, now: DateTime<Utc>
         .last_used_at
         .is_none_or(|t| now - t > TimeDelta::minutes(1))
     {
-        api_key::Entity::update_many()
-            .col_expr(
-                api_key::Column::LastUsedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(api_key::Column::Id.eq(key.id))
-            .exec(db)
-            .await?;
+        api_keys::record_use(db, key.id, now).await?;
     }
     Ok(Staff {
         key_id: key.id,
@@ -92,22 +80,24 @@ pub async fn insert_key<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(api_key::Model, String)> {
     let key = secrets::new_api_key();
-    let model = api_key::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        practice_id: Set(practice_id),
-        role: Set(role.as_str().to_owned()),
-        label: Set(label.to_owned()),
-        key_hash: Set(secrets::hash_token(&key)),
-        key_prefix: Set(key
-            .chars()
-            .take(secrets::API_KEY_PREFIX.len() + 6)
-            .collect()),
-        created_by: Set(created_by.to_owned()),
-        created_at: Set(now),
-        last_used_at: Set(None),
-        revoked_at: Set(None),
-    }
-    .insert(conn)
+    let model = api_keys::insert(
+        conn,
+        &api_key::Model {
+            id: Uuid::now_v7(),
+            practice_id,
+            role: role.as_str().to_owned(),
+            label: label.to_owned(),
+            key_hash: secrets::hash_token(&key),
+            key_prefix: key
+                .chars()
+                .take(secrets::API_KEY_PREFIX.len() + 6)
+                .collect(),
+            created_by: created_by.to_owned(),
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        },
+    )
     .await?;
     Ok((model, key))
 }
@@ -153,11 +143,7 @@ pub async fn create(
 /// Every key of the caller's practice, newest first, without secrets.
 pub async fn list(db: &DatabaseConnection, staff: &Staff) -> Result<Vec<api_key::Model>> {
     staff.require(Permission::ManageApiKeys)?;
-    Ok(api_key::Entity::find()
-        .filter(api_key::Column::PracticeId.eq(staff.practice_id))
-        .order_by_desc(api_key::Column::Id)
-        .all(db)
-        .await?)
+    Ok(api_keys::for_practice(db, staff.practice_id).await?)
 }
 
 /// Revokes a key at once. The practice's last active admin key cannot be revoked: that
@@ -171,8 +157,7 @@ pub async fn revoke(
 ) -> Result<api_key::Model> {
     staff.require(Permission::ManageApiKeys)?;
     let txn = db.begin().await?;
-    let key = api_key::Entity::find_by_id(id)
-        .one(&txn)
+    let key = api_keys::find(&txn, id)
         .await?
         .filter(|k| k.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
@@ -180,22 +165,19 @@ pub async fn revoke(
         return Ok(key);
     }
     if key.role == Role::Admin.as_str() {
-        let active_admins = api_key::Entity::find()
-            .filter(api_key::Column::PracticeId.eq(staff.practice_id))
-            .filter(api_key::Column::Role.eq(Role::Admin.as_str()))
-            .filter(api_key::Column::RevokedAt.is_null())
-            .all(&txn)
-            .await?
-            .len();
+        let active_admins =
+            api_keys::count_active_with_role(&txn, staff.practice_id, Role::Admin.as_str()).await?;
         if active_admins <= 1 {
             return Err(Error::Conflict(
                 "This is the practice's last admin key; create another admin key first.".into(),
             ));
         }
     }
-    let mut am: api_key::ActiveModel = key.into();
-    am.revoked_at = Set(Some(now));
-    let updated = am.update(&txn).await?;
+    // Guarded on not yet revoked: of two revocations at once only one records it.
+    let Some(updated) = api_keys::revoke(&txn, id, now).await? else {
+        // Revoked meanwhile: answered as a key that was revoked already.
+        return api_keys::find(&txn, id).await?.ok_or(Error::NotFound);
+    };
     audit::record(
         &txn,
         meta,

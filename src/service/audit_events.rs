@@ -3,10 +3,11 @@
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
+use crate::store::audit::{self, PracticeEvents};
 use crate::store::audit_event;
 use crate::store::pagination::{Page, PageRequest};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 /// Which events; every given criterion must match.
@@ -50,31 +51,21 @@ pub async fn list(
     {
         return Err(Error::invalid("to", "must be later than from"));
     }
-    let mut q =
-        audit_event::Entity::find().filter(audit_event::Column::PracticeId.eq(staff.practice_id));
-    if let Some(p) = filter.patient_id {
-        q = q.filter(audit_event::Column::PatientId.eq(p));
-    }
+    let mut which = PracticeEvents {
+        patient_id: filter.patient_id,
+        from: filter.from,
+        to: filter.to,
+        before: page.after,
+        ..PracticeEvents::default()
+    };
     if let Some(kind) = filter.kind.as_deref() {
         let kind = check_kind(kind)?;
-        q = match kind.strip_suffix('.') {
-            Some(prefix) => q.filter(audit_event::Column::Kind.starts_with(format!("{prefix}."))),
-            None => q.filter(audit_event::Column::Kind.eq(kind)),
-        };
+        if kind.ends_with('.') {
+            which.kind_prefix = Some(kind);
+        } else {
+            which.kind = Some(kind);
+        }
     }
-    if let Some(from) = filter.from {
-        q = q.filter(audit_event::Column::CreatedAt.gte(from));
-    }
-    if let Some(to) = filter.to {
-        q = q.filter(audit_event::Column::CreatedAt.lt(to));
-    }
-    if let Some(after) = page.after {
-        q = q.filter(audit_event::Column::Id.lt(after));
-    }
-    let rows = q
-        .order_by_desc(audit_event::Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let rows = audit::page_for_practice(db, staff.practice_id, which, page.limit + 1).await?;
     Ok(Page::from_overfetch(rows, page.limit, |e| e.id))
 }

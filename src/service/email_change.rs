@@ -13,10 +13,9 @@ use crate::mail::onboarding::{self, Sender};
 use crate::service::api_keys::Staff;
 use crate::service::practices;
 use crate::store::audit::{self, Event, RequestMeta};
-use crate::store::{invitation, outbox, portal_access};
+use crate::store::{access, invitations, outbox};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -45,36 +44,27 @@ pub async fn on_patient_email_changed<C: ConnectionTrait>(
     }
     let mut effects = EmailChangeEffects::default();
     if let Some(old) = old {
-        let pending: Vec<Uuid> = invitation::Entity::find()
-            .filter(invitation::Column::PatientId.eq(patient_id))
-            .filter(invitation::Column::PracticeId.eq(staff.practice_id))
-            .filter(invitation::Column::UsedAt.is_null())
-            .filter(invitation::Column::SupersededAt.is_null())
-            .filter(invitation::Column::RevokedAt.is_null())
-            .all(conn)
-            .await?
-            .into_iter()
-            .filter(|i| {
-                i.recipient_email
-                    .as_deref()
-                    .is_some_and(|e| e.to_lowercase() == old.to_lowercase())
-            })
-            .map(|i| i.id)
-            .collect();
-        if !pending.is_empty() {
-            effects.invitations_revoked = invitation::Entity::update_many()
-                .col_expr(invitation::Column::RevokedAt, Expr::value(now))
-                .filter(invitation::Column::Id.is_in(pending))
-                .exec(conn)
+        let pending: Vec<Uuid> =
+            invitations::pending_for_patient(conn, patient_id, staff.practice_id)
                 .await?
-                .rows_affected;
+                .into_iter()
+                .filter(|i| {
+                    i.recipient_email
+                        .as_deref()
+                        .is_some_and(|e| e.to_lowercase() == old.to_lowercase())
+                })
+                .map(|i| i.id)
+                .collect();
+        if !pending.is_empty() {
+            effects.invitations_revoked = invitations::revoke_pending(conn, pending, now).await?;
         }
-        let active = portal_access::Entity::find()
-            .filter(portal_access::Column::PatientId.eq(patient_id))
-            .filter(portal_access::Column::PracticeId.eq(staff.practice_id))
-            .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-            .count(conn)
-            .await?;
+        let active = access::count_for_patient_with_status(
+            conn,
+            patient_id,
+            staff.practice_id,
+            AccessStatus::Active.as_str(),
+        )
+        .await?;
         if active > 0 {
             let practice = practices::get(conn, staff.practice_id).await?;
             let notice = onboarding::email_changed_notice(

@@ -11,13 +11,10 @@ use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::audit::{self, Event, RequestMeta};
 use crate::store::cache;
-use crate::store::{oauth_client, session};
+use crate::store::oauth_clients::{self as client_rows, Changes};
+use crate::store::{oauth_client, sessions as session_rows};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -189,21 +186,23 @@ pub async fn create(
     let secret = (!public).then(|| format!("{CLIENT_SECRET_PREFIX}{}", secrets::new_token()));
     let client_id = format!("{CLIENT_ID_PREFIX}{}", Uuid::new_v4().simple());
     let txn = db.begin().await?;
-    let model = oauth_client::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        client_id: Set(client_id.clone()),
-        practice_id: Set(staff.practice_id),
-        name: Set(name.clone()),
-        public: Set(public),
-        secret_hash: Set(secret.as_deref().map(secrets::hash_token)),
-        redirect_uris: Set(to_json(&redirect_uris)),
-        post_logout_redirect_uris: Set(to_json(&post_logout)),
-        scopes: Set(to_json(&scopes)),
-        id_token_alg: Set(alg.as_str().to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
+    let model = client_rows::insert(
+        &txn,
+        &oauth_client::Model {
+            id: Uuid::now_v7(),
+            client_id: client_id.clone(),
+            practice_id: staff.practice_id,
+            name: name.clone(),
+            public,
+            secret_hash: secret.as_deref().map(secrets::hash_token),
+            redirect_uris: to_json(&redirect_uris),
+            post_logout_redirect_uris: to_json(&post_logout),
+            scopes: to_json(&scopes),
+            id_token_alg: alg.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+        },
+    )
     .await?;
     audit::record(
         &txn,
@@ -221,10 +220,7 @@ pub async fn create(
 /// The practice's clients, newest first.
 pub async fn list(db: &DatabaseConnection, staff: &Staff) -> Result<Vec<Client>> {
     staff.require(Permission::ManageClients)?;
-    oauth_client::Entity::find()
-        .filter(oauth_client::Column::PracticeId.eq(staff.practice_id))
-        .order_by_desc(oauth_client::Column::Id)
-        .all(db)
+    client_rows::for_practice(db, staff.practice_id)
         .await?
         .into_iter()
         .map(Client::from_model)
@@ -236,9 +232,7 @@ async fn find_own<C: ConnectionTrait>(
     staff: &Staff,
     client_id: &str,
 ) -> Result<oauth_client::Model> {
-    oauth_client::Entity::find()
-        .filter(oauth_client::Column::ClientId.eq(client_id))
-        .one(conn)
+    client_rows::find_by_client_id(conn, client_id)
         .await?
         .filter(|c| c.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)
@@ -262,27 +256,28 @@ pub async fn update(
     staff.require(Permission::ManageClients)?;
     let txn = state.db.begin().await?;
     let found = find_own(&txn, staff, client_id).await?;
-    let mut am: oauth_client::ActiveModel = found.into();
+    let mut changes = Changes::default();
     if let Some(name) = &fields.name {
-        am.name = Set(check_name(name)?);
+        changes.name = Some(check_name(name)?);
     }
     if let Some(uris) = &fields.redirect_uris {
         check_uris("redirect_uris", uris, true)?;
-        am.redirect_uris = Set(to_json(uris));
+        changes.redirect_uris = Some(to_json(uris));
     }
     if let Some(uris) = &fields.post_logout_redirect_uris {
         check_uris("post_logout_redirect_uris", uris, false)?;
-        am.post_logout_redirect_uris = Set(to_json(uris));
+        changes.post_logout_redirect_uris = Some(to_json(uris));
     }
     if let Some(scopes) = &fields.scopes {
         check_scopes(scopes)?;
-        am.scopes = Set(to_json(scopes));
+        changes.scopes = Some(to_json(scopes));
     }
     if let Some(alg) = &fields.id_token_signed_response_alg {
-        am.id_token_alg = Set(check_alg(alg)?.as_str().to_owned());
+        changes.id_token_alg = Some(check_alg(alg)?.as_str().to_owned());
     }
-    am.updated_at = Set(now);
-    let updated = am.update(&txn).await?;
+    let updated = client_rows::update(&txn, found.id, changes, now)
+        .await?
+        .ok_or(Error::NotFound)?;
     audit::record(
         &txn,
         meta,
@@ -309,20 +304,9 @@ pub async fn delete(
     staff.require(Permission::ManageClients)?;
     let txn = state.db.begin().await?;
     let found = find_own(&txn, staff, client_id).await?;
-    let ended = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            session::Column::RevokedReason,
-            Expr::value(sessions::ended::CLIENT_DELETED),
-        )
-        .filter(session::Column::ClientId.eq(client_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    oauth_client::Entity::delete_by_id(found.id)
-        .exec(&txn)
-        .await?;
+    let ended =
+        session_rows::end_for_client(&txn, client_id, sessions::ended::CLIENT_DELETED, now).await?;
+    client_rows::delete(&txn, found.id).await?;
     audit::record(
         &txn,
         meta,
@@ -364,9 +348,7 @@ pub async fn find_by_client_id<C: ConnectionTrait>(
     if client_id.is_empty() || client_id.len() > 100 {
         return Ok(None);
     }
-    oauth_client::Entity::find()
-        .filter(oauth_client::Column::ClientId.eq(client_id))
-        .one(conn)
+    client_rows::find_by_client_id(conn, client_id)
         .await?
         .map(Client::from_model)
         .transpose()
@@ -374,8 +356,7 @@ pub async fn find_by_client_id<C: ConnectionTrait>(
 
 /// The client by its row id (codes point at it).
 pub async fn find_by_pk<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Client>> {
-    oauth_client::Entity::find_by_id(id)
-        .one(conn)
+    client_rows::find(conn, id)
         .await?
         .map(Client::from_model)
         .transpose()

@@ -16,9 +16,9 @@ use crate::service::sessions::{self, ended};
 use crate::state::AppState;
 use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, portal_access};
+use crate::store::{access, accounts};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::TransactionTrait;
 use serde_json::{Map, Value, json};
 
 /// The claims about the signed-in person that the access token's scopes allow.
@@ -165,10 +165,7 @@ pub async fn introspect(
     {
         return Ok(inactive());
     }
-    let Some(account) = account::Entity::find_by_id(session.account_id)
-        .one(&state.db)
-        .await?
-    else {
+    let Some(account) = accounts::find(&state.db, session.account_id).await? else {
         return Ok(inactive());
     };
     if account
@@ -182,13 +179,14 @@ pub async fn introspect(
         return Ok(inactive());
     }
     // Active, but a consent may have run out since the lapse job last ran.
-    let usable = portal_access::Entity::find()
-        .filter(portal_access::Column::AccountId.eq(session.account_id))
-        .filter(portal_access::Column::PracticeId.eq(session.practice_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
-        .filter(portal_access::consent_current(now))
-        .count(&state.db)
-        .await?;
+    let usable = access::count_with_current_consent(
+        &state.db,
+        session.account_id,
+        session.practice_id,
+        AccessStatus::Active.as_str(),
+        now,
+    )
+    .await?;
     if usable == 0 {
         return Ok(inactive());
     }

@@ -21,9 +21,7 @@ use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::oauth_codes::{self, Spend};
 use crate::store::{oauth_code, session};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -251,9 +249,7 @@ pub async fn exchange_code(
     let keyset = state.keys.current(now).await;
     let txn = state.db.begin().await?;
     let hash = secrets::hash_token(code);
-    let Some(row) = oauth_code::Entity::find()
-        .filter(oauth_code::Column::CodeHash.eq(hash.as_str()))
-        .one(&txn)
+    let Some(row) = oauth_codes::find_by_hash(&txn, &hash)
         .await?
         .filter(|c| secrets::constant_time_eq(c.code_hash.as_bytes(), hash.as_bytes()))
     else {
@@ -429,25 +425,27 @@ pub async fn issue_code(
 ) -> Result<String, Error> {
     let code = secrets::new_token();
     let txn = state.db.begin().await?;
-    oauth_code::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        code_hash: Set(secrets::hash_token(&code)),
-        client_pk: Set(client.model.id),
-        redirect_uri: Set(grant.redirect_uri),
-        code_challenge: Set(grant.code_challenge),
-        nonce: Set(grant.nonce),
-        account_id: Set(grant.account_id),
-        practice_id: Set(grant.practice_id),
-        patient_id: Set(grant.patient_id),
-        scope: Set(grant.scope),
-        auth_time: Set(grant.auth_time),
-        amr: Set(grant.amr.join(" ")),
-        created_at: Set(now),
-        expires_at: Set(now + TimeDelta::seconds(CODE_TTL_SECS)),
-        used_at: Set(None),
-        session_id: Set(None),
-    }
-    .insert(&txn)
+    oauth_codes::insert(
+        &txn,
+        &oauth_code::Model {
+            id: Uuid::now_v7(),
+            code_hash: secrets::hash_token(&code),
+            client_pk: client.model.id,
+            redirect_uri: grant.redirect_uri,
+            code_challenge: grant.code_challenge,
+            nonce: grant.nonce,
+            account_id: grant.account_id,
+            practice_id: grant.practice_id,
+            patient_id: grant.patient_id,
+            scope: grant.scope,
+            auth_time: grant.auth_time,
+            amr: grant.amr.join(" "),
+            created_at: now,
+            expires_at: now + TimeDelta::seconds(CODE_TTL_SECS),
+            used_at: None,
+            session_id: None,
+        },
+    )
     .await?;
     audit::record(
         &txn,

@@ -21,12 +21,9 @@ use crate::service::patients;
 use crate::service::practices::{self, PracticeSettings};
 use crate::store::audit::{self, Event, RequestMeta};
 use crate::store::grant::{self, NewAccess};
-use crate::store::{account, portal_access};
+use crate::store::{access as access_rows, account, portal_access};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -74,12 +71,7 @@ pub async fn create(
     let password_hash = hasher.hash(&temporary_password).await?;
 
     let txn = db.begin().await?;
-    let own = portal_access::Entity::find()
-        .filter(portal_access::Column::PatientId.eq(patient.id))
-        .filter(portal_access::Column::PracticeId.eq(staff.practice_id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
-        .order_by_desc(portal_access::Column::Id)
-        .all(&txn)
+    let own = access_rows::for_patient_relation(&txn, staff.practice_id, patient.id, Relation::Own)
         .await?;
     if own
         .iter()
@@ -120,12 +112,14 @@ pub async fn create(
     let access = match own.into_iter().next() {
         Some(pending) => {
             supersede_pending(&txn, pending.id, now).await?;
-            let mut am: portal_access::ActiveModel = pending.into();
-            am.account_id = Set(Some(account.id));
-            am.status = Set(AccessStatus::Active.as_str().to_owned());
-            am.registered_at = Set(Some(now));
-            am.updated_at = Set(now);
-            am.update(&txn).await?
+            // Guarded on the status read above: a change that landed meanwhile wins.
+            access_rows::activate_for_account(&txn, pending.id, &pending.status, account.id, now)
+                .await?
+                .ok_or_else(|| {
+                    Error::Conflict(
+                        "This patient's portal access changed meanwhile; try again.".into(),
+                    )
+                })?
         }
         None => {
             grant::insert_access(

@@ -130,3 +130,52 @@ pub async fn record<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// Which events of a practice [`page_for_practice`] reads; every given criterion must match.
+#[derive(Debug, Clone, Default)]
+pub struct PracticeEvents<'a> {
+    pub patient_id: Option<Uuid>,
+    /// An exact kind.
+    pub kind: Option<&'a str>,
+    /// A kind prefix, ending in `.` (`login.`).
+    pub kind_prefix: Option<&'a str>,
+    /// From this instant, inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// Up to this instant, exclusive.
+    pub to: Option<DateTime<Utc>>,
+    /// Older than this event (the previous page's last).
+    pub before: Option<Uuid>,
+}
+
+/// Up to `limit` of the practice's events matching `which`, newest first.
+pub async fn page_for_practice<C: ConnectionTrait>(
+    conn: &C,
+    practice_id: Uuid,
+    which: PracticeEvents<'_>,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut q = audit_event::Entity::find().filter(audit_event::Column::PracticeId.eq(practice_id));
+    if let Some(p) = which.patient_id {
+        q = q.filter(audit_event::Column::PatientId.eq(p));
+    }
+    if let Some(kind) = which.kind {
+        q = q.filter(audit_event::Column::Kind.eq(kind));
+    }
+    if let Some(prefix) = which.kind_prefix {
+        q = q.filter(audit_event::Column::Kind.starts_with(prefix));
+    }
+    if let Some(from) = which.from {
+        q = q.filter(audit_event::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = which.to {
+        q = q.filter(audit_event::Column::CreatedAt.lt(to));
+    }
+    if let Some(before) = which.before {
+        q = q.filter(audit_event::Column::Id.lt(before));
+    }
+    q.order_by_desc(audit_event::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}

@@ -243,3 +243,38 @@ pub async fn revoke_unused<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+/// The patient's invitations at the practice that are still pending (not used, superseded
+/// or revoked).
+pub async fn pending_for_patient<C: ConnectionTrait>(
+    conn: &C,
+    patient_id: Uuid,
+    practice_id: Uuid,
+) -> Result<Vec<invitation::Model>, DbErr> {
+    invitation::Entity::find()
+        .filter(invitation::Column::PatientId.eq(patient_id))
+        .filter(invitation::Column::PracticeId.eq(practice_id))
+        .filter(invitation::Column::UsedAt.is_null())
+        .filter(invitation::Column::SupersededAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .all(conn)
+        .await
+}
+
+/// Revokes these invitations, those still pending only, in one guarded statement; returns
+/// how many it revoked.
+pub async fn revoke_pending<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::Id.is_in(ids))
+        .filter(invitation::Column::UsedAt.is_null())
+        .filter(invitation::Column::SupersededAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

@@ -3,7 +3,7 @@
 use crate::store::oauth_code;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 /// What spending a code found.
@@ -57,4 +57,23 @@ pub async fn attach_session<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// The code whose secret hashes to `code_hash`, whatever its state.
+pub async fn find_by_hash<C: ConnectionTrait>(
+    conn: &C,
+    code_hash: &str,
+) -> Result<Option<oauth_code::Model>, DbErr> {
+    oauth_code::Entity::find()
+        .filter(oauth_code::Column::CodeHash.eq(code_hash))
+        .one(conn)
+        .await
+}
+
+/// Inserts a new, unspent code.
+pub async fn insert<C: ConnectionTrait>(conn: &C, code: &oauth_code::Model) -> Result<(), DbErr> {
+    oauth_code::Entity::insert(oauth_code::ActiveModel::from(code.clone()).reset_all())
+        .exec_without_returning(conn)
+        .await
+        .map(drop)
 }

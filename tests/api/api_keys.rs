@@ -197,3 +197,39 @@ async fn a_key_cannot_revoke_another_practices_key() {
     .await;
     assert_eq!(app.get("/api/v1/practice/settings", &b).await.status(), 200);
 }
+
+#[tokio::test]
+async fn two_concurrent_revocations_of_one_key_record_one_revocation() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.create_practice("smith", "Smith", "555-0100").await;
+    app.create_key(&admin, "reception").await;
+    let list: Value = app
+        .get("/api/v1/practice/api-keys", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "reception")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/practice/api-keys/{id}");
+    let (a, b) = tokio::join!(app.delete(&path, &admin), app.delete(&path, &admin));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    let a: Value = a.json().await.unwrap();
+    let b: Value = b.json().await.unwrap();
+    // Both answers show the one revocation that happened.
+    assert_eq!(a["revoked_at"], b["revoked_at"]);
+    let revoked = app
+        .audit_kinds()
+        .await
+        .into_iter()
+        .filter(|k| k == "api_key.revoked")
+        .count();
+    assert_eq!(revoked, 1);
+}
