@@ -124,6 +124,33 @@ fn to_patient() -> RelationDef {
         .into()
 }
 
+/// An active access's patient to the patient's practitioner links (none for other accesses):
+/// with [`to_active_practitioner`], how login and refresh read practitioners in their join.
+pub(crate) fn to_practitioner_links() -> RelationDef {
+    portal_access::Entity::belongs_to(patient_practitioner::Entity)
+        .from(portal_access::Column::PatientId)
+        .to(patient_practitioner::Column::PatientId)
+        .on_condition(|left, _| {
+            Expr::col((left, portal_access::Column::Status))
+                .eq(AccessStatus::Active.as_str())
+                .into_condition()
+        })
+        .into()
+}
+
+/// A practitioner link to its practitioner, only while the practitioner is active.
+pub(crate) fn to_active_practitioner() -> RelationDef {
+    patient_practitioner::Entity::belongs_to(practitioner::Entity)
+        .from(patient_practitioner::Column::PractitionerId)
+        .to(practitioner::Column::Id)
+        .on_condition(|_, right| {
+            Expr::col((right, practitioner::Column::Active))
+                .eq(true)
+                .into_condition()
+        })
+        .into()
+}
+
 /// Every access the account holds, at every practice, oldest first.
 pub async fn for_account<C: ConnectionTrait>(
     conn: &C,
@@ -241,7 +268,6 @@ pub async fn for_login<C: ConnectionTrait>(
     username_folded: &str,
 ) -> Result<Option<LoginRead>, DbErr> {
     let pa = portal_access::Entity;
-    let active = Expr::col((pa, portal_access::Column::Status)).eq(AccessStatus::Active.as_str());
     let stmt = account::Entity::find()
         .column_as(Expr::col((pa, portal_access::Column::Id)), "x_access_id")
         .column_as(
@@ -277,26 +303,8 @@ pub async fn for_login<C: ConnectionTrait>(
         )
         .join(JoinType::LeftJoin, to_practice())
         .join(JoinType::LeftJoin, to_patient())
-        .join(
-            JoinType::LeftJoin,
-            portal_access::Entity::belongs_to(patient_practitioner::Entity)
-                .from(portal_access::Column::PatientId)
-                .to(patient_practitioner::Column::PatientId)
-                .on_condition(move |_, _| active.clone().into_condition())
-                .into(),
-        )
-        .join(
-            JoinType::LeftJoin,
-            patient_practitioner::Entity::belongs_to(practitioner::Entity)
-                .from(patient_practitioner::Column::PractitionerId)
-                .to(practitioner::Column::Id)
-                .on_condition(|_, right| {
-                    Expr::col((right, practitioner::Column::Active))
-                        .eq(true)
-                        .into_condition()
-                })
-                .into(),
-        )
+        .join(JoinType::LeftJoin, to_practitioner_links())
+        .join(JoinType::LeftJoin, to_active_practitioner())
         .filter(account::Column::UsernameFolded.eq(username_folded))
         .into_query();
     let rows = conn.query_all(&stmt).await?;

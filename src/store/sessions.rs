@@ -6,10 +6,12 @@
 //! number of concurrent refreshes with one token exactly one spends it; the caller's
 //! transaction rolls the spend back when the refresh is then refused.
 
-use crate::store::access_rows::{AccessRow, AtPractice};
+use crate::store::access_rows::{
+    AccessRow, AtPractice, to_active_practitioner, to_practitioner_links,
+};
 use crate::store::{
-    account, oauth_code, patient, patient_practitioner, portal_access, practice, practitioner,
-    refresh_token, representation_override, session,
+    account, oauth_code, patient, portal_access, practice, practitioner, refresh_token,
+    representation_override, session,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query};
@@ -139,8 +141,6 @@ pub async fn refresh_context<C: ConnectionTrait>(
     session_id: Uuid,
 ) -> Result<Option<RefreshContext>, DbErr> {
     let pa = portal_access::Entity;
-    let active =
-        portal_access::Column::Status.eq(crate::domain::access::AccessStatus::Active.as_str());
     let rows: Vec<ContextRow> = session::Entity::find()
         .select_only()
         .column_as(session::Column::Id, "session_id")
@@ -190,26 +190,8 @@ pub async fn refresh_context<C: ConnectionTrait>(
         .join(JoinType::InnerJoin, session_practice())
         .join(JoinType::LeftJoin, session_accesses())
         .join(JoinType::LeftJoin, access_patient())
-        .join(
-            JoinType::LeftJoin,
-            portal_access::Entity::belongs_to(patient_practitioner::Entity)
-                .from(portal_access::Column::PatientId)
-                .to(patient_practitioner::Column::PatientId)
-                .on_condition(move |_, _| active.clone().into_condition())
-                .into(),
-        )
-        .join(
-            JoinType::LeftJoin,
-            patient_practitioner::Entity::belongs_to(practitioner::Entity)
-                .from(patient_practitioner::Column::PractitionerId)
-                .to(practitioner::Column::Id)
-                .on_condition(|_, right| {
-                    Expr::col((right, practitioner::Column::Active))
-                        .eq(true)
-                        .into_condition()
-                })
-                .into(),
-        )
+        .join(JoinType::LeftJoin, to_practitioner_links())
+        .join(JoinType::LeftJoin, to_active_practitioner())
         .join(
             JoinType::LeftJoin,
             session::Entity::belongs_to(oauth_code::Entity)
