@@ -167,7 +167,13 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
         .refresh(&db)
         .await
         .context("reading the cache versions")?;
+    let direct = crate::store::direct::Direct::open(&db)
+        .context("opening the SQLite database for the hot paths")?;
+    if let Some(d) = &direct {
+        tracing::info!(writes = d.writes(), "SQLite hot paths run on the database directly");
+    }
     Ok(AppState {
+        direct,
         db,
         settings: Arc::new(settings),
         clock,

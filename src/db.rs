@@ -21,6 +21,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         opts.max_connections(16);
     }
     if settings.is_sqlite() {
+        // A connection to a local file does not go stale: no ping (a thread round trip) each
+        // time one is taken from the pool.
+        opts.test_before_acquire(false);
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)

@@ -6,6 +6,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::service::oauth_clients::Client;
 use crate::store::cache::{self, Cache, Versions};
+use crate::store::direct::Direct;
 use crate::telemetry::Metrics;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -25,6 +26,9 @@ pub struct AppState {
     pub outbox_wakeup: Arc<Notify>,
     /// Rarely changing rows held in memory (`store::cache`).
     pub caches: Arc<Caches>,
+    /// The SQLite file opened directly for the hot paths (`store::direct`); `None` on
+    /// PostgreSQL and in-memory SQLite.
+    pub direct: Option<Arc<Direct>>,
 }
 
 /// The in-memory copies of rarely changing tables, and the versions that keep them current.

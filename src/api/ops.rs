@@ -59,5 +59,11 @@ pub fn metrics(req: &Request, state: Data<&AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )
-        .body(state.metrics.render())
+        .body({
+            let mut text = state.metrics.render();
+            if let Some(direct) = &state.direct {
+                direct.render_metrics(&mut text);
+            }
+            text
+        })
 }

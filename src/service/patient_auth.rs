@@ -10,6 +10,7 @@ use crate::service::sessions::refusal;
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
 use crate::store::account;
+use crate::store::direct::sessions as direct_sessions;
 use crate::store::sessions as store_sessions;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -66,9 +67,15 @@ pub async fn check_live(
     }
     let account_id = claims.account_id()?;
     let practice_id = claims.practice.id;
-    let Some((account, session_live, at)) =
-        store_sessions::principal(&state.db, account_id, claims.sid, practice_id, now).await?
-    else {
+    let found = match &state.direct {
+        Some(direct) => {
+            direct_sessions::principal(direct, account_id, claims.sid, practice_id, now)?
+        }
+        None => {
+            store_sessions::principal(&state.db, account_id, claims.sid, practice_id, now).await?
+        }
+    };
+    let Some((account, session_live, at)) = found else {
         return Err(Error::Unauthorized);
     };
     // A token bound to one patient (`patient`, a SMART launch or a sole patient) dies with

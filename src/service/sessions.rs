@@ -24,6 +24,7 @@ use crate::service::{practitioners, representation as bands_of, time_limits, web
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::direct::sessions as direct_sessions;
 use crate::store::sessions as store_sessions;
 use crate::store::{access_rows, refresh_token, session};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -112,20 +113,36 @@ async fn grants<C: ConnectionTrait>(
     at: &AtPractice,
     now: DateTime<Utc>,
 ) -> Result<Vec<Grant>, DbErr> {
+    if let Some(granted) = grants_without_bands(at) {
+        return Ok(granted);
+    }
     let bands = bands_of::bands(conn, at, now.date_naive()).await?;
     Ok(at
         .active()
         .filter_map(|r| {
             let band = bands.get(&r.access_id).cloned().unwrap_or(Band::Full);
-            (band != Band::Ended).then(|| Grant {
-                access_id: r.access_id,
-                patient_id: r.patient_id,
-                first_name: r.patient_first_name.clone(),
-                relation: r.relation(),
-                scopes: band.allowed(),
-            })
+            (band != Band::Ended).then(|| grant(r, band))
         })
         .collect())
+}
+
+/// [`grants`] when no active access is a minor's representative's: every band is full, and
+/// nothing more needs reading. `None` otherwise.
+fn grants_without_bands(at: &AtPractice) -> Option<Vec<Grant>> {
+    if at.active().any(|r| r.relation().is_minor_representative()) {
+        return None;
+    }
+    Some(at.active().map(|r| grant(r, Band::Full)).collect())
+}
+
+fn grant(r: &access_rows::AccessRow, band: Band) -> Grant {
+    Grant {
+        access_id: r.access_id,
+        patient_id: r.patient_id,
+        first_name: r.patient_first_name.clone(),
+        relation: r.relation(),
+        scopes: band.allowed(),
+    }
 }
 
 /// The grants as `domain::acting` reads them.
@@ -494,8 +511,29 @@ async fn refresh_once(
     now: DateTime<Utc>,
     check_time_limits: bool,
 ) -> Result<Attempt> {
-    let txn = state.db.begin().await?;
     let hash = secrets::hash_token(raw);
+    let idle_ttl = TimeDelta::seconds(state.settings.refresh_idle_ttl_secs);
+    // SQLite on disk: the common refresh in one transaction without a thread hop per
+    // statement. Anything it does not carry through (a refusal, a spent token, a band to
+    // read, a time limit to apply) is rolled back and decided below, as on PostgreSQL.
+    if let Some(direct) = &state.direct {
+        let refresh_token = secrets::new_token();
+        let next = direct_sessions::NextToken {
+            hash: &secrets::hash_token(&refresh_token),
+            idle_ttl,
+        };
+        let done = direct_sessions::refresh(direct, &state.db, &hash, next, now, |spent, context| {
+            match verdict(spent, context, client_id, now, check_time_limits) {
+                Ok(None) => grants_without_bands(&context.at).filter(|g| !g.is_empty()),
+                _ => None,
+            }
+        })
+        .await?;
+        if let Some((context, patients)) = done {
+            return issue(state, keyset, context, patients, refresh_token, now).map(Attempt::Done);
+        }
+    }
+    let txn = state.db.begin().await?;
     // Exactly one of any number of concurrent refreshes with this token gets a row here.
     let Some(spent) = store_sessions::spend_refresh_token(&txn, &hash, now).await? else {
         // Unknown, or spent already: a spent token coming back ends its family.
@@ -511,6 +549,28 @@ async fn refresh_once(
     let context = store_sessions::refresh_context(&txn, spent.session_id)
         .await?
         .ok_or(Error::InvalidGrant)?;
+    if let Some(due) = verdict(&spent, &context, client_id, now, check_time_limits)? {
+        return Ok(due);
+    }
+    let patients = grants(&txn, &context.at, now).await?;
+    if patients.is_empty() {
+        return Err(Error::NoAccess);
+    }
+    let refresh_token = insert_refresh_token(&txn, &context.session, idle_ttl, now).await?;
+    txn.commit().await?;
+    issue(state, keyset, context, patients, refresh_token, now).map(Attempt::Done)
+}
+
+/// What a refresh decides from the spent token and what it read, before any band is read:
+/// `Ok(None)` to go on; an error to refuse (the transaction rolls the spend back); an
+/// [`Attempt::TimeLimitsDue`] when time may have ended an access and the rules must run first.
+fn verdict(
+    spent: &store_sessions::Spent,
+    context: &store_sessions::RefreshContext,
+    client_id: Option<&str>,
+    now: DateTime<Utc>,
+    check_time_limits: bool,
+) -> Result<Option<Attempt>> {
     let session = &context.session;
     if session.client_id.as_deref() != client_id {
         return Err(Error::InvalidGrant);
@@ -520,7 +580,7 @@ async fn refresh_once(
         return Err(Error::NoAccess);
     }
     if check_time_limits && at.time_limits_may_apply(now) {
-        return Ok(Attempt::TimeLimitsDue(session.account_id));
+        return Ok(Some(Attempt::TimeLimitsDue(session.account_id)));
     }
     // The practice's decision comes first: a block ends the session too, and the patient
     // must hear about the block, not about an ended session.
@@ -537,18 +597,21 @@ async fn refresh_once(
     if ended {
         return Err(Error::InvalidGrant);
     }
-    let patients = grants(&txn, at, now).await?;
-    if patients.is_empty() {
-        return Err(Error::NoAccess);
-    }
-    let refresh_token = insert_refresh_token(
-        &txn,
-        session,
-        TimeDelta::seconds(state.settings.refresh_idle_ttl_secs),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    Ok(None)
+}
+
+/// The tokens of a refresh that has committed: the access token is signed after the commit,
+/// outside the transaction.
+fn issue(
+    state: &AppState,
+    keyset: &Keyset,
+    context: store_sessions::RefreshContext,
+    patients: Vec<Grant>,
+    refresh_token: String,
+    now: DateTime<Utc>,
+) -> Result<Box<Refreshed>> {
+    let session = &context.session;
+    let at = &context.at;
     let practitioners = of_patients(
         at.practitioners.as_ref().unwrap_or(&BTreeMap::new()),
         &patients,
@@ -570,11 +633,11 @@ async fn refresh_once(
         practice: practice_ref(at),
         patients,
     };
-    Ok(Attempt::Done(Box::new(Refreshed {
+    Ok(Box::new(Refreshed {
         issued,
         session: context.session,
         launch_patient,
-    })))
+    }))
 }
 
 /// The patient a SMART launch chose for an OpenID Connect session (kept on its code).

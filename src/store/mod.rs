@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod cache;
 pub mod demographic_changes;
+pub mod direct;
 pub mod entities;
 pub mod grant;
 pub mod held_registrations;

@@ -14,10 +14,12 @@ use crate::store::{
     representation_override, session,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query};
+use sea_orm::sea_query::{
+    Expr, ExprTrait, InsertStatement, IntoCondition, Query, SelectStatement, UpdateStatement,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, RelationDef, Set,
+    QueryFilter, QuerySelect, QueryTrait, RelationDef, Set,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -30,14 +32,10 @@ pub struct Spent {
     pub idle_expires_at: DateTime<Utc>,
 }
 
-/// Marks the unspent token with this hash as used and returns it; `None` when no unspent
-/// token has the hash (unknown, or spent already: the caller tells the two apart).
-pub async fn spend_refresh_token<C: ConnectionTrait>(
-    conn: &C,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Spent>, DbErr> {
-    let stmt = Query::update()
+/// The guarded spend of [`spend_refresh_token`], as a statement ([`crate::store::direct`]
+/// runs it too).
+pub(crate) fn spend_statement(token_hash: &str, now: DateTime<Utc>) -> UpdateStatement {
+    Query::update()
         .table(refresh_token::Entity)
         .value(refresh_token::Column::UsedAt, now)
         .and_where(refresh_token::Column::TokenHash.eq(token_hash))
@@ -47,8 +45,17 @@ pub async fn spend_refresh_token<C: ConnectionTrait>(
             refresh_token::Column::SessionId,
             refresh_token::Column::IdleExpiresAt,
         ]))
-        .to_owned();
-    match conn.query_one(&stmt).await? {
+        .to_owned()
+}
+
+/// Marks the unspent token with this hash as used and returns it; `None` when no unspent
+/// token has the hash (unknown, or spent already: the caller tells the two apart).
+pub async fn spend_refresh_token<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Spent>, DbErr> {
+    match conn.query_one(&spend_statement(token_hash, now)).await? {
         Some(row) => Ok(Some(Spent::from_query_result(&row, "")?)),
         None => Ok(None),
     }
@@ -92,32 +99,32 @@ fn access_patient() -> RelationDef {
 /// One row of [`refresh_context`]: the session, its account's cut-off, and one of the
 /// account's accesses at the session's practice with one active practitioner of its patient.
 #[derive(Debug, Clone, FromQueryResult)]
-struct ContextRow {
-    session_id: Uuid,
-    account_id: Uuid,
-    practice_id: Uuid,
-    client_id: Option<String>,
-    scope: String,
-    amr: String,
-    auth_time: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    revoked_at: Option<DateTime<Utc>>,
-    revoked_reason: Option<String>,
-    sessions_valid_after: Option<DateTime<Utc>>,
-    practice_slug: String,
-    practice_name: String,
-    practice_phone: String,
-    practice_mfa_required: bool,
-    access_id: Option<Uuid>,
-    patient_id: Option<Uuid>,
-    relation: Option<String>,
-    status: Option<String>,
-    consent_expires_at: Option<DateTime<Utc>>,
-    patient_first_name: Option<String>,
-    date_of_birth: Option<NaiveDate>,
-    practitioner_id: Option<Uuid>,
-    launch_patient_id: Option<Uuid>,
+pub(crate) struct ContextRow {
+    pub(crate) session_id: Uuid,
+    pub(crate) account_id: Uuid,
+    pub(crate) practice_id: Uuid,
+    pub(crate) client_id: Option<String>,
+    pub(crate) scope: String,
+    pub(crate) amr: String,
+    pub(crate) auth_time: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) revoked_at: Option<DateTime<Utc>>,
+    pub(crate) revoked_reason: Option<String>,
+    pub(crate) sessions_valid_after: Option<DateTime<Utc>>,
+    pub(crate) practice_slug: String,
+    pub(crate) practice_name: String,
+    pub(crate) practice_phone: String,
+    pub(crate) practice_mfa_required: bool,
+    pub(crate) access_id: Option<Uuid>,
+    pub(crate) patient_id: Option<Uuid>,
+    pub(crate) relation: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) consent_expires_at: Option<DateTime<Utc>>,
+    pub(crate) patient_first_name: Option<String>,
+    pub(crate) date_of_birth: Option<NaiveDate>,
+    pub(crate) practitioner_id: Option<Uuid>,
+    pub(crate) launch_patient_id: Option<Uuid>,
 }
 
 /// What a refresh needs besides the token: read in one statement.
@@ -140,8 +147,19 @@ pub async fn refresh_context<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
 ) -> Result<Option<RefreshContext>, DbErr> {
+    let rows = conn
+        .query_all(&refresh_context_statement(session_id))
+        .await?
+        .iter()
+        .map(|row| ContextRow::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(context_from_rows(rows))
+}
+
+/// The one query of [`refresh_context`].
+pub(crate) fn refresh_context_statement(session_id: Uuid) -> SelectStatement {
     let pa = portal_access::Entity;
-    let rows: Vec<ContextRow> = session::Entity::find()
+    session::Entity::find()
         .select_only()
         .column_as(session::Column::Id, "session_id")
         .column(session::Column::AccountId)
@@ -200,12 +218,12 @@ pub async fn refresh_context<C: ConnectionTrait>(
                 .into(),
         )
         .filter(session::Column::Id.eq(session_id))
-        .into_model::<ContextRow>()
-        .all(conn)
-        .await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
+        .into_query()
+}
+
+/// [`RefreshContext`] from the rows of [`refresh_context_statement`]; `None`: no rows.
+pub(crate) fn context_from_rows(rows: Vec<ContextRow>) -> Option<RefreshContext> {
+    let first = rows.first()?;
     let session = session::Model {
         id: first.session_id,
         account_id: first.account_id,
@@ -273,26 +291,26 @@ pub async fn refresh_context<C: ConnectionTrait>(
     {
         list.sort();
     }
-    Ok(Some(context))
+    Some(context)
 }
 
 /// The columns [`principal`] reads besides the account's own.
 #[derive(Debug, Clone, FromQueryResult)]
-struct PrincipalRow {
-    x_session_live: bool,
-    x_practice_slug: String,
-    x_practice_name: String,
-    x_practice_phone: String,
-    x_practice_mfa_required: bool,
-    x_access_id: Option<Uuid>,
-    x_patient_id: Option<Uuid>,
-    x_relation: Option<String>,
-    x_status: Option<String>,
-    x_consent_expires_at: Option<DateTime<Utc>>,
-    x_patient_first_name: Option<String>,
-    x_date_of_birth: Option<NaiveDate>,
-    x_age_of_majority: i32,
-    x_override_kind: Option<String>,
+pub(crate) struct PrincipalRow {
+    pub(crate) x_session_live: bool,
+    pub(crate) x_practice_slug: String,
+    pub(crate) x_practice_name: String,
+    pub(crate) x_practice_phone: String,
+    pub(crate) x_practice_mfa_required: bool,
+    pub(crate) x_access_id: Option<Uuid>,
+    pub(crate) x_patient_id: Option<Uuid>,
+    pub(crate) x_relation: Option<String>,
+    pub(crate) x_status: Option<String>,
+    pub(crate) x_consent_expires_at: Option<DateTime<Utc>>,
+    pub(crate) x_patient_first_name: Option<String>,
+    pub(crate) x_date_of_birth: Option<NaiveDate>,
+    pub(crate) x_age_of_majority: i32,
+    pub(crate) x_override_kind: Option<String>,
 }
 
 /// Who an access token speaks for, read live in one statement: the account, whether the
@@ -308,10 +326,30 @@ pub async fn principal<C: ConnectionTrait>(
     session_id: Uuid,
     practice_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<(account::Model, bool, AtPractice)>, DbErr> {
-    use crate::domain::access::{AccessStatus, Relation, ages_out};
-    use crate::domain::representation::OverrideKind;
-    use sea_orm::QueryTrait;
+) -> Result<Option<Principal>, DbErr> {
+    let stmt = principal_statement(account_id, session_id, practice_id, now);
+    let rows = conn.query_all(&stmt).await?;
+    let account = match rows.first() {
+        Some(first) => Some(account::Model::from_query_result(first, "")?),
+        None => None,
+    };
+    let rows = rows
+        .iter()
+        .map(|row| PrincipalRow::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(principal_from_rows(account, rows, practice_id, now))
+}
+
+/// The account, whether the session is live, and the accesses at the practice.
+pub type Principal = (account::Model, bool, AtPractice);
+
+/// The one query of [`principal`].
+pub(crate) fn principal_statement(
+    account_id: Uuid,
+    session_id: Uuid,
+    practice_id: Uuid,
+    now: DateTime<Utc>,
+) -> SelectStatement {
     use sea_orm::sea_query::{Cond, SimpleExpr};
 
     let s = session::Entity;
@@ -328,7 +366,7 @@ pub async fn principal<C: ConnectionTrait>(
         )
         .into();
     let pa = portal_access::Entity;
-    let stmt = account::Entity::find()
+    account::Entity::find()
         .column_as(live, "x_session_live")
         .column_as(practice::Column::Slug, "x_practice_slug")
         .column_as(practice::Column::Name, "x_practice_name")
@@ -369,13 +407,22 @@ pub async fn principal<C: ConnectionTrait>(
         .filter(account::Column::Id.eq(account_id))
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::PracticeId.eq(practice_id))
-        .into_query();
-    let rows = conn.query_all(&stmt).await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let account = account::Model::from_query_result(first, "")?;
-    let head = PrincipalRow::from_query_result(first, "")?;
+        .into_query()
+}
+
+/// [`Principal`] from the rows of [`principal_statement`] (the account read from the first);
+/// `None`: no rows.
+pub(crate) fn principal_from_rows(
+    account: Option<account::Model>,
+    rows: Vec<PrincipalRow>,
+    practice_id: Uuid,
+    now: DateTime<Utc>,
+) -> Option<Principal> {
+    use crate::domain::access::{AccessStatus, Relation, ages_out};
+    use crate::domain::representation::OverrideKind;
+
+    let (account, head) = (account?, rows.first()?);
+    let live = head.x_session_live;
     let mut at = AtPractice {
         practice_id,
         slug: head.x_practice_slug.clone(),
@@ -385,8 +432,7 @@ pub async fn principal<C: ConnectionTrait>(
         rows: Vec::new(),
         practitioners: None,
     };
-    for row in &rows {
-        let r = PrincipalRow::from_query_result(row, "")?;
+    for r in rows {
         let (Some(access_id), Some(patient_id), Some(relation), Some(mut status)) =
             (r.x_access_id, r.x_patient_id, r.x_relation, r.x_status)
         else {
@@ -425,7 +471,7 @@ pub async fn principal<C: ConnectionTrait>(
         });
     }
     at.rows.sort_by_key(|r| r.access_id);
-    Ok(Some((account, head.x_session_live, at)))
+    Some((account, live, at))
 }
 
 /// Whose session, by which client, at which practice: all must match for it to end.
@@ -477,6 +523,17 @@ pub async fn insert_refresh_token<C: ConnectionTrait>(
     idle_expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let stmt = insert_refresh_token_statement(session_id, token_hash, idle_expires_at, now);
+    conn.execute(&stmt).await.map(drop)
+}
+
+/// The insert of [`insert_refresh_token`].
+pub(crate) fn insert_refresh_token_statement(
+    session_id: Uuid,
+    token_hash: &str,
+    idle_expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> InsertStatement {
     refresh_token::Entity::insert(refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(session_id),
@@ -485,9 +542,7 @@ pub async fn insert_refresh_token<C: ConnectionTrait>(
         idle_expires_at: Set(idle_expires_at),
         used_at: Set(None),
     })
-    .exec_without_returning(conn)
-    .await
-    .map(drop)
+    .into_query()
 }
 
 /// Ends the live sessions of an account, at one practice or everywhere; returns how many.

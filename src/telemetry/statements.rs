@@ -35,6 +35,13 @@ pub fn on_statement() {
     }
 }
 
+/// Adds `n` statements run outside sea-orm (`store::direct`) to the current request's count.
+pub fn add(n: u64) {
+    if STATEMENTS.try_with(|c| c.set(c.get() + n)).is_err() {
+        BACKGROUND.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
 /// Statements executed outside any request since the process started.
 pub fn background_total() -> u64 {
     BACKGROUND.load(Ordering::Relaxed)

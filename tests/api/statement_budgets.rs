@@ -41,6 +41,7 @@ async fn hot_paths_stay_within_their_statement_budgets() {
     let world = app.oidc_world(serde_json::json!({})).await;
     let secret = world.client_secret.clone().unwrap();
     let mut report = Vec::new();
+    let direct_before = direct_statements(&app).await;
 
     // Practice API: login, /me, refresh.
     let (login, r) = measure(
@@ -136,4 +137,41 @@ async fn hot_paths_stay_within_their_statement_budgets() {
         .map(|((name, budget), (_, used))| format!("{name}: {used} > {budget}"))
         .collect();
     assert!(over.is_empty(), "over budget: {over:?}");
+
+    // On SQLite the token checks (/me, introspection, userinfo: one statement each) and both
+    // refreshes (three each) run on the database directly, not through sqlx's worker thread.
+    let direct_after = direct_statements(&app).await;
+    if app.is_postgres() {
+        assert_eq!(direct_after, (0, 0), "PostgreSQL has no direct path");
+    } else {
+        assert!(
+            direct_after.0 - direct_before.0 >= 3,
+            "token checks ran directly: {direct_before:?} -> {direct_after:?}"
+        );
+        assert_eq!(
+            direct_after.1 - direct_before.1,
+            6,
+            "both refreshes ran directly: {direct_before:?} -> {direct_after:?}"
+        );
+    }
+}
+
+/// `portico_db_direct_statements_total` for reads and writes (zero when not exposed).
+async fn direct_statements(app: &TestApp) -> (u64, u64) {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let of = |path: &str| {
+        let key = format!("portico_db_direct_statements_total{{path=\"{path}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    };
+    (of("read"), of("write"))
 }

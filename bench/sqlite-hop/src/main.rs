@@ -16,7 +16,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Column, Row, SqlitePool};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -81,19 +81,25 @@ fn seed(path: &str) {
     t.commit().unwrap();
 }
 
+/// Prepares `sql` on `c`, through rusqlite's statement cache when `cached`.
+fn prep<'c>(c: &'c Connection, sql: &str, cached: bool) -> rusqlite::CachedStatement<'c> {
+    if !cached {
+        c.flush_prepared_statement_cache();
+    }
+    c.prepare_cached(sql).unwrap()
+}
+
 /// One refresh through rusqlite on `c`: five statements in one call.
-fn refresh_rusqlite(c: &mut Connection, i: usize) {
+fn refresh_rusqlite(c: &mut Connection, i: usize, cached: bool) {
     let t = c.transaction().unwrap();
-    let spent: Option<(String, String)> = t
-        .prepare_cached(SPEND)
-        .unwrap()
+    let spent: Option<(String, String)> = prep(&t, SPEND, cached)
         .query_row(params!["2026-12-07", format!("h{i}")], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()
         .unwrap();
     let (_, session) = spent.expect("an unspent token");
-    let mut st = t.prepare_cached(CONTEXT).unwrap();
+    let mut st = prep(&t, CONTEXT, cached);
     let rows: Vec<(String, Option<String>)> = st
         .query_map(params![session], |r| Ok((r.get(0)?, r.get(5)?)))
         .unwrap()
@@ -101,8 +107,7 @@ fn refresh_rusqlite(c: &mut Connection, i: usize) {
         .collect();
     assert!(!rows.is_empty());
     drop(st);
-    t.prepare_cached(INSERT)
-        .unwrap()
+    prep(&t, INSERT, cached)
         .execute(params![
             format!("n{i}"),
             session,
@@ -114,10 +119,8 @@ fn refresh_rusqlite(c: &mut Connection, i: usize) {
     t.commit().unwrap();
 }
 
-fn read_rusqlite(c: &Connection, i: usize) {
-    let id: String = c
-        .prepare_cached(READ)
-        .unwrap()
+fn read_rusqlite(c: &Connection, i: usize, cached: bool) {
+    let id: String = prep(c, READ, cached)
         .query_row(params![format!("s{}", i % SESSIONS)], |r| r.get(0))
         .unwrap();
     assert!(!id.is_empty());
@@ -150,6 +153,36 @@ async fn refresh_sqlx(pool: &SqlitePool, i: usize) {
     t.commit().await.unwrap();
 }
 
+/// The refresh on sqlx in two round trips: BEGIN, the spend and the read in one call (the read
+/// finds the session through the token it just spent), then the insert and COMMIT in another.
+async fn refresh_sqlx_two_hops(pool: &SqlitePool, i: usize) {
+    let mut c = pool.acquire().await.unwrap();
+    let first = format!(
+        "BEGIN IMMEDIATE; {SPEND}; {}",
+        CONTEXT.replace("s.id = ?1", "s.id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?3)")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(first))
+        .bind("2026-12-07")
+        .bind(format!("h{i}"))
+        .bind(format!("h{i}"))
+        .fetch_all(&mut *c)
+        .await
+        .unwrap();
+    assert!(rows.len() >= 2, "{} rows: {:?}", rows.len(), rows.iter().map(|r| r.columns().len()).collect::<Vec<_>>());
+    let session: String = rows[0].get(1);
+    // Numbered parameters count across the whole call.
+    let second = format!("{INSERT}; COMMIT");
+    sqlx::query(sqlx::AssertSqlSafe(second))
+        .bind(format!("n{i}"))
+        .bind(&session)
+        .bind(format!("nh{i}"))
+        .bind("2026-12-07")
+        .bind("2099-01-01")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+}
+
 async fn read_sqlx(pool: &SqlitePool, i: usize) {
     let row = sqlx::query(READ)
         .bind(format!("s{}", i % SESSIONS))
@@ -165,6 +198,9 @@ enum Way {
     Sqlx,
     Blocking,
     Inline,
+    InlineUncached,
+    SqlxHandle,
+    SqlxTwoHops,
 }
 
 impl Way {
@@ -173,6 +209,9 @@ impl Way {
             Way::Sqlx => "sqlx (a hop per statement)",
             Way::Blocking => "rusqlite, one spawn_blocking per use case",
             Way::Inline => "rusqlite on the async thread (floor)",
+            Way::InlineUncached => "rusqlite on the async thread, statements prepared each time",
+            Way::SqlxTwoHops => "sqlx, BEGIN + spend + read in one call, insert + COMMIT in another",
+            Way::SqlxHandle => "sqlx's own connection, locked once per use case (one hop), statements run on its handle through rusqlite",
         }
     }
 }
@@ -203,27 +242,44 @@ async fn run(way: Way, write: bool, path: &str, n: usize) -> (f64, f64) {
             for i in (w..n).step_by(CONCURRENCY) {
                 match (way, write) {
                     (Way::Sqlx, true) => refresh_sqlx(&pool, i).await,
-                    (Way::Sqlx, false) => read_sqlx(&pool, i).await,
+                    (Way::Sqlx | Way::SqlxTwoHops, false) => read_sqlx(&pool, i).await,
+                    (Way::SqlxTwoHops, true) => refresh_sqlx_two_hops(&pool, i).await,
                     (Way::Blocking, _) => {
                         let conn = conn.clone();
                         tokio::task::spawn_blocking(move || {
                             let mut c = conn.lock().unwrap();
                             if write {
-                                refresh_rusqlite(&mut c, i)
+                                refresh_rusqlite(&mut c, i, true)
                             } else {
-                                read_rusqlite(&c, i)
+                                read_rusqlite(&c, i, true)
                             }
                         })
                         .await
                         .unwrap()
                     }
-                    (Way::Inline, _) => {
+                    (Way::Inline | Way::InlineUncached, _) => {
+                        let cached = way == Way::Inline;
                         let mut c = conn.lock().unwrap();
                         if write {
-                            refresh_rusqlite(&mut c, i)
+                            refresh_rusqlite(&mut c, i, cached)
                         } else {
-                            read_rusqlite(&c, i)
+                            read_rusqlite(&c, i, cached)
                         }
+                    }
+                    (Way::SqlxHandle, _) => {
+                        let mut pc = pool.acquire().await.unwrap();
+                        let mut locked = pc.lock_handle().await.unwrap();
+                        // SAFETY: the handle is sqlx's open connection, locked away from its
+                        // worker for as long as `locked` lives; `from_handle` does not close it.
+                        let mut c =
+                            unsafe { Connection::from_handle(locked.as_raw_handle().as_ptr()) }
+                                .unwrap();
+                        if write {
+                            refresh_rusqlite(&mut c, i, false)
+                        } else {
+                            read_rusqlite(&c, i, false)
+                        }
+                        drop(c);
                     }
                 }
                 // Let the other tasks in, as a server interleaves requests.
@@ -254,7 +310,14 @@ fn main() {
         .unwrap_or(20_000);
     println!("| way | refresh CPU µs | refresh wall µs | read CPU µs | read wall µs |");
     println!("|---|---|---|---|---|");
-    for way in [Way::Sqlx, Way::Blocking, Way::Inline] {
+    for way in [
+        Way::Sqlx,
+        Way::Blocking,
+        Way::Inline,
+        Way::InlineUncached,
+        Way::SqlxHandle,
+        Way::SqlxTwoHops,
+    ] {
         // A fresh database per way, so every way spends tokens nobody spent before.
         let path = dir.join("hop.db");
         let path = path.to_str().unwrap().to_owned();
