@@ -18,7 +18,10 @@ async fn smart_configuration_lists_the_endpoints_and_only_tested_capabilities() 
     let app = TestApp::spawn_oidc().await;
     let (smart, oidc) = both_documents(&app).await;
     assert_eq!(smart["issuer"], ISSUER);
-    assert_eq!(smart["authorization_endpoint"], format!("{ISSUER}/oauth2/authorize"));
+    assert_eq!(
+        smart["authorization_endpoint"],
+        format!("{ISSUER}/oauth2/authorize")
+    );
     assert_eq!(smart["token_endpoint"], format!("{ISSUER}/oauth2/token"));
     // SMART 2: S256 is required and `plain` must not be offered.
     assert_eq!(smart["code_challenge_methods_supported"], json!(["S256"]));
