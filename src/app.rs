@@ -170,7 +170,10 @@ pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Resu
     let direct = crate::store::direct::Direct::open(&db)
         .context("opening the SQLite database for the hot paths")?;
     if let Some(d) = &direct {
-        tracing::info!(writes = d.writes(), "SQLite hot paths run on the database directly");
+        tracing::info!(
+            writes = d.writes(),
+            "SQLite hot paths run on the database directly"
+        );
     }
     Ok(AppState {
         direct,

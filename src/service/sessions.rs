@@ -522,13 +522,14 @@ async fn refresh_once(
             hash: &secrets::hash_token(&refresh_token),
             idle_ttl,
         };
-        let done = direct_sessions::refresh(direct, &state.db, &hash, next, now, |spent, context| {
-            match verdict(spent, context, client_id, now, check_time_limits) {
-                Ok(None) => grants_without_bands(&context.at).filter(|g| !g.is_empty()),
-                _ => None,
-            }
-        })
-        .await?;
+        let done =
+            direct_sessions::refresh(direct, &state.db, &hash, next, now, |spent, context| {
+                match verdict(spent, context, client_id, now, check_time_limits) {
+                    Ok(None) => grants_without_bands(&context.at).filter(|g| !g.is_empty()),
+                    _ => None,
+                }
+            })
+            .await?;
         if let Some((context, patients)) = done {
             return issue(state, keyset, context, patients, refresh_token, now).map(Attempt::Done);
         }

@@ -46,7 +46,10 @@ pub fn principal(
         };
         let (account, head) = (first.account, first.row);
         let rest = std::iter::once(head).chain(rows.map(|r| r.row)).collect();
-        Ok((principal_from_rows(Some(account), rest, practice_id, now), 1))
+        Ok((
+            principal_from_rows(Some(account), rest, practice_id, now),
+            1,
+        ))
     })
 }
 

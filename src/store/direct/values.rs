@@ -38,9 +38,9 @@ pub fn to_sql(value: &Value) -> Result<Sql, DbErr> {
         Value::Bytes(b) => b.clone().map_or(Sql::Null, Sql::Blob),
         Value::Json(j) => j.as_ref().map_or(Sql::Null, |j| Sql::Text(j.to_string())),
         Value::ChronoDate(d) => d.map_or(Sql::Null, |d| Sql::Text(d.format("%F").to_string())),
-        Value::ChronoDateTime(t) => t.map_or(Sql::Null, |t| {
-            Sql::Text(t.format("%F %T%.f").to_string())
-        }),
+        Value::ChronoDateTime(t) => {
+            t.map_or(Sql::Null, |t| Sql::Text(t.format("%F %T%.f").to_string()))
+        }
         Value::ChronoDateTimeUtc(t) => t.map_or(Sql::Null, |t| {
             Sql::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
         }),
@@ -60,7 +60,14 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
             return Some(t.with_timezone(&Utc));
         }
     }
-    for format in ["%F %T%.f", "%F %R", "%FT%T%.f", "%FT%R", "%F %T%.fZ", "%FT%T%.fZ"] {
+    for format in [
+        "%F %T%.f",
+        "%F %R",
+        "%FT%T%.f",
+        "%FT%R",
+        "%F %T%.fZ",
+        "%FT%T%.fZ",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
             return Some(Utc.from_utc_datetime(&t));
         }
@@ -69,7 +76,9 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 fn bad(column: &str, what: &str) -> DbErr {
-    DbErr::Type(format!("direct SQLite: column {column} does not hold {what}"))
+    DbErr::Type(format!(
+        "direct SQLite: column {column} does not hold {what}"
+    ))
 }
 
 fn raw<'r>(row: &'r rusqlite::Row<'_>, column: &str) -> Result<ValueRef<'r>, DbErr> {
@@ -89,7 +98,9 @@ pub fn get<T: FromSql>(row: &rusqlite::Row<'_>, column: &str) -> Result<T, DbErr
 pub fn opt_uuid(row: &rusqlite::Row<'_>, column: &str) -> Result<Option<Uuid>, DbErr> {
     match raw(row, column)? {
         ValueRef::Null => Ok(None),
-        ValueRef::Blob(b) => Uuid::from_slice(b).map(Some).map_err(|_| bad(column, "a UUID")),
+        ValueRef::Blob(b) => Uuid::from_slice(b)
+            .map(Some)
+            .map_err(|_| bad(column, "a UUID")),
         ValueRef::Text(t) => std::str::from_utf8(t)
             .ok()
             .and_then(|t| Uuid::parse_str(t).ok())
@@ -137,7 +148,10 @@ pub fn opt_date(row: &rusqlite::Row<'_>, column: &str) -> Result<Option<NaiveDat
 }
 
 /// The rows of `stmt` run with `params`.
-pub fn rows<T: FromRow>(stmt: &mut rusqlite::Statement<'_>, params: &[Sql]) -> Result<Vec<T>, DbErr> {
+pub fn rows<T: FromRow>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: &[Sql],
+) -> Result<Vec<T>, DbErr> {
     let mut out = Vec::new();
     let mut found = stmt
         .query(rusqlite::params_from_iter(params.iter()))
@@ -166,7 +180,9 @@ mod tests {
         };
         assert_eq!(s, "2026-12-07T17:00:05.123456+00:00");
         assert_eq!(parse_time(&s), Some(t));
-        let plain = one("SELECT '2026-12-07 17:00:05' AS t", |r| time(r, "t").unwrap());
+        let plain = one("SELECT '2026-12-07 17:00:05' AS t", |r| {
+            time(r, "t").unwrap()
+        });
         assert_eq!(plain, Utc.with_ymd_and_hms(2026, 12, 7, 17, 0, 5).unwrap());
     }
 
@@ -178,7 +194,9 @@ mod tests {
             Sql::Blob(id.as_bytes().to_vec())
         );
         let hex: String = id.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        let from_blob = one(&format!("SELECT x'{hex}' AS id"), |r| uuid(r, "id").unwrap());
+        let from_blob = one(&format!("SELECT x'{hex}' AS id"), |r| {
+            uuid(r, "id").unwrap()
+        });
         let from_text = one(&format!("SELECT '{id}' AS id"), |r| uuid(r, "id").unwrap());
         assert_eq!(from_blob, id);
         assert_eq!(from_text, id);
