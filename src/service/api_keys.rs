@@ -166,7 +166,8 @@ pub async fn revoke(
     }
     // One guarded statement checks "not revoked yet" and "not the last admin key" together:
     // of two revocations at once, of one key or of the last two admin keys, one wins.
-    let Some(updated) = api_keys::revoke_unless_last_admin(&txn, staff.practice_id, id, now).await?
+    let Some(updated) =
+        api_keys::revoke_unless_last_admin(&txn, staff.practice_id, id, now).await?
     else {
         let key = api_keys::find(&txn, id).await?.ok_or(Error::NotFound)?;
         if key.revoked_at.is_some() {

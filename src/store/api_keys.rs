@@ -1,8 +1,8 @@
 //! Practice API keys (stored as hashes) and their roles.
 
+use crate::domain::role::Role;
 use crate::store::{api_key, returning};
 use chrono::{DateTime, Utc};
-use crate::domain::role::Role;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,

@@ -260,10 +260,12 @@ async fn of_two_concurrent_revocations_of_the_last_two_admin_keys_one_is_refused
         let paths = ids.map(|id| format!("/api/v1/practice/api-keys/{id}"));
         practices.push((first, second, paths));
     }
-    let requests = practices.iter().flat_map(|(first, second, [path0, path1])| {
-        // Each key revokes the other one.
-        [app.delete(path0, second), app.delete(path1, first)]
-    });
+    let requests = practices
+        .iter()
+        .flat_map(|(first, second, [path0, path1])| {
+            // Each key revokes the other one.
+            [app.delete(path0, second), app.delete(path1, first)]
+        });
     let answers = futures_util::future::join_all(requests).await;
     let mut answers = answers.into_iter();
     for (first, second, _) in &practices {
