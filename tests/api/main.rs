@@ -39,6 +39,7 @@ mod oidc_clients;
 mod oidc_features;
 mod oidc_logout;
 mod oidc_refusals;
+mod oidc_smart;
 mod openapi;
 mod ops;
 mod outbox;

@@ -32,10 +32,23 @@ const CLAIMS: &[&str] = &[
     "fhirUser",
 ];
 
-/// The discovery document for an issuer.
-pub fn document(issuer: &str) -> serde_json::Value {
+/// The scopes both discovery documents list: the fixed ones and examples of the SMART
+/// patient scopes (any `patient/<Resource>.<cruds>` is accepted; see `domain::oauth`).
+pub fn scopes_supported() -> Vec<&'static str> {
     let mut scopes: Vec<&str> = BASE_SCOPES.to_vec();
     scopes.extend(["patient/*.rs", "patient/*.read"]);
+    scopes
+}
+
+/// Token endpoint client authentication methods, in both discovery documents.
+pub const TOKEN_AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+
+/// Grant types, in both discovery documents.
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
+
+/// The discovery document for an issuer.
+pub fn document(issuer: &str) -> serde_json::Value {
+    let scopes = scopes_supported();
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
@@ -48,10 +61,10 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": GRANT_TYPES,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "EdDSA"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
@@ -68,7 +81,12 @@ pub fn document(issuer: &str) -> serde_json::Value {
 /// The endpoint: the document depends only on the issuer, so it is serialised once when the
 /// routes are built, not on every request (as the JWKS is).
 pub fn endpoint(issuer: &str) -> impl Endpoint<Output = Response> + use<> {
-    let body = Bytes::from(serde_json::to_vec(&document(issuer)).unwrap_or_default());
+    fixed_json(&document(issuer))
+}
+
+/// An endpoint answering a document fixed at start-up (this one, and the SMART one).
+pub fn fixed_json(doc: &serde_json::Value) -> impl Endpoint<Output = Response> + use<> {
+    let body = Bytes::from(serde_json::to_vec(doc).unwrap_or_default());
     poem::endpoint::make_sync(move |_| {
         Response::builder()
             .status(StatusCode::OK)

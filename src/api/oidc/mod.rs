@@ -1,5 +1,5 @@
 //! The OpenID Connect provider's endpoints (outside the OpenAPI document): discovery,
-//! authorize, token, userinfo, introspection, revocation and logout. JWKS is `api::jwks`.
+//! SMART configuration, authorize, token, userinfo, introspection, revocation and logout. JWKS is `api::jwks`.
 //!
 //! `/oauth2/token`, `/oauth2/introspect` and `/oauth2/revoke` answer errors in RFC 6749 form
 //! (`{"error", "error_description"}`), which stock clients parse; `/oauth2/authorize` shows a
@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod logout;
 pub mod params;
 pub mod resources;
+pub mod smart;
 pub mod token;
 
 use crate::api::edge::labelled;
@@ -19,6 +20,7 @@ use poem::{Route, get};
 /// The OIDC routes and their methods (for the `Allow` header of a 405).
 pub const OIDC_ROUTES: &[(&str, &[&str])] = &[
     ("/.well-known/openid-configuration", &["GET"]),
+    ("/.well-known/smart-configuration", &["GET"]),
     ("/oauth2/authorize", &["GET"]),
     ("/oauth2/token", &["POST"]),
     ("/oauth2/userinfo", &["GET", "POST"]),
@@ -33,6 +35,10 @@ pub fn mount(route: Route, issuer: &str) -> Route {
         .at(
             "/.well-known/openid-configuration",
             labelled("oidc_discovery", get(discovery::endpoint(issuer))),
+        )
+        .at(
+            "/.well-known/smart-configuration",
+            labelled("smart_configuration", get(smart::endpoint(issuer))),
         )
         .at(
             "/oauth2/authorize",

@@ -1,0 +1,51 @@
+//! `GET /.well-known/smart-configuration` (SMART App Launch 2.x, "Conformance"): the
+//! authorization endpoints an app needs and the capabilities Portico has. It agrees with the
+//! OpenID Connect discovery document (shared lists in `discovery`), and names a capability only
+//! once an end-to-end test shows it working (`tests/api/oidc_smart.rs` lists which).
+
+use crate::api::oidc::discovery::{GRANT_TYPES, TOKEN_AUTH_METHODS, fixed_json, scopes_supported};
+use poem::{Endpoint, Response};
+use serde_json::json;
+
+/// What works, each with the test that shows it:
+/// - `launch-standalone`, `client-confidential-symmetric`, `sso-openid-connect`: the code flow
+///   with a stock relying party (`tests/api/oidc.rs`);
+/// - `client-public`: a public client with PKCE and no secret (`tests/api/oidc_features.rs`);
+/// - `context-standalone-patient`: the patient chooser (`tests/api/oidc_features.rs`);
+/// - `permission-offline`: `offline_access` refresh tokens (`tests/api/oidc.rs`);
+/// - `permission-patient`, `permission-v1`: `patient/…` scopes, `.read` as in SMART v1
+///   (`tests/api/oidc_smart.rs`).
+pub const CAPABILITIES: &[&str] = &[
+    "launch-standalone",
+    "client-public",
+    "client-confidential-symmetric",
+    "sso-openid-connect",
+    "context-standalone-patient",
+    "permission-offline",
+    "permission-patient",
+    "permission-v1",
+];
+
+/// The SMART configuration document for an issuer.
+pub fn document(issuer: &str) -> serde_json::Value {
+    json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/oauth2/jwks"),
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "grant_types_supported": GRANT_TYPES,
+        "scopes_supported": scopes_supported(),
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "capabilities": CAPABILITIES,
+    })
+}
+
+/// The endpoint (the document is fixed at start-up, like discovery).
+pub fn endpoint(issuer: &str) -> impl Endpoint<Output = Response> + use<> {
+    fixed_json(&document(issuer))
+}
