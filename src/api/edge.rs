@@ -8,6 +8,7 @@ use crate::api::problem::{from_poem_error, render};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::telemetry::statements::count_statements;
+use crate::web::PagePaths;
 use poem::error::ReadBodyError;
 use poem::http::{HeaderValue, Method, header};
 use poem::middleware::CatchPanic;
@@ -81,6 +82,7 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains
 pub struct Edge {
     pub state: AppState,
     pub allow: Arc<AllowIndex>,
+    pub pages: Arc<PagePaths>,
 }
 
 impl<E: Endpoint> Middleware<E> for Edge {
@@ -95,6 +97,7 @@ impl<E: Endpoint> Middleware<E> for Edge {
             inner: ep.with(CatchPanic::new().with_handler(on_panic)),
             state: self.state.clone(),
             allow: Arc::clone(&self.allow),
+            pages: Arc::clone(&self.pages),
         }
     }
 }
@@ -103,6 +106,7 @@ pub struct EdgeEndpoint<E> {
     inner: E,
     state: AppState,
     allow: Arc<AllowIndex>,
+    pages: Arc<PagePaths>,
 }
 
 impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
@@ -114,7 +118,7 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         req.extensions_mut().insert(RequestId(request_id.clone()));
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
-        let html = crate::web::wants_html(
+        let html = self.pages.wants_html(
             &path,
             req.headers()
                 .get(header::ACCEPT)
@@ -240,13 +244,18 @@ async fn limit_body(req: &mut Request, max: usize) -> Result<(), Error> {
     }
 }
 
-/// Names a route that is not part of the OpenAPI document, for metrics and logs.
+/// Names a route that is not part of the OpenAPI document, for metrics and logs. An extractor
+/// that refuses a request with a response of its own (a page's "form expired", a redirect to
+/// the login page: `web::guards`) answers with that response, under this name too.
 pub fn labelled<E: Endpoint>(label: &'static str, ep: E) -> impl Endpoint<Output = Response> {
     ep.map_to_response().after(move |res| async move {
-        res.map(|mut r| {
-            r.set_data(OperationId(label));
-            r
-        })
+        let mut r = match res {
+            Ok(r) => r,
+            Err(e) if e.is_from_response() => e.into_response(),
+            Err(e) => return Err(e),
+        };
+        r.set_data(OperationId(label));
+        Ok(r)
     })
 }
 

@@ -16,15 +16,17 @@ pub mod problem;
 pub mod registrations;
 pub mod representation;
 pub mod representative_consents;
+pub mod route_table;
 pub mod security;
 pub mod spec;
 pub mod tags;
 pub mod username_reminders;
 
 use crate::state::AppState;
-use edge::{AllowIndex, Edge, labelled};
-use poem::{Endpoint, EndpointExt, Route, get};
+use edge::{AllowIndex, Edge};
+use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
+use route_table::{RouteTable, get};
 use std::sync::Arc;
 
 /// Every documented API, in the order the document lists them. Add new ones here only.
@@ -89,28 +91,13 @@ pub fn spec_json() -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
-/// Routes outside the OpenAPI document, with their methods (the OpenID Connect ones are
-/// `oidc::OIDC_ROUTES`, mounted next to `/oauth2/jwks`).
-const OTHER_ROUTES: &[(&str, &[&str])] = &[
-    ("/healthz", &["GET"]),
-    ("/readyz", &["GET"]),
-    ("/metrics", &["GET"]),
-    ("/openapi.json", &["GET"]),
-    ("/oauth2/jwks", &["GET"]),
-];
-
-/// Every route, behind the edge middleware.
+/// Every route, behind the edge middleware. The `Allow` header of a 405 comes from the
+/// OpenAPI document and from the tables of what is mounted beside it (the OpenID Connect
+/// routes are still listed by hand, in `oidc::OIDC_ROUTES`).
 pub fn routes(state: AppState) -> impl Endpoint {
     let service = openapi_service();
     let published = spec_json();
     let spec: serde_json::Value = serde_json::from_str(&published).unwrap_or_default();
-    let other: Vec<(&str, &[&str])> = OTHER_ROUTES
-        .iter()
-        .chain(crate::web::PAGE_ROUTES)
-        .chain(oidc::OIDC_ROUTES)
-        .copied()
-        .collect();
-    let allow = Arc::new(AllowIndex::from_spec(&spec, &other));
     let docs = service.swagger_ui();
     let spec_endpoint = move |_: poem::Request| {
         let body = published.clone();
@@ -120,19 +107,32 @@ pub fn routes(state: AppState) -> impl Endpoint {
                 .body(body)
         }
     };
-    oidc::mount(
-        crate::web::mount(Route::new().nest("/", service)),
-        state.settings.issuer(),
-    )
-    .nest("/docs", labelled("docs", docs))
-    .at(
-        "/openapi.json",
-        labelled("openapi", get(poem::endpoint::make(spec_endpoint))),
-    )
-    .at("/healthz", labelled("healthz", get(ops::healthz)))
-    .at("/readyz", labelled("readyz", get(ops::readyz)))
-    .at("/metrics", labelled("metrics", get(ops::metrics)))
-    .at("/oauth2/jwks", labelled("jwks", get(jwks::jwks)))
-    .data(state.clone())
-    .with(Edge { state, allow })
+    let (route, pages) = crate::web::mount(Route::new().nest("/", service));
+    let (route, others) = RouteTable::new(route)
+        .nest("/docs", "docs", docs)
+        .at(
+            "/openapi.json",
+            "openapi",
+            get(poem::endpoint::make(spec_endpoint)),
+        )
+        .at("/healthz", "healthz", get(ops::healthz))
+        .at("/readyz", "readyz", get(ops::readyz))
+        .at("/metrics", "metrics", get(ops::metrics))
+        .at("/oauth2/jwks", "jwks", get(jwks::jwks))
+        .into_parts();
+    let mounted: Vec<(&str, &[&str])> = pages
+        .iter()
+        .chain(&others)
+        .map(|m| (m.template.as_str(), m.methods.as_slice()))
+        .chain(oidc::OIDC_ROUTES.iter().copied())
+        .collect();
+    let allow = Arc::new(AllowIndex::from_spec(&spec, &mounted));
+    let pages = Arc::new(crate::web::PagePaths::new(&pages));
+    oidc::mount(route, state.settings.issuer())
+        .data(state.clone())
+        .with(Edge {
+            state,
+            allow,
+            pages,
+        })
 }

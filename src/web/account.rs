@@ -7,13 +7,12 @@ use crate::error::Error;
 use crate::service::{me, my_representatives, web_sessions};
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
-use crate::web::form::FormData;
+use crate::web::csrf::Csrf;
+use crate::web::guards::{AccountPage, CsrfForm, LoggedIn};
 use crate::web::invite::{relation_label, when};
-use crate::web::login::{DEFAULT_CONTINUE, login_url};
+use crate::web::login_carry::{DEFAULT_CONTINUE, login_url};
 use crate::web::page::{Page, phone_href, redirect};
-use crate::web::session::{CurrentSession, clear_session_cookie};
+use crate::web::session::{CurrentSession, LiveSession, clear_session_cookie};
 use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, Response, handler};
 use serde::{Deserialize, Serialize};
@@ -74,13 +73,10 @@ fn status_words(s: AccessStatus) -> (&'static str, &'static str) {
 #[handler]
 pub async fn show(
     state: Data<&AppState>,
-    session: CurrentSession,
+    LoggedIn { live, .. }: LoggedIn,
     csrf: Csrf,
     notice: Query<NoticeQuery>,
 ) -> poem::Result<Response> {
-    let Some(live) = session.0 else {
-        return Ok(redirect(&login_url(DEFAULT_CONTINUE, None), vec![]));
-    };
     let s = &live.session;
     let (account, practices) = me::account_overview(&state.db, s.account_id)
         .await?
@@ -179,13 +175,9 @@ pub async fn show(
 #[handler]
 pub async fn logout(
     state: Data<&AppState>,
+    _form: CsrfForm<AccountPage>,
     session: CurrentSession,
-    csrf: Csrf,
-    form: FormData,
 ) -> poem::Result<Response> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(DEFAULT_CONTINUE).into_response());
-    }
     if let Some(live) = session.0 {
         web_sessions::end(&state.db, &live.token, state.now()).await?;
     }
@@ -209,19 +201,11 @@ enum RepresentativeChange {
 
 async fn change_representative(
     state: &AppState,
-    session: CurrentSession,
-    csrf: Csrf,
-    form: FormData,
+    live: LiveSession,
     meta: RequestMeta,
     access_id: &str,
     change: RepresentativeChange,
 ) -> poem::Result<Response> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired("/account").into_response());
-    }
-    let Some(live) = session.0 else {
-        return Ok(redirect(&login_url("/account", None), vec![]));
-    };
     let access_id: Uuid = access_id.parse().map_err(|_| Error::NotFound)?;
     let account_id = live.session.account_id;
     let notice = match change {
@@ -241,42 +225,22 @@ async fn change_representative(
 #[handler]
 pub async fn end_representative(
     state: Data<&AppState>,
-    session: CurrentSession,
-    csrf: Csrf,
+    _form: CsrfForm<AccountPage>,
+    LoggedIn { live, .. }: LoggedIn<AccountPage>,
     meta: RequestMeta,
     Path(id): Path<String>,
-    form: FormData,
 ) -> poem::Result<Response> {
-    change_representative(
-        &state,
-        session,
-        csrf,
-        form,
-        meta,
-        &id,
-        RepresentativeChange::End,
-    )
-    .await
+    change_representative(&state, live, meta, &id, RepresentativeChange::End).await
 }
 
 /// Renews the account holder's consent to an adult representative.
 #[handler]
 pub async fn renew_representative(
     state: Data<&AppState>,
-    session: CurrentSession,
-    csrf: Csrf,
+    _form: CsrfForm<AccountPage>,
+    LoggedIn { live, .. }: LoggedIn<AccountPage>,
     meta: RequestMeta,
     Path(id): Path<String>,
-    form: FormData,
 ) -> poem::Result<Response> {
-    change_representative(
-        &state,
-        session,
-        csrf,
-        form,
-        meta,
-        &id,
-        RepresentativeChange::Renew,
-    )
-    .await
+    change_representative(&state, live, meta, &id, RepresentativeChange::Renew).await
 }

@@ -8,13 +8,12 @@ use crate::service::passwords::{Acting, Keep};
 use crate::state::AppState;
 use crate::store::account;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
+use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
-use crate::web::login::login_url;
+use crate::web::guards::{CsrfForm, LoggedIn};
 use crate::web::messages::{FieldSpec, on_form};
-use crate::web::page::{Page, redirect};
-use crate::web::session::CurrentSession;
+use crate::web::page::Page;
+use crate::web::session::LiveSession;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
@@ -42,28 +41,19 @@ fn form_page(
     .status(status)
 }
 
-async fn logged_in(
-    state: &AppState,
-    session: &CurrentSession,
-) -> poem::Result<Option<account::Model>> {
-    let Some(live) = &session.0 else {
-        return Ok(None);
-    };
-    Ok(Some(
-        crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?,
-    ))
+/// The account the page session is for.
+async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<account::Model> {
+    Ok(crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?)
 }
 
 /// The form; without a live session, the login page first.
 #[handler]
 pub async fn show(
     state: Data<&AppState>,
-    session: CurrentSession,
+    LoggedIn { live, .. }: LoggedIn,
     csrf: Csrf,
 ) -> poem::Result<Response> {
-    let Some(account) = logged_in(&state, &session).await? else {
-        return Ok(redirect(&login_url(URL, None), vec![]));
-    };
+    let account = account_of(&state, &live).await?;
     Ok(form_page(
         &csrf,
         account.email.as_deref(),
@@ -79,21 +69,11 @@ pub async fn show(
 pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
-    session: CurrentSession,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm,
+    LoggedIn { live, .. }: LoggedIn,
 ) -> poem::Result<Response> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(URL).into_response());
-    }
-    let Some(account) = logged_in(&state, &session).await? else {
-        return Ok(redirect(&login_url(URL, None), vec![]));
-    };
-    let live = session
-        .0
-        .as_ref()
-        .map(|l| &l.session)
-        .ok_or(Error::Unauthorized)?;
+    let account = account_of(&state, &live).await?;
+    let live = &live.session;
     let mut errors = FormErrors::default();
     if form.is_blank("email") {
         errors.add("email", "Enter your new email address.");
@@ -183,12 +163,8 @@ pub async fn confirm_submit(
     state: Data<&AppState>,
     meta: RequestMeta,
     Path(token): Path<String>,
-    csrf: Csrf,
-    form: FormData,
+    _form: CsrfForm,
 ) -> poem::Result<Page> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(&format!("/confirm-email/{token}")));
-    }
     match own_email::confirm(&state, &token, &meta, state.now()).await {
         Ok(()) => Ok(Page::new("confirm_email/done.html", ())),
         Err(Error::TokenInvalid | Error::Validation { .. }) => Ok(invalid()),

@@ -8,14 +8,14 @@ use crate::service::passwords::{Acting, Keep};
 use crate::state::AppState;
 use crate::store::account;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
+use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
-use crate::web::login::{DEFAULT_CONTINUE, login_url};
-use crate::web::login_mfa::recovery_codes_page;
+use crate::web::guards::{CsrfForm, LoggedIn};
+use crate::web::login_carry::DEFAULT_CONTINUE;
+use crate::web::login_steps::recovery_codes_page;
 use crate::web::messages::on_form;
 use crate::web::page::{Page, redirect};
-use crate::web::session::CurrentSession;
+use crate::web::session::LiveSession;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
@@ -24,18 +24,9 @@ use uuid::Uuid;
 /// Where the set-up lives.
 pub const URL: &str = "/account/two-step";
 
-/// The logged-in account and its page session, or where to go instead (the login page, then
-/// back here).
-async fn account_of(
-    state: &AppState,
-    session: CurrentSession,
-) -> poem::Result<Result<(account::Model, Option<Uuid>, Uuid), Response>> {
-    let Some(live) = session.0 else {
-        return Ok(Err(redirect(&login_url(URL, None), vec![])));
-    };
-    let account =
-        crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?;
-    Ok(Ok((account, live.session.practice_id, live.session.id)))
+/// The account the page session is for.
+async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<account::Model> {
+    Ok(crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?)
 }
 
 fn password_page(csrf: &Csrf, errors: &FormErrors, status: StatusCode) -> Page {
@@ -70,13 +61,10 @@ fn setup_page(
 #[handler]
 pub async fn show(
     state: Data<&AppState>,
-    session: CurrentSession,
+    LoggedIn { live, .. }: LoggedIn,
     csrf: Csrf,
 ) -> poem::Result<Response> {
-    let account = match account_of(&state, session).await? {
-        Ok((a, _, _)) => a,
-        Err(r) => return Ok(r),
-    };
+    let account = account_of(&state, &live).await?;
     if account.totp_enabled_at.is_some() {
         return Ok(redirect(DEFAULT_CONTINUE, vec![]));
     }
@@ -89,17 +77,11 @@ pub async fn show(
 pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
-    session: CurrentSession,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm,
+    LoggedIn { live, .. }: LoggedIn,
 ) -> poem::Result<Response> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(URL).into_response());
-    }
-    let (account, practice_id, session_id) = match account_of(&state, session).await? {
-        Ok(found) => found,
-        Err(r) => return Ok(r),
-    };
+    let account = account_of(&state, &live).await?;
+    let (practice_id, session_id) = (live.session.practice_id, live.session.id);
     if form.contains("current_password") {
         return start(
             &state,

@@ -6,19 +6,15 @@ use crate::error::Error;
 use crate::service::passwords::{self, Acting, Keep};
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
-use crate::web::form::{FormData, FormErrors};
-use crate::web::login::login_url;
+use crate::web::csrf::Csrf;
+use crate::web::form::FormErrors;
+use crate::web::guards::{CsrfForm, LoggedIn};
 use crate::web::messages::{FieldSpec, on_form};
-use crate::web::page::{Page, redirect};
-use crate::web::session::CurrentSession;
+use crate::web::page::Page;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 
-/// Where the form lives.
-pub const URL: &str = "/account/password";
 const ORDER: &[&str] = &["current_password", "password", "password_confirm"];
 
 fn form_page(csrf: &Csrf, errors: &FormErrors, status: StatusCode) -> Page {
@@ -30,10 +26,7 @@ fn form_page(csrf: &Csrf, errors: &FormErrors, status: StatusCode) -> Page {
 
 /// The form; without a live session, the login page first.
 #[handler]
-pub async fn show(session: CurrentSession, csrf: Csrf) -> Response {
-    if session.0.is_none() {
-        return redirect(&login_url(URL, None), vec![]);
-    }
+pub async fn show(_session: LoggedIn, csrf: Csrf) -> Response {
     form_page(&csrf, &FormErrors::default(), StatusCode::OK).into_response()
 }
 
@@ -42,16 +35,9 @@ pub async fn show(session: CurrentSession, csrf: Csrf) -> Response {
 pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
-    session: CurrentSession,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm,
+    LoggedIn { live, .. }: LoggedIn,
 ) -> poem::Result<Response> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(URL).into_response());
-    }
-    let Some(live) = session.0 else {
-        return Ok(redirect(&login_url(URL, None), vec![]));
-    };
     let mut errors = FormErrors::default();
     if form.raw("current_password").is_empty() {
         errors.add("current_password", "Enter your current password.");

@@ -5,16 +5,13 @@
 use crate::service::username_reminders;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
+use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
+use crate::web::guards::CsrfForm;
 use crate::web::page::Page;
 use poem::handler;
 use poem::http::StatusCode;
 use poem::web::Data;
-
-/// Where people ask for a reminder.
-pub const FORGOT_USERNAME_URL: &str = "/forgot-username";
 
 const ORDER: &[&str] = &["email"];
 
@@ -41,10 +38,11 @@ pub async fn show(csrf: Csrf) -> Page {
 
 /// Asks for a reminder: the same answer whether or not an account matched.
 #[handler]
-pub async fn submit(state: Data<&AppState>, meta: RequestMeta, csrf: Csrf, form: FormData) -> Page {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return form_expired(FORGOT_USERNAME_URL);
-    }
+pub async fn submit(
+    state: Data<&AppState>,
+    meta: RequestMeta,
+    CsrfForm { form, csrf, .. }: CsrfForm,
+) -> Page {
     let Some(email) = form.optional("email").filter(|e| e.contains('@')) else {
         let mut errors = FormErrors::default();
         errors.add("email", "Enter an email address, like name@example.org.");

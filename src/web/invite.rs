@@ -10,14 +10,14 @@ use crate::error::Error;
 use crate::service::redemption::{self, Preview, Redemption, Representative};
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
+use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
+use crate::web::guards::{ComeBack, CsrfForm};
 use crate::web::messages::{FieldSpec, check_date, on_form, parsed};
 use crate::web::page::Page;
-use poem::handler;
 use poem::http::StatusCode;
 use poem::web::{Data, Path, Query};
+use poem::{Request, handler};
 use serde::Deserialize;
 
 /// The fields of the form, top to bottom.
@@ -197,6 +197,19 @@ fn link_error(e: &Error) -> bool {
     )
 }
 
+/// The invitation's form again, for the kind of account the expired one was for.
+pub struct InviteForm;
+
+impl ComeBack for InviteForm {
+    fn url(req: &Request, form: &FormData) -> String {
+        let path = req.uri().path();
+        match mode_from(form.optional("account")) {
+            AccountMode::New => path.to_owned(),
+            AccountMode::Existing => format!("{path}?account=existing"),
+        }
+    }
+}
+
 /// What the link is for, and the form.
 #[handler]
 pub async fn show(
@@ -225,17 +238,9 @@ pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
     Path(token): Path<String>,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm<InviteForm>,
 ) -> poem::Result<Page> {
     let mode = mode_from(form.optional("account"));
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        let retry = match mode {
-            AccountMode::New => format!("/invite/{token}"),
-            AccountMode::Existing => format!("/invite/{token}?account=existing"),
-        };
-        return Ok(form_expired(&retry));
-    }
     let now = state.now();
     let preview = match redemption::preview(&state.db, &token, now).await {
         Ok(p) => p,

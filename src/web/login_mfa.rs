@@ -1,79 +1,24 @@
 //! The two-step steps of a login on the pages: the code (`/login/mfa`) when the account has
 //! two-step verification on, and its set-up (`/login/mfa-setup`) when the practice requires it
 //! and the account has none yet. Both finish with `service::page_login` (the same services as
-//! `POST /api/v1/login/mfa` and `/login/mfa/enrolment`), then `login::next_step`.
+//! `POST /api/v1/login/mfa` and `/login/mfa/enrolment`), then `login_steps::next_step`.
 
 use crate::error::Error;
 use crate::service::login as login_service;
-use crate::service::mfa::Enrolment;
 use crate::service::page_login;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
 use crate::web::form::{FormData, FormErrors};
-use crate::web::login::{Carry, blocked_page, next_step, start_again, with_practice};
+use crate::web::guards::CsrfForm;
+use crate::web::login_carry::Carry;
+use crate::web::login_steps::{
+    LoginAgain, blocked_page, code_page, next_step, setup_page, start_again, with_practice,
+};
 use crate::web::messages::on_form;
-use crate::web::page::Page;
 use crate::web::session::CurrentSession;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
-
-const CODE_ORDER: &[&str] = &["code"];
-
-/// The code form of a login.
-pub(super) fn code_page(
-    csrf: &Csrf,
-    carry: &Carry,
-    token: &str,
-    errors: &FormErrors,
-    status: StatusCode,
-) -> Page {
-    Page::new(
-        "login/mfa.html",
-        minijinja::context! {
-            mfa_token => token,
-            carry => minijinja::value::Serde(carry),
-        },
-    )
-    .with(errors.context(CODE_ORDER))
-    .csrf(csrf)
-    .status(status)
-}
-
-/// The set-up form of a login: the QR code and the key for the app, then its first code.
-pub(super) fn setup_page(
-    csrf: &Csrf,
-    carry: &Carry,
-    token: &str,
-    enrolment: &Enrolment,
-    errors: &FormErrors,
-    status: StatusCode,
-) -> Page {
-    Page::new(
-        "login/mfa_setup.html",
-        minijinja::context! {
-            action => "/login/mfa-setup",
-            enrolment_token => token,
-            qr_code => &enrolment.qr_code,
-            secret => &enrolment.secret,
-            practice_requires => true,
-            carry => minijinja::value::Serde(carry),
-        },
-    )
-    .with(errors.context(CODE_ORDER))
-    .csrf(csrf)
-    .status(status)
-}
-
-/// The recovery codes, shown once, and where to go on.
-pub fn recovery_codes_page(codes: &[String], next: &str) -> Page {
-    Page::new(
-        "login/recovery_codes.html",
-        minijinja::context! { codes => codes.to_vec(), next },
-    )
-}
 
 /// A wrong or throttled code as a message on the form; anything else is the caller's.
 fn code_errors(e: Error, form: &FormData, errors: &mut FormErrors) -> poem::Result<()> {
@@ -112,13 +57,9 @@ pub async fn submit_code(
     state: Data<&AppState>,
     meta: RequestMeta,
     current: CurrentSession,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm<LoginAgain>,
 ) -> poem::Result<Response> {
     let carry = Carry::from_form(&form);
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(&carry.login_url()).into_response());
-    }
     let token = form.raw("mfa_token");
     let mut errors = FormErrors::default();
     if form.is_blank("code") {
@@ -153,13 +94,9 @@ pub async fn submit_setup(
     state: Data<&AppState>,
     meta: RequestMeta,
     current: CurrentSession,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm<LoginAgain>,
 ) -> poem::Result<Response> {
     let carry = Carry::from_form(&form);
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(&carry.login_url()).into_response());
-    }
     let token = form.raw("enrolment_token");
     let mut errors = FormErrors::default();
     let outcome = if form.is_blank("code") {

@@ -13,9 +13,12 @@ pub mod csrf;
 pub mod errors;
 pub mod forgot_username;
 pub mod form;
+pub mod guards;
 pub mod invite;
 pub mod login;
+pub mod login_carry;
 pub mod login_mfa;
+pub mod login_steps;
 pub mod messages;
 pub mod page;
 pub mod register;
@@ -26,4 +29,4 @@ pub mod session;
 pub mod templates;
 pub mod verify_email;
 
-pub use routes::{PAGE_ROUTES, mount, wants_html};
+pub use routes::{PagePaths, mount};

@@ -14,9 +14,9 @@ use crate::service::registrations::{self, EMAIL_VERIFICATION_TTL_HOURS, Registra
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
 use crate::store::practice;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
+use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
+use crate::web::guards::CsrfForm;
 use crate::web::messages::{FieldSpec, check_date, on_form, parsed};
 use crate::web::page::Page;
 use poem::handler;
@@ -223,13 +223,9 @@ pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
     Path(slug): Path<String>,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm,
 ) -> poem::Result<Page> {
     let practice = practice_for(&state, &slug).await?;
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(&format!("/register/{}", practice.slug)));
-    }
     let now = state.now();
     let mut errors = FormErrors::new(DATES);
     let Some(reg) = parse(&form, now.date_naive(), &mut errors) else {

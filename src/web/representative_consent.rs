@@ -10,9 +10,8 @@ use crate::error::Error;
 use crate::service::consent_requests;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
-use crate::web::form::FormData;
+use crate::web::csrf::Csrf;
+use crate::web::guards::CsrfForm;
 use crate::web::invite::{relation_label, when};
 use crate::web::page::{Page, redirect};
 use poem::http::StatusCode;
@@ -71,12 +70,8 @@ pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
     Path(token): Path<String>,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, .. }: CsrfForm,
 ) -> poem::Result<Page> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(&format!("/representative-consent/{token}")));
-    }
     let decision = match form.raw("decision") {
         "approve" => ConsentDecision::Approve,
         "decline" => ConsentDecision::Decline,

@@ -7,9 +7,9 @@ use crate::error::Error;
 use crate::service::passwords;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
+use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
+use crate::web::guards::CsrfForm;
 use crate::web::messages::{FieldSpec, on_form};
 use crate::web::page::Page;
 use crate::web::session::clear_session_cookie;
@@ -49,12 +49,8 @@ pub async fn request_form(csrf: Csrf) -> Page {
 pub async fn request(
     state: Data<&AppState>,
     meta: RequestMeta,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm,
 ) -> Page {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return form_expired(RESET_URL);
-    }
     let Some(identifier) = form.optional("identifier") else {
         let mut errors = FormErrors::default();
         errors.add("identifier", "Enter your username or email address.");
@@ -111,12 +107,8 @@ pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
     Path(token): Path<String>,
-    csrf: Csrf,
-    form: FormData,
+    CsrfForm { form, csrf, .. }: CsrfForm,
 ) -> poem::Result<Page> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(&format!("{RESET_URL}/{token}")));
-    }
     let mut errors = FormErrors::default();
     if form.raw("password").is_empty() {
         errors.add("password", "Choose a new password.");

@@ -8,9 +8,8 @@ use crate::error::Error;
 use crate::service::registrations;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
-use crate::web::csrf::{self, Csrf};
-use crate::web::errors::form_expired;
-use crate::web::form::FormData;
+use crate::web::csrf::Csrf;
+use crate::web::guards::CsrfForm;
 use crate::web::page::Page;
 use poem::handler;
 use poem::http::StatusCode;
@@ -42,12 +41,8 @@ pub async fn submit(
     state: Data<&AppState>,
     meta: RequestMeta,
     Path(token): Path<String>,
-    csrf: Csrf,
-    form: FormData,
+    _form: CsrfForm,
 ) -> poem::Result<Page> {
-    if !csrf.verify(form.raw(csrf::FIELD)) {
-        return Ok(form_expired(&format!("/verify-email/{token}")));
-    }
     match registrations::verify_email(&state.db, &token, &meta, state.now()).await {
         Ok(v) => Ok(Page::new(
             "verify_email/done.html",

@@ -120,6 +120,38 @@ async fn a_form_without_its_csrf_token_gets_a_friendly_403_and_changes_nothing()
 }
 
 #[tokio::test]
+async fn every_form_on_the_pages_refuses_a_forged_token_before_anything_else() {
+    let app = TestApp::spawn_with(fast).await;
+    app.create_practice("smith-family-clinic", "Smith Family Clinic", "555-0100")
+        .await;
+    // The routes as mounted: a page added tomorrow is checked too.
+    let (_, pages) = portico::web::mount(poem::Route::new());
+    let forms: Vec<String> = pages
+        .iter()
+        .filter(|m| m.methods.contains(&"POST"))
+        .map(|m| {
+            let segments = m.template.split('/');
+            let path: Vec<&str> = segments
+                .map(|s| if s.starts_with('{') { "x" } else { s })
+                .collect();
+            path.join("/")
+        })
+        .collect();
+    assert!(forms.len() >= 18, "{forms:?}");
+    let browser = app.browser();
+    browser.open("/login").await;
+    for path in forms
+        .iter()
+        .map(|f| f.replace("/register/x", "/register/smith-family-clinic"))
+    {
+        let page = browser.submit(&path, &[("csrf_token", "forged")]).await;
+        assert_eq!(page.status, 403, "{path}: {}", page.body);
+        assert_eq!(page.h1(), "Your form expired, please try again", "{path}");
+        assert!(page.cookie("portico_session").is_none(), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn redeeming_on_the_page_runs_the_same_rules_as_the_api() {
     let app = TestApp::spawn_with(fast).await;
     let (key, id, path) = ann_invited(&app).await;
