@@ -44,7 +44,7 @@ impl From<Decided> for ConsentDecisionView {
     fn from(d: Decided) -> Self {
         Self {
             access_id: d.access.id,
-            status: AccessStatus::from_db(&d.access.status).unwrap_or(AccessStatus::Revoked),
+            status: d.access.status,
             consent_expires_at: d.access.consent_expires_at,
             practice: PracticeRef::from(&d.practice),
         }

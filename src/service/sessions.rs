@@ -121,7 +121,7 @@ async fn grants<C: ConnectionTrait>(
                 access_id: r.access_id,
                 patient_id: r.patient_id,
                 first_name: r.patient_first_name.clone(),
-                relation: r.relation(),
+                relation: r.relation,
                 scopes: band.allowed(),
             })
         })

@@ -6,6 +6,8 @@
 //! number of concurrent refreshes with one token exactly one spends it; the caller's
 //! transaction rolls the spend back when the refresh is then refused.
 
+use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::representation::OverrideKind;
 use crate::store::access_rows::{
     AccessRow, AtPractice, to_active_practitioner, to_practitioner_links,
 };
@@ -111,8 +113,8 @@ struct ContextRow {
     practice_mfa_required: bool,
     access_id: Option<Uuid>,
     patient_id: Option<Uuid>,
-    relation: Option<String>,
-    status: Option<String>,
+    relation: Option<Relation>,
+    status: Option<AccessStatus>,
     consent_expires_at: Option<DateTime<Utc>>,
     patient_first_name: Option<String>,
     date_of_birth: Option<NaiveDate>,
@@ -286,13 +288,13 @@ struct PrincipalRow {
     x_practice_mfa_required: bool,
     x_access_id: Option<Uuid>,
     x_patient_id: Option<Uuid>,
-    x_relation: Option<String>,
-    x_status: Option<String>,
+    x_relation: Option<Relation>,
+    x_status: Option<AccessStatus>,
     x_consent_expires_at: Option<DateTime<Utc>>,
     x_patient_first_name: Option<String>,
     x_date_of_birth: Option<NaiveDate>,
     x_age_of_majority: i32,
-    x_override_kind: Option<String>,
+    x_override_kind: Option<OverrideKind>,
 }
 
 /// Who an access token speaks for, read live in one statement: the account, whether the
@@ -309,8 +311,7 @@ pub async fn principal<C: ConnectionTrait>(
     practice_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<(account::Model, bool, AtPractice)>, DbErr> {
-    use crate::domain::access::{AccessStatus, Relation, ages_out};
-    use crate::domain::representation::OverrideKind;
+    use crate::domain::access::ages_out;
     use sea_orm::QueryTrait;
     use sea_orm::sea_query::{Cond, SimpleExpr};
 
@@ -393,21 +394,17 @@ pub async fn principal<C: ConnectionTrait>(
             continue;
         };
         // A consent that has run out ends the access at once, before the lapse job marks it.
-        if status == AccessStatus::Active.as_str()
-            && r.x_consent_expires_at.is_some_and(|t| t <= now)
-        {
-            status = AccessStatus::ConsentExpired.as_str().to_owned();
+        if status == AccessStatus::Active && r.x_consent_expires_at.is_some_and(|t| t <= now) {
+            status = AccessStatus::ConsentExpired;
         }
         // A patient who has come of age is no longer a parent's or guardian's to see, from
         // the birthday on, before the ageing job marks the access.
-        if status == AccessStatus::Active.as_str()
-            && r.x_override_kind.as_deref() != Some(OverrideKind::Guardianship.as_str())
-            && Relation::from_db(&relation).is_some_and(|rel| {
-                r.x_date_of_birth
-                    .is_some_and(|born| ages_out(rel, born, now.date_naive(), r.x_age_of_majority))
-            })
+        if status == AccessStatus::Active
+            && r.x_override_kind != Some(OverrideKind::Guardianship)
+            && r.x_date_of_birth
+                .is_some_and(|born| ages_out(relation, born, now.date_naive(), r.x_age_of_majority))
         {
-            status = AccessStatus::Expired.as_str().to_owned();
+            status = AccessStatus::Expired;
         }
         at.rows.push(AccessRow {
             access_id,

@@ -96,8 +96,8 @@ pub async fn show(
                 .rows
                 .iter()
                 .map(|r| {
-                    let (status, status_label) = status_words(r.status());
-                    let relation = r.relation();
+                    let (status, status_label) = status_words(r.status);
+                    let relation = r.relation;
                     let own = !relation.is_representative();
                     PatientView {
                         first_name: r.patient_first_name.clone(),

@@ -322,7 +322,7 @@ pub async fn submit(
                 patient_first_name => r.patient_first_name,
                 representative => preview.relation.is_representative(),
                 created => r.created,
-                pending_consent => r.access.status == AccessStatus::PendingConsent.as_str(),
+                pending_consent => r.access.status == AccessStatus::PendingConsent,
             },
         )
         .practice(&r.practice)),

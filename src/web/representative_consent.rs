@@ -81,7 +81,7 @@ pub async fn submit(
         Ok(d) => Ok(Page::new(
             "representative_consent/done.html",
             minijinja::context! {
-                approved => d.access.status == AccessStatus::Active.as_str(),
+                approved => d.access.status == AccessStatus::Active,
                 until => d.access.consent_expires_at.map(when),
             },
         )

@@ -46,7 +46,7 @@ pub async fn submit(
     match registrations::verify_email(&state.db, &token, &meta, state.now()).await {
         Ok(v) => Ok(Page::new(
             "verify_email/done.html",
-            minijinja::context! { active => v.access.status == AccessStatus::Active.as_str() },
+            minijinja::context! { active => v.access.status == AccessStatus::Active },
         )
         .practice(&v.practice)),
         Err(Error::TokenInvalid) => Ok(invalid()),

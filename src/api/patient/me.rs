@@ -134,8 +134,8 @@ impl From<AtPractice> for MyPracticeView {
                 .map(|r| MyPatientView {
                     patient_id: r.patient_id,
                     first_name: r.patient_first_name.clone(),
-                    relation: r.relation(),
-                    status: r.status(),
+                    relation: r.relation,
+                    status: r.status,
                 })
                 .collect(),
             slug: p.slug,

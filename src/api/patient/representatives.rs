@@ -65,7 +65,7 @@ impl From<portal_access::Model> for RenewedView {
     fn from(a: portal_access::Model) -> Self {
         Self {
             access_id: a.id,
-            status: AccessStatus::from_db(&a.status).unwrap_or(AccessStatus::Revoked),
+            status: a.status,
             consent_expires_at: a.consent_expires_at,
         }
     }

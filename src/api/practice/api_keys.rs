@@ -34,8 +34,7 @@ impl TryFrom<api_key::Model> for ApiKeyView {
     fn try_from(k: api_key::Model) -> Result<Self> {
         Ok(Self {
             id: k.id,
-            role: Role::from_db(&k.role)
-                .ok_or_else(|| Error::internal(anyhow::anyhow!("bad role in db")))?,
+            role: k.role,
             label: k.label,
             key_prefix: k.key_prefix,
             created_at: k.created_at,
