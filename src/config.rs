@@ -51,6 +51,10 @@ pub struct Settings {
     /// The origin patients see. Links in messages and the token issuer are built from it,
     /// never from the request's Host header.
     pub public_url: String,
+    /// SMART App Launch: the FHIR base URL apps name as `aud` on `/oauth2/authorize`. When
+    /// set, a request with a SMART scope must carry it; unset, `aud` may be left out or be the
+    /// issuer.
+    pub fhir_base_url: Option<String>,
     pub mail_dir: PathBuf,
     /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://…:465`; when set, mail
     /// goes over SMTP instead of into `mail_dir`.
@@ -106,6 +110,7 @@ impl Default for Settings {
             database_acquire_timeout_ms: 5_000,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".into(),
+            fhir_base_url: None,
             mail_dir: "var/mail".into(),
             smtp_url: None,
             mail_from: "Portico <no-reply@localhost>".into(),
@@ -182,6 +187,13 @@ impl Settings {
             return Err(ConfigError(format!(
                 "PORTICO_PUBLIC_URL must be an http:// or https:// URL, got {:?}",
                 self.public_url
+            )));
+        }
+        if let Some(fhir) = &self.fhir_base_url
+            && !(fhir.starts_with("http://") || fhir.starts_with("https://"))
+        {
+            return Err(ConfigError(format!(
+                "PORTICO_FHIR_BASE_URL must be an http:// or https:// URL, got {fhir:?}"
             )));
         }
         if let Some(smtp) = &self.smtp_url {

@@ -9,6 +9,7 @@ pub mod demographics;
 pub mod invitation;
 pub mod login;
 pub mod oauth;
+pub mod oauth_scope;
 pub mod password_policy;
 pub mod patient;
 pub mod patient_match;

@@ -1,60 +1,21 @@
-//! OAuth 2.0 / OpenID Connect rules with no I/O: which scopes exist, which redirect URIs may be
-//! registered, how PKCE is checked, how `at_hash` is computed.
+//! OAuth 2.0 / OpenID Connect rules with no I/O: which redirect URIs may be registered (scopes
+//! are `oauth_scope`, re-exported here), how PKCE is checked, how `at_hash` is computed.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256, Sha512};
 
-pub const SCOPE_OPENID: &str = "openid";
-pub const SCOPE_PROFILE: &str = "profile";
-pub const SCOPE_EMAIL: &str = "email";
-pub const SCOPE_OFFLINE_ACCESS: &str = "offline_access";
-/// SMART App Launch: the app wants a patient in context (`patient` in the token response).
-pub const SCOPE_LAUNCH_PATIENT: &str = "launch/patient";
-/// SMART App Launch: the app wants `fhirUser` (the user's FHIR resource) in the ID token.
-pub const SCOPE_FHIR_USER: &str = "fhirUser";
-
-/// The fixed scopes; SMART `patient/…` resource scopes are checked by [`is_known_scope`].
-pub const BASE_SCOPES: &[&str] = &[
-    SCOPE_OPENID,
-    SCOPE_PROFILE,
-    SCOPE_EMAIL,
-    SCOPE_OFFLINE_ACCESS,
-    SCOPE_LAUNCH_PATIENT,
-    SCOPE_FHIR_USER,
-];
+pub use crate::domain::oauth_scope::{
+    BASE_SCOPES, SCOPE_EMAIL, SCOPE_FHIR_USER, SCOPE_LAUNCH_PATIENT, SCOPE_OFFLINE_ACCESS,
+    SCOPE_OPENID, SCOPE_PROFILE, Scope, is_known_scope, parse_scope, parse_scopes,
+};
 
 /// Redirect URIs longer than this are refused at registration.
 pub const MAX_URI_LEN: usize = 2000;
 
-/// Whether Portico knows this scope: a base scope, or a SMART patient resource scope such as
-/// `patient/*.rs`, `patient/Observation.read` (v1) or `patient/Patient.cruds` (v2).
-pub fn is_known_scope(scope: &str) -> bool {
-    if BASE_SCOPES.contains(&scope) {
-        return true;
-    }
-    let Some(rest) = scope.strip_prefix("patient/") else {
-        return false;
-    };
-    let Some((resource, perms)) = rest.split_once('.') else {
-        return false;
-    };
-    let resource_ok = resource == "*"
-        || (!resource.is_empty()
-            && resource.len() <= 64
-            && resource.starts_with(|c: char| c.is_ascii_uppercase())
-            && resource.chars().all(|c| c.is_ascii_alphanumeric()));
-    let perms_ok = matches!(perms, "read" | "write" | "*") || is_smart_v2_perms(perms);
-    resource_ok && perms_ok
-}
-
-/// SMART v2 permissions: a non-empty subsequence of `cruds`, in that order.
-fn is_smart_v2_perms(perms: &str) -> bool {
-    if perms.is_empty() {
-        return false;
-    }
-    let mut order = "cruds".chars();
-    perms.chars().all(|c| order.any(|o| o == c))
+/// Whether a request asks for SMART access: `launch/patient` or a `patient/…` scope.
+pub fn is_smart_request(scopes: &[Scope]) -> bool {
+    wants_patient_context(scopes.iter().map(Scope::as_str))
 }
 
 /// Whether the scopes ask for a patient in context: `launch/patient` or any `patient/…` scope.
@@ -64,16 +25,28 @@ pub fn wants_patient_context<'a>(scopes: impl IntoIterator<Item = &'a str>) -> b
         .any(|s| s == SCOPE_LAUNCH_PATIENT || s.starts_with("patient/"))
 }
 
-/// Splits a `scope` parameter (space-separated, RFC 6749 §3.3) into distinct scopes, keeping
-/// their order.
-pub fn parse_scope(raw: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in raw.split(' ').filter(|s| !s.is_empty()) {
-        if !out.iter().any(|o| o == s) {
-            out.push(s.to_owned());
-        }
+/// SMART App Launch: why an authorization request's `aud` (the FHIR server the app will call)
+/// is refused, if it is. With a configured FHIR base URL, a request with a SMART scope must
+/// name it; without one, `aud` may be left out or be the issuer. Any `aud` that is sent must
+/// match (a trailing `/` aside), so a token is never issued for a server Portico does not
+/// know (SMART's defence against a malicious resource server).
+pub fn aud_problem(
+    aud: Option<&str>,
+    smart: bool,
+    fhir_base_url: Option<&str>,
+    issuer: &str,
+) -> Option<String> {
+    let expected = fhir_base_url.unwrap_or(issuer).trim_end_matches('/');
+    match aud {
+        None if smart && fhir_base_url.is_some() => Some(format!(
+            "aud is required with SMART scopes: the FHIR base URL {expected}."
+        )),
+        None => None,
+        Some(a) if a.trim_end_matches('/') == expected => None,
+        Some(_) => Some(format!(
+            "aud is not a FHIR server of this authorization server; use {expected}."
+        )),
     }
-    out
 }
 
 /// Why a redirect URI cannot be registered, if it cannot.
@@ -145,28 +118,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn smart_and_base_scopes_are_known_others_are_not() {
-        for s in [
-            "openid",
-            "offline_access",
-            "launch/patient",
-            "patient/*.rs",
-            "patient/*.read",
-            "patient/Observation.rs",
-            "patient/Patient.cruds",
-        ] {
-            assert!(is_known_scope(s), "{s}");
-        }
-        for s in [
-            "admin",
-            "patient/*.sr",
-            "patient/*.",
-            "patient/observation.rs",
-            "user/*.rs",
-            "patient/*.rsx",
-        ] {
-            assert!(!is_known_scope(s), "{s}");
-        }
+    fn aud_must_name_the_fhir_server_and_is_required_for_smart_scopes_once_configured() {
+        let fhir = Some("https://fhir.example/r4");
+        let issuer = "https://portal.example";
+        assert_eq!(
+            aud_problem(Some("https://fhir.example/r4/"), true, fhir, issuer),
+            None
+        );
+        assert!(aud_problem(None, true, fhir, issuer).is_some());
+        assert_eq!(aud_problem(None, false, fhir, issuer), None);
+        assert!(aud_problem(Some(issuer), true, fhir, issuer).is_some());
+        assert!(aud_problem(Some("https://evil.example/fhir"), false, fhir, issuer).is_some());
+        // Unset: the issuer, or nothing.
+        assert_eq!(aud_problem(None, true, None, issuer), None);
+        assert_eq!(aud_problem(Some(issuer), true, None, issuer), None);
+        assert!(aud_problem(Some("https://fhir.example/r4"), true, None, issuer).is_some());
     }
 
     #[test]
@@ -195,10 +161,5 @@ mod tests {
             "short",
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
-    }
-
-    #[test]
-    fn scope_parameter_is_split_and_deduplicated() {
-        assert_eq!(parse_scope("openid  email openid"), vec!["openid", "email"]);
     }
 }

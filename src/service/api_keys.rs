@@ -164,19 +164,19 @@ pub async fn revoke(
     if key.revoked_at.is_some() {
         return Ok(key);
     }
-    if key.role == Role::Admin.as_str() {
-        let active_admins =
-            api_keys::count_active_with_role(&txn, staff.practice_id, Role::Admin.as_str()).await?;
-        if active_admins <= 1 {
-            return Err(Error::Conflict(
-                "This is the practice's last admin key; create another admin key first.".into(),
-            ));
+    // One guarded statement checks "not revoked yet" and "not the last admin key" together:
+    // of two revocations at once, of one key or of the last two admin keys, one wins.
+    let Some(updated) =
+        api_keys::revoke_unless_last_admin(&txn, staff.practice_id, id, now).await?
+    else {
+        let key = api_keys::find(&txn, id).await?.ok_or(Error::NotFound)?;
+        if key.revoked_at.is_some() {
+            // Revoked meanwhile: answered as a key that was revoked already.
+            return Ok(key);
         }
-    }
-    // Guarded on not yet revoked: of two revocations at once only one records it.
-    let Some(updated) = api_keys::revoke(&txn, id, now).await? else {
-        // Revoked meanwhile: answered as a key that was revoked already.
-        return api_keys::find(&txn, id).await?.ok_or(Error::NotFound);
+        return Err(Error::Conflict(
+            "This is the practice's last admin key; create another admin key first.".into(),
+        ));
     };
     audit::record(
         &txn,

@@ -4,7 +4,7 @@
 //! chooser, and an error sent back to the client.
 
 use crate::domain::login::PracticeStanding;
-use crate::domain::oauth::{is_pkce_string, parse_scope, wants_patient_context};
+use crate::domain::oauth::{Scope, aud_problem, is_pkce_string, is_smart_request};
 use crate::error::Error;
 use crate::service::oauth_clients::{self, Client};
 use crate::service::oauth_tokens::{self, CodeGrant, check_scopes};
@@ -138,12 +138,17 @@ pub async fn decide(
     if !is_pkce_string(challenge) {
         return Ok(error("invalid_request", "code_challenge is malformed."));
     }
-    let scopes = parse_scope(p("scope").unwrap_or(""));
-    if scopes.is_empty() {
-        return Ok(error("invalid_scope", "scope is required."));
-    }
-    if let Err(msg) = check_scopes(&req.client, &scopes) {
-        return Ok(error("invalid_scope", &msg));
+    let scopes = match check_scopes(&req.client, p("scope").unwrap_or("")) {
+        Ok(scopes) if scopes.is_empty() => {
+            return Ok(error("invalid_scope", "scope is required."));
+        }
+        Ok(scopes) => scopes,
+        Err(msg) => return Ok(error("invalid_scope", &msg)),
+    };
+    let smart = is_smart_request(&scopes);
+    let fhir_base_url = state.settings.fhir_base_url.as_deref();
+    if let Some(msg) = aud_problem(p("aud"), smart, fhir_base_url, state.settings.issuer()) {
+        return Ok(error("invalid_request", &msg));
     }
     let mut prompt = Prompt::Default;
     for value in p("prompt")
@@ -199,7 +204,7 @@ pub async fn decide(
         return Ok(Decision::Refused(refusal(&at, standing)));
     }
     let mut patient_id = None;
-    if wants_patient_context(scopes.iter().map(String::as_str)) {
+    if smart {
         let active: Vec<(Uuid, String)> = at
             .active()
             .map(|r| (r.patient_id, r.patient_first_name.clone()))
@@ -227,7 +232,12 @@ pub async fn decide(
             account_id: session.account_id,
             practice_id: req.practice.id,
             patient_id,
-            scope: scopes.join(" "),
+            // Granted exactly as asked (SMART: a narrower scope than the registered one).
+            scope: scopes
+                .iter()
+                .map(Scope::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
             // The web session starts at login, and records how the person logged in there
             // (`pwd`, then `otp` and `mfa` after a two-step code).
             auth_time: session.created_at,

@@ -3,7 +3,7 @@
 //! must use PKCE (which every client must anyway).
 
 use crate::auth::secrets;
-use crate::domain::oauth::{is_known_scope, redirect_uri_problem};
+use crate::domain::oauth::{Scope, redirect_uri_problem};
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
@@ -57,6 +57,8 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
+    /// `scopes` parsed; a stored scope Portico no longer knows grants nothing.
+    pub registered: Vec<Scope>,
     pub id_token_alg: IdTokenAlg,
 }
 
@@ -65,10 +67,12 @@ impl Client {
         let list = |raw: &str| -> Result<Vec<String>> {
             serde_json::from_str(raw).map_err(|e| Error::internal(anyhow::anyhow!(e)))
         };
+        let scopes = list(&model.scopes)?;
         Ok(Self {
             redirect_uris: list(&model.redirect_uris)?,
             post_logout_redirect_uris: list(&model.post_logout_redirect_uris)?,
-            scopes: list(&model.scopes)?,
+            registered: scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect(),
+            scopes,
             id_token_alg: IdTokenAlg::parse(&model.id_token_alg).unwrap_or(IdTokenAlg::Rs256),
             model,
         })
@@ -83,8 +87,14 @@ impl Client {
         self.post_logout_redirect_uris.iter().any(|u| u == uri)
     }
 
+    /// Whether a registered scope covers `asked` (`patient/*.rs` covers
+    /// `patient/Observation.r`: `Scope::covers`).
+    pub fn covers(&self, asked: &Scope) -> bool {
+        self.registered.iter().any(|r| r.covers(asked))
+    }
+
     pub fn allows_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        Scope::parse(scope).is_ok_and(|s| self.covers(&s))
     }
 
     /// Checks a confidential client's secret in constant time; public clients have none.
@@ -137,7 +147,7 @@ fn check_scopes(scopes: &[String]) -> Result<()> {
     if scopes.is_empty() {
         return Err(Error::invalid("scopes", "must list at least one scope"));
     }
-    if let Some(bad) = scopes.iter().find(|s| !is_known_scope(s)) {
+    if let Some(bad) = scopes.iter().find(|s| Scope::parse(s).is_err()) {
         return Err(Error::invalid(
             "scopes",
             format!("{bad:?} is not a scope Portico knows"),

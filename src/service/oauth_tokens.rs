@@ -10,7 +10,8 @@ use crate::auth::tokens;
 use crate::domain::acting;
 use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{
-    self, SCOPE_FHIR_USER, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, at_hash, parse_scope, pkce_matches,
+    self, SCOPE_FHIR_USER, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, Scope, at_hash, parse_scope,
+    pkce_matches,
 };
 use crate::error::Error;
 use crate::service::oauth_clients::{Client, IdTokenAlg};
@@ -461,13 +462,15 @@ pub async fn issue_code(
     Ok(code)
 }
 
-/// Whether a scope string is allowed for the client: every scope known and registered.
-pub fn check_scopes(client: &Client, scopes: &[String]) -> Result<(), String> {
-    match scopes
-        .iter()
-        .find(|s| !oauth::is_known_scope(s) || !client.allows_scope(s))
-    {
-        Some(bad) => Err(format!("The scope {bad:?} is not allowed for this client.")),
-        None => Ok(()),
+/// The scopes of a `scope` parameter, each known and covered by one the client registered
+/// (a narrower SMART scope than the registered one is granted as asked); else why not.
+pub fn check_scopes(client: &Client, raw: &str) -> Result<Vec<Scope>, String> {
+    let scopes = oauth::parse_scopes(raw).map_err(|e| format!("The scope {e}."))?;
+    match scopes.iter().find(|s| !client.covers(s)) {
+        Some(bad) => Err(format!(
+            "The scope {:?} is not allowed for this client.",
+            bad.as_str()
+        )),
+        None => Ok(scopes),
     }
 }

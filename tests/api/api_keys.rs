@@ -233,3 +233,76 @@ async fn two_concurrent_revocations_of_one_key_record_one_revocation() {
         .count();
     assert_eq!(revoked, 1);
 }
+
+#[tokio::test]
+async fn of_two_concurrent_revocations_of_the_last_two_admin_keys_one_is_refused() {
+    let app = TestApp::spawn().await;
+    // Several practices, each with two admin keys, all revoked at once: each practice's pair
+    // races on its own "last admin key" guard.
+    let mut practices = Vec::new();
+    for slug in ["alpha", "beta", "gamma"] {
+        let (_, first) = app.create_practice(slug, slug, "555-0100").await;
+        let second = app.create_key(&first, "admin").await;
+        let ids: Value = app
+            .get("/api/v1/practice/api-keys", &first)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ids: [String; 2] = ids
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        let paths = ids.map(|id| format!("/api/v1/practice/api-keys/{id}"));
+        practices.push((first, second, paths));
+    }
+    let requests = practices
+        .iter()
+        .flat_map(|(first, second, [path0, path1])| {
+            // Each key revokes the other one.
+            [app.delete(path0, second), app.delete(path1, first)]
+        });
+    let answers = futures_util::future::join_all(requests).await;
+    let mut answers = answers.into_iter();
+    for (first, second, _) in &practices {
+        let pair = [answers.next().unwrap(), answers.next().unwrap()];
+        let statuses: Vec<u16> = pair.iter().map(|r| r.status().as_u16()).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "exactly one revocation succeeds: {statuses:?}"
+        );
+        for r in pair {
+            if r.status() != 200 {
+                // The loser is refused as the last admin key; or, when it started after the
+                // winner committed, its own key had just been revoked.
+                let status = r.status().as_u16();
+                let code = match status {
+                    409 => "conflict",
+                    401 => "unauthorized",
+                    other => panic!("unexpected status {other}"),
+                };
+                let body = assert_problem(r, status, code).await;
+                if status == 409 {
+                    assert!(
+                        body["detail"].as_str().unwrap().contains("last admin key"),
+                        "{body}"
+                    );
+                }
+            }
+        }
+        // The practice kept exactly one working admin key.
+        let working = [first, second];
+        let mut ok = 0;
+        for key in working {
+            if app.get("/api/v1/practice/settings", key).await.status() == 200 {
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, 1);
+    }
+}

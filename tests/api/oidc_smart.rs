@@ -1,7 +1,7 @@
 //! SMART App Launch 2.x: the configuration document, and launches with SMART scopes.
 
 use crate::helpers::TestApp;
-use crate::helpers_oidc::{ISSUER, authorize_path, location, pkce, query_param};
+use crate::helpers_oidc::{ISSUER, OidcWorld, authorize_path, location, pkce, query_param};
 use serde_json::{Value, json};
 
 /// The SMART document and the OpenID Connect one, as the server answers them.
@@ -36,6 +36,7 @@ async fn smart_configuration_lists_the_endpoints_and_only_tested_capabilities() 
             "permission-offline",
             "permission-patient",
             "permission-v1",
+            "permission-v2",
         ])
     );
     // Both documents describe the same server.
@@ -108,4 +109,131 @@ async fn a_standalone_launch_with_a_v1_read_scope_gets_the_patient_and_that_scop
         .unwrap();
     assert_eq!(tokens["scope"], "openid launch/patient patient/*.read");
     assert_eq!(tokens["patient"], world.ann.patient_id.to_string());
+}
+
+/// Ann's browser asks for `scope` (and `extra` parameters); where the server sends her back.
+async fn authorize(app: &TestApp, world: &OidcWorld, extra: &[(&str, &str)]) -> (String, String) {
+    let cookie = app
+        .web_session_cookie(world.ann.account_id, world.practice_id)
+        .await;
+    let (verifier, challenge) = pkce();
+    let path = authorize_path(&world.client_id, &challenge, extra);
+    (location(&app.browse(&path, Some(&cookie)).await), verifier)
+}
+
+/// The token response for a launch that must succeed.
+async fn launch(app: &TestApp, world: &OidcWorld, extra: &[(&str, &str)]) -> Value {
+    let (back, verifier) = authorize(app, world, extra).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
+    let r = app.exchange(world, &code, &verifier).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn narrower_v2_scopes_than_the_registered_ones_are_granted_exactly_as_asked() {
+    let app = TestApp::spawn_oidc().await;
+    let world = app
+        .oidc_world(json!({"scopes": ["openid", "launch/patient", "patient/*.rs"]}))
+        .await;
+    let scope = "openid launch/patient patient/Observation.rs patient/Condition.r patient/*.s";
+    let tokens = launch(&app, &world, &[("scope", scope)]).await;
+    assert_eq!(tokens["scope"], scope);
+    assert_eq!(tokens["patient"], world.ann.patient_id.to_string());
+    // The access token and introspection carry the same grant.
+    let access = tokens["access_token"].as_str().unwrap();
+    let seen = app
+        .introspect_as(
+            &world.client_id,
+            world.client_secret.as_deref().unwrap(),
+            access,
+        )
+        .await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["scope"], scope);
+}
+
+#[tokio::test]
+async fn a_v1_read_scope_is_granted_under_a_v2_registration_and_the_other_way_round() {
+    let app = TestApp::spawn_oidc().await;
+    let world = app
+        .oidc_world(json!({"scopes": ["openid", "patient/*.rs", "patient/Observation.read"]}))
+        .await;
+    let scope = "openid patient/Condition.read patient/Observation.rs";
+    let tokens = launch(&app, &world, &[("scope", scope)]).await;
+    assert_eq!(tokens["scope"], scope);
+}
+
+#[tokio::test]
+async fn scopes_wider_than_the_registered_ones_are_refused_with_invalid_scope() {
+    let app = TestApp::spawn_oidc().await;
+    let world = app
+        .oidc_world(json!({"scopes": ["openid", "patient/*.rs", "patient/Observation.cruds"]}))
+        .await;
+    for scope in [
+        "openid patient/*.cruds",
+        "openid patient/Condition.u",
+        "openid patient/*.write",
+        "openid patient/Observation.rs?category=laboratory",
+        "openid user/*.rs",
+    ] {
+        let (back, _) = authorize(&app, &world, &[("scope", scope)]).await;
+        assert_eq!(
+            query_param(&back, "error").as_deref(),
+            Some("invalid_scope"),
+            "{scope}"
+        );
+        assert!(query_param(&back, "code").is_none());
+        assert_eq!(query_param(&back, "state").as_deref(), Some("st-123"));
+    }
+    // The named resource's wider permissions are granted for it alone.
+    let tokens = launch(&app, &world, &[("scope", "openid patient/Observation.cud")]).await;
+    assert_eq!(tokens["scope"], "openid patient/Observation.cud");
+}
+
+const FHIR: &str = "https://fhir.portal.test/r4";
+
+#[tokio::test]
+async fn aud_must_be_the_configured_fhir_base_url_for_smart_scopes() {
+    let app = TestApp::spawn_with(|s| {
+        s.public_url = ISSUER.to_owned();
+        s.fhir_base_url = Some(FHIR.to_owned());
+    })
+    .await;
+    let world = app
+        .oidc_world(json!({"scopes": ["openid", "launch/patient", "patient/*.rs"]}))
+        .await;
+    let smart = "openid launch/patient patient/*.rs";
+    for aud in ["", "https://evil.example/fhir", ISSUER] {
+        let (back, _) = authorize(&app, &world, &[("scope", smart), ("aud", aud)]).await;
+        assert_eq!(
+            query_param(&back, "error").as_deref(),
+            Some("invalid_request"),
+            "{aud:?}"
+        );
+        let why = query_param(&back, "error_description").unwrap();
+        assert!(why.contains("aud") && why.contains(FHIR), "{why}");
+        assert!(query_param(&back, "code").is_none());
+    }
+    let tokens = launch(&app, &world, &[("scope", smart), ("aud", FHIR)]).await;
+    assert_eq!(tokens["patient"], world.ann.patient_id.to_string());
+    // A plain OpenID Connect sign-in names no FHIR server.
+    let tokens = launch(&app, &world, &[("scope", "openid")]).await;
+    assert!(tokens["id_token"].is_string());
+}
+
+#[tokio::test]
+async fn without_a_fhir_base_url_aud_may_be_absent_or_the_issuer_and_nothing_else() {
+    let app = TestApp::spawn_oidc().await;
+    let world = app
+        .oidc_world(json!({"scopes": ["openid", "launch/patient", "patient/*.rs"]}))
+        .await;
+    let smart = "openid launch/patient patient/*.rs";
+    launch(&app, &world, &[("scope", smart), ("aud", ISSUER)]).await;
+    launch(&app, &world, &[("scope", smart)]).await;
+    let (back, _) = authorize(&app, &world, &[("scope", smart), ("aud", FHIR)]).await;
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("invalid_request")
+    );
 }

@@ -13,8 +13,8 @@ use serde_json::json;
 /// - `client-public`: a public client with PKCE and no secret (`tests/api/oidc_features.rs`);
 /// - `context-standalone-patient`: the patient chooser (`tests/api/oidc_features.rs`);
 /// - `permission-offline`: `offline_access` refresh tokens (`tests/api/oidc.rs`);
-/// - `permission-patient`, `permission-v1`: `patient/…` scopes, `.read` as in SMART v1
-///   (`tests/api/oidc_smart.rs`).
+/// - `permission-patient`, `permission-v1`, `permission-v2`: `patient/…` scopes, `.read` as in
+///   SMART v1, `cruds` subsets and narrower grants as in v2 (`tests/api/oidc_smart.rs`).
 pub const CAPABILITIES: &[&str] = &[
     "launch-standalone",
     "client-public",
@@ -24,6 +24,7 @@ pub const CAPABILITIES: &[&str] = &[
     "permission-offline",
     "permission-patient",
     "permission-v1",
+    "permission-v2",
 ];
 
 /// The SMART configuration document for an issuer.
