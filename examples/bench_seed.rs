@@ -355,6 +355,7 @@ async fn main() -> anyhow::Result<()> {
                 expires_at: Set(now),
                 used_at: Set(Some(now)),
                 session_id: Set(Some(sid)),
+                encounter: Set(None),
             });
             let token = secrets::new_token();
             tokens.push(refresh_token::ActiveModel {

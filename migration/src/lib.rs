@@ -15,6 +15,7 @@ mod m20261206_001100_age_bands;
 mod m20261206_001110_representative_consent;
 mod m20261206_001120_held_registrations;
 mod m20261207_001200_cache_versions;
+mod m20261207_001300_smart_launches;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_001120_held_registrations::Migration),
             Box::new(m20261206_001110_representative_consent::Migration),
             Box::new(m20261207_001200_cache_versions::Migration),
+            Box::new(m20261207_001300_smart_launches::Migration),
         ]
     }
 }

@@ -68,6 +68,7 @@ type EvenMoreApis = (
     representative_consents::RepresentativeConsentsApi,
     patient::MyRepresentativesApi,
     practice::ConsentRequestsApi,
+    practice::LaunchesApi,
 );
 
 /// The OpenAPI service: every documented operation.

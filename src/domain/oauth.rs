@@ -6,16 +6,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256, Sha512};
 
 pub use crate::domain::oauth_scope::{
-    BASE_SCOPES, SCOPE_EMAIL, SCOPE_FHIR_USER, SCOPE_LAUNCH_PATIENT, SCOPE_OFFLINE_ACCESS,
-    SCOPE_OPENID, SCOPE_PROFILE, Scope, is_known_scope, parse_scope, parse_scopes,
+    BASE_SCOPES, SCOPE_EMAIL, SCOPE_FHIR_USER, SCOPE_LAUNCH, SCOPE_LAUNCH_PATIENT,
+    SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, SCOPE_PROFILE, Scope, is_known_scope, parse_scope,
+    parse_scopes,
 };
 
 /// Redirect URIs longer than this are refused at registration.
 pub const MAX_URI_LEN: usize = 2000;
 
-/// Whether a request asks for SMART access: `launch/patient` or a `patient/…` scope.
+/// Whether a request asks for SMART access: `launch`, `launch/patient` or a `patient/…` scope.
 pub fn is_smart_request(scopes: &[Scope]) -> bool {
-    wants_patient_context(scopes.iter().map(Scope::as_str))
+    scopes.iter().any(|s| s.as_str() == SCOPE_LAUNCH)
+        || wants_patient_context(scopes.iter().map(Scope::as_str))
 }
 
 /// Whether the scopes ask for a patient in context: `launch/patient` or any `patient/…` scope.

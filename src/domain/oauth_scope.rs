@@ -11,6 +11,8 @@ pub const SCOPE_EMAIL: &str = "email";
 pub const SCOPE_OFFLINE_ACCESS: &str = "offline_access";
 /// SMART App Launch: the app wants a patient in context (`patient` in the token response).
 pub const SCOPE_LAUNCH_PATIENT: &str = "launch/patient";
+/// SMART EHR launch: the app was opened by the EHR with a `launch` context to bind.
+pub const SCOPE_LAUNCH: &str = "launch";
 /// SMART App Launch: the app wants `fhirUser` (the user's FHIR resource) in the ID token.
 pub const SCOPE_FHIR_USER: &str = "fhirUser";
 
@@ -21,6 +23,7 @@ pub const BASE_SCOPES: &[&str] = &[
     SCOPE_EMAIL,
     SCOPE_OFFLINE_ACCESS,
     SCOPE_LAUNCH_PATIENT,
+    SCOPE_LAUNCH,
     SCOPE_FHIR_USER,
 ];
 

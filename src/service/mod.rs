@@ -22,6 +22,7 @@ pub mod mfa;
 pub mod my_representatives;
 pub mod oauth_authorize;
 pub mod oauth_clients;
+pub mod oauth_launches;
 pub mod oauth_logout;
 pub mod oauth_resources;
 pub mod oauth_tokens;

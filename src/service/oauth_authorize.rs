@@ -4,9 +4,10 @@
 //! chooser, and an error sent back to the client.
 
 use crate::domain::login::PracticeStanding;
-use crate::domain::oauth::{Scope, aud_problem, is_pkce_string, is_smart_request};
+use crate::domain::oauth::{SCOPE_LAUNCH, Scope, aud_problem, is_pkce_string, is_smart_request};
 use crate::error::Error;
 use crate::service::oauth_clients::{self, Client};
+use crate::service::oauth_launches;
 use crate::service::oauth_tokens::{self, CodeGrant, check_scopes};
 use crate::service::sessions::refusal;
 use crate::state::AppState;
@@ -146,6 +147,25 @@ pub async fn decide(
         Err(msg) => return Ok(error("invalid_scope", &msg)),
     };
     let smart = is_smart_request(&scopes);
+    let launch = match (
+        scopes.iter().any(|s| s.as_str() == SCOPE_LAUNCH),
+        p("launch"),
+    ) {
+        (true, Some(l)) => Some(l),
+        (false, None) => None,
+        (true, None) => {
+            return Ok(error(
+                "invalid_request",
+                "The launch scope needs the launch parameter the EHR gave the app.",
+            ));
+        }
+        (false, Some(_)) => {
+            return Ok(error(
+                "invalid_request",
+                "The launch parameter needs the launch scope.",
+            ));
+        }
+    };
     let fhir_base_url = state.settings.fhir_base_url.as_deref();
     if let Some(msg) = aud_problem(p("aud"), smart, fhir_base_url, state.settings.issuer()) {
         return Ok(error("invalid_request", &msg));
@@ -204,7 +224,25 @@ pub async fn decide(
         return Ok(Decision::Refused(refusal(&at, standing)));
     }
     let mut patient_id = None;
-    if smart {
+    let mut encounter = None;
+    if let Some(raw) = launch {
+        // Spent now, when a code is about to be issued (not before the login it may wait for).
+        let Some(context) = oauth_launches::spend(&state.db, req.practice.id, raw, now).await?
+        else {
+            return Ok(error(
+                "invalid_request",
+                "The launch is unknown, expired or already used.",
+            ));
+        };
+        if !at.active().any(|r| r.patient_id == context.patient_id) {
+            return Ok(error(
+                "access_denied",
+                "The signed-in person does not act for the launch's patient.",
+            ));
+        }
+        patient_id = Some(context.patient_id);
+        encounter = context.encounter;
+    } else if smart {
         let active: Vec<(Uuid, String)> = at
             .active()
             .map(|r| (r.patient_id, r.patient_first_name.clone()))
@@ -232,6 +270,7 @@ pub async fn decide(
             account_id: session.account_id,
             practice_id: req.practice.id,
             patient_id,
+            encounter,
             // Granted exactly as asked (SMART: a narrower scope than the registered one).
             scope: scopes
                 .iter()

@@ -118,6 +118,9 @@ pub struct TokenResponse {
     /// SMART App Launch: the patient in context.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patient: Option<Uuid>,
+    /// SMART EHR launch: the encounter in context (code exchange only, not on refresh).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encounter: Option<String>,
 }
 
 /// The claims of an ID token (OpenID Connect Core §2).
@@ -229,6 +232,7 @@ fn response(
         id_token,
         scope: session.scope.clone(),
         patient,
+        encounter: None,
     })
 }
 
@@ -299,7 +303,7 @@ pub async fn exchange_code(
     .await?;
     oauth_codes::attach_session(&txn, row.id, session.id).await?;
     txn.commit().await?;
-    Ok(response(
+    let mut answer = response(
         state,
         &keyset,
         client,
@@ -308,7 +312,9 @@ pub async fn exchange_code(
         row.nonce.as_deref(),
         row.patient_id,
         now,
-    )?)
+    )?;
+    answer.encounter = row.encounter;
+    Ok(answer)
 }
 
 fn check_code(
@@ -411,6 +417,8 @@ pub struct CodeGrant {
     pub account_id: Uuid,
     pub practice_id: Uuid,
     pub patient_id: Option<Uuid>,
+    /// SMART EHR launch: the encounter in context.
+    pub encounter: Option<String>,
     pub scope: String,
     pub auth_time: DateTime<Utc>,
     pub amr: Vec<String>,
@@ -445,6 +453,7 @@ pub async fn issue_code(
             expires_at: now + TimeDelta::seconds(CODE_TTL_SECS),
             used_at: None,
             session_id: None,
+            encounter: grant.encounter,
         },
     )
     .await?;

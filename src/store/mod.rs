@@ -17,6 +17,7 @@ pub mod intake_sessions;
 pub mod invitations;
 pub mod oauth_clients;
 pub mod oauth_codes;
+pub mod oauth_launches;
 pub mod outbox;
 pub mod pagination;
 pub mod patients;

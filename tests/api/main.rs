@@ -36,6 +36,7 @@ mod login;
 mod mfa;
 mod oidc;
 mod oidc_clients;
+mod oidc_ehr_launch;
 mod oidc_features;
 mod oidc_logout;
 mod oidc_refusals;

@@ -28,11 +28,14 @@ async fn smart_configuration_lists_the_endpoints_and_only_tested_capabilities() 
     assert_eq!(
         smart["capabilities"],
         json!([
+            "launch-ehr",
             "launch-standalone",
             "client-public",
             "client-confidential-symmetric",
             "sso-openid-connect",
             "context-standalone-patient",
+            "context-ehr-patient",
+            "context-ehr-encounter",
             "permission-offline",
             "permission-patient",
             "permission-v1",

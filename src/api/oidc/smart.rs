@@ -15,12 +15,17 @@ use serde_json::json;
 /// - `permission-offline`: `offline_access` refresh tokens (`tests/api/oidc.rs`);
 /// - `permission-patient`, `permission-v1`, `permission-v2`: `patient/…` scopes, `.read` as in
 ///   SMART v1, `cruds` subsets and narrower grants as in v2 (`tests/api/oidc_smart.rs`).
+/// - `launch-ehr`, `context-ehr-patient`, `context-ehr-encounter`: a launch context from the
+///   practice API bound by the `launch` scope (`tests/api/oidc_ehr_launch.rs`).
 pub const CAPABILITIES: &[&str] = &[
+    "launch-ehr",
     "launch-standalone",
     "client-public",
     "client-confidential-symmetric",
     "sso-openid-connect",
     "context-standalone-patient",
+    "context-ehr-patient",
+    "context-ehr-encounter",
     "permission-offline",
     "permission-patient",
     "permission-v1",

@@ -10,6 +10,7 @@ pub mod intake_session;
 pub mod invitation;
 pub mod oauth_client;
 pub mod oauth_code;
+pub mod oauth_launch;
 pub mod outbox;
 pub mod patient;
 pub mod patient_practitioner;

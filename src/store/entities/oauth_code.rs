@@ -33,6 +33,8 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     /// The session the code's exchange started.
     pub session_id: Option<Uuid>,
+    /// SMART EHR launch: the encounter in context, from the launch (token response only).
+    pub encounter: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
