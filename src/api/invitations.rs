@@ -1,6 +1,7 @@
 //! The patient side of an invitation link (`{public_url}/invite/{token}`): what it is for,
 //! and redeeming it. No authentication: the link is the credential.
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
@@ -10,7 +11,6 @@ use crate::domain::patient::check_date_of_birth;
 use crate::error::Result;
 use crate::service::redemption::{self, Redemption, Representative};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;

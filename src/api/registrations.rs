@@ -1,5 +1,6 @@
 //! Self sign-up and the emailed confirmation link (`{public_url}/verify-email/{token}`).
 
+use crate::api::context::RequestMeta;
 use crate::api::invitations::PracticeRef;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
@@ -10,7 +11,6 @@ use crate::domain::username::Username;
 use crate::error::Result;
 use crate::service::registrations::{self, Registration};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::payload::Json;

@@ -2,13 +2,13 @@
 //! who asks, and approving or declining. No authentication: the link (or the code from the
 //! same email, which works in its place) is the credential, and it works once.
 
+use crate::api::context::RequestMeta;
 use crate::api::invitations::PracticeRef;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, ConsentDecision, Relation};
 use crate::error::Result;
 use crate::service::consent_requests::{self, Decided};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;

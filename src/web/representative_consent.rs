@@ -5,11 +5,11 @@
 //! changes nothing (mail scanners open links first). `/representative-consent` takes the code
 //! from the same email instead of the link.
 
+use crate::api::context::RequestMeta;
 use crate::domain::access::{AccessStatus, ConsentDecision};
 use crate::error::Error;
 use crate::service::consent_requests;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::guards::CsrfForm;
 use crate::web::invite::{relation_label, when};

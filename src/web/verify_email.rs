@@ -3,11 +3,11 @@
 //! `POST /api/v1/email-verifications` does. The link itself changes nothing, because mail
 //! scanners open links before the person does and would use it up.
 
+use crate::api::context::RequestMeta;
 use crate::domain::access::AccessStatus;
 use crate::error::Error;
 use crate::service::registrations;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::guards::CsrfForm;
 use crate::web::page::Page;

@@ -1,6 +1,5 @@
 //! Helpers for logging in, tokens and access changes, one per endpoint, plus the one fixture
 //! that gives an account portal access.
-#![allow(dead_code)] // Helpers serve every test file; not each uses all of them.
 
 use crate::helpers::TestApp;
 use portico::domain::access::{AccessStatus, Relation};

@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::OptionalJsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
@@ -6,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::service::access::{self, AccessRecord};
 use crate::service::access_changes::{self, check_reason};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
