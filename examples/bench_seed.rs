@@ -27,6 +27,12 @@ use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
+/// A status, relation or channel column's value from the word it is stored as (the same word
+/// as in JSON).
+fn stored<T: serde::de::DeserializeOwned>(word: &str) -> T {
+    serde_json::from_value(serde_json::Value::String(word.to_owned())).expect("a stored word")
+}
+
 /// The password of every seeded account.
 pub const PASSWORD: &str = "bench password that is long enough";
 const BATCH: usize = 1_000;
@@ -172,8 +178,8 @@ async fn main() -> anyhow::Result<()> {
             practice_id: Set(practice_of(i)),
             patient_id: Set(patient_ids[i]),
             account_id: Set(account),
-            relation: Set(relation.to_owned()),
-            status: Set(status.to_owned()),
+            relation: Set(stored(relation)),
+            status: Set(stored(status)),
             invited_at: Set(Some(now)),
             registered_at: Set(account.map(|_| now)),
             blocked_at: Set((status == "blocked").then_some(now)),
@@ -218,8 +224,8 @@ async fn main() -> anyhow::Result<()> {
             practice_id: Set(practice_of(i)),
             patient_id: Set(patient_ids[i]),
             access_id: Set(row.id.clone().unwrap()),
-            channel: Set("email".into()),
-            relation: Set(relation.into()),
+            channel: Set(stored("email")),
+            relation: Set(stored(relation)),
             recipient_first_name: Set((relation != "self").then(|| "Casey".to_owned())),
             recipient_email: Set((relation != "self").then(|| format!("carer{k}@example.org"))),
             token_hash: Set(secrets::hash_token(&token)),

@@ -61,11 +61,6 @@ impl App {
         &self.state
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests (up to 10 s).
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(shutdown_signal()).await
-    }
-
     /// Serves until `stop` completes.
     pub async fn run_until(
         self,

@@ -260,7 +260,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                             m.id,
                             m.status,
                             m.attempts,
-                            m.channel,
+                            m.channel.as_str(),
                             m.template,
                             m.last_error.unwrap_or_default()
                         );

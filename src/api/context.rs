@@ -3,11 +3,14 @@
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::http::header;
 use poem::web::RemoteAddr;
 use poem::{FromRequest, Request, RequestBody};
 use std::net::IpAddr;
+
+/// Where the request came from, read off it by the extractor below (handlers take it as an
+/// argument and pass it to the service they call).
+pub use crate::domain::request::RequestMeta;
 
 /// The id the edge middleware gave this request; in logs, problem bodies and `X-Request-Id`.
 #[derive(Debug, Clone)]

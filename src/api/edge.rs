@@ -158,7 +158,12 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
                     .data::<OperationId>()
                     .map(|o| o.0)
                     .unwrap_or("unmatched");
-                let e = from_poem_error(err, method.as_str(), || self.allow.methods_for(&path));
+                let e = from_poem_error(
+                    err,
+                    method.as_str(),
+                    || self.allow.methods_for(&path),
+                    self.state.settings.max_body_bytes,
+                );
                 let _g = span.enter();
                 let resp = if html {
                     crate::web::errors::error_page(&e, Some(&request_id)).into_response()

@@ -1,11 +1,11 @@
 //! Tablet intake sessions: started by the practice, redeemed and used by the tablet.
 
+use crate::api::context::RequestMeta;
 use crate::api::security::{IntakeAuth, StaffAuth};
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::intake;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;

@@ -1,16 +1,16 @@
 //! The patient side of an invitation link (`{public_url}/invite/{token}`): what it is for,
 //! and redeeming it. No authentication: the link is the credential.
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::PersonName;
 use crate::domain::invitation::AccountMode;
 use crate::domain::patient::check_date_of_birth;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::service::redemption::{self, Redemption, Representative};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -187,13 +187,8 @@ impl PatientInvitationsApi {
             account_id: r.account.id,
             username: r.account.username,
             access_id: r.access.id,
-            relation: Relation::from_db(&r.access.relation).ok_or_else(|| {
-                Error::internal(anyhow::anyhow!(
-                    "unknown relation in access {}",
-                    r.access.id
-                ))
-            })?,
-            status: AccessStatus::from_db(&r.access.status).unwrap_or(AccessStatus::Active),
+            relation: r.access.relation,
+            status: r.access.status,
             practice: PracticeRef::from(&r.practice),
             patient_first_name: r.patient_first_name,
         };

@@ -1,11 +1,11 @@
 //! Forgotten passwords: the emailed reset link (`{public_url}/reset-password/{token}`).
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::passwords;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;

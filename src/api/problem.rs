@@ -206,6 +206,7 @@ pub fn from_poem_error(
     err: poem::Error,
     method: &str,
     allow: impl FnOnce() -> Vec<String>,
+    max_body_bytes: usize,
 ) -> Error {
     use poem_openapi::error::{
         AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
@@ -241,7 +242,10 @@ pub fn from_poem_error(
         },
         StatusCode::UNAUTHORIZED => Error::Unauthorized,
         StatusCode::FORBIDDEN => Error::Forbidden,
-        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge { limit: 0 },
+        // poem's own limit is the one the edge applies: `max_body_bytes`.
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge {
+            limit: max_body_bytes,
+        },
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType {
             expected: "application/json",
         },
@@ -329,6 +333,20 @@ mod tests {
             "Your portal access to Smith Family Clinic is blocked. Please contact the practice on 555-0100."
         );
         assert_eq!(p.practice.unwrap().phone, "555-0100");
+    }
+
+    #[test]
+    fn a_body_over_poems_limit_reports_the_configured_limit() {
+        let err = poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
+        let e = from_poem_error(err, "POST", Vec::new, 65536);
+        assert!(
+            matches!(e, Error::PayloadTooLarge { limit: 65536 }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "The request body is larger than 65536 bytes."
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Self sign-up and the emailed confirmation link (`{public_url}/verify-email/{token}`).
 
+use crate::api::context::RequestMeta;
 use crate::api::invitations::PracticeRef;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
@@ -7,10 +8,9 @@ use crate::domain::access::AccessStatus;
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
 use crate::domain::patient::check_date_of_birth;
 use crate::domain::username::Username;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::service::registrations::{self, Registration};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -169,13 +169,8 @@ impl RegistrationsApi {
     ) -> Result<Json<EmailVerifiedView>> {
         let v = registrations::verify_email(&state.db, &body.0.token, &meta, state.now()).await?;
         Ok(Json(EmailVerifiedView {
-            status: status(&v.access.status)?,
+            status: v.access.status,
             practice: PracticeRef::from(&v.practice),
         }))
     }
-}
-
-fn status(raw: &str) -> Result<AccessStatus> {
-    AccessStatus::from_db(raw)
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown access status {raw}")))
 }

@@ -1,6 +1,7 @@
 //! Representative policy (issue 11): the practice's teen consent codes and overrides of the
 //! age bands, and the parent's side of teen consent.
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::{PatientAuth, StaffAuth};
 use crate::api::tags::ApiTags;
@@ -8,7 +9,6 @@ use crate::domain::representation::{OverrideKind, patient_scopes};
 use crate::error::Result;
 use crate::service::{representation_overrides, teen_consent};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;

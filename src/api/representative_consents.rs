@@ -2,13 +2,13 @@
 //! who asks, and approving or declining. No authentication: the link (or the code from the
 //! same email, which works in its place) is the credential, and it works once.
 
+use crate::api::context::RequestMeta;
 use crate::api::invitations::PracticeRef;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, ConsentDecision, Relation};
 use crate::error::Result;
 use crate::service::consent_requests::{self, Decided};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -44,7 +44,7 @@ impl From<Decided> for ConsentDecisionView {
     fn from(d: Decided) -> Self {
         Self {
             access_id: d.access.id,
-            status: AccessStatus::from_db(&d.access.status).unwrap_or(AccessStatus::Revoked),
+            status: d.access.status,
             consent_expires_at: d.access.consent_expires_at,
             practice: PracticeRef::from(&d.practice),
         }

@@ -1,11 +1,11 @@
 //! Forgotten usernames: the usernames using an address, emailed to it.
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::username_reminders;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};

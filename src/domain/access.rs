@@ -5,11 +5,31 @@ use crate::domain::patient::age_on;
 use crate::error::Error;
 use chrono::NaiveDate;
 use poem_openapi::Enum;
+use sea_orm::{DeriveActiveEnum, DeriveValueType, EnumIter, prelude::StringLen};
 
 /// Who the account holder is to the patient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum, serde::Serialize, serde::Deserialize)]
+// `DeriveValueType` rather than `DeriveActiveEnum`: the active-enum derive turns each stored
+// word into a Rust identifier, and `self` cannot be one.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Enum,
+    serde::Serialize,
+    serde::Deserialize,
+    EnumIter,
+    DeriveValueType,
+)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "Relation::from_stored",
+    to_str = "Relation::as_str"
+)]
 pub enum Relation {
     /// The patient themself.
     #[oai(rename = "self")]
@@ -23,7 +43,7 @@ pub enum Relation {
 }
 
 impl Relation {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             Relation::Own => "self",
             Relation::Parent => "parent",
@@ -34,16 +54,9 @@ impl Relation {
         }
     }
 
-    pub fn from_db(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "self" => Relation::Own,
-            "parent" => Relation::Parent,
-            "guardian" => Relation::Guardian,
-            "spouse" => Relation::Spouse,
-            "caregiver" => Relation::Caregiver,
-            "other" => Relation::Other,
-            _ => return None,
-        })
+    /// A stored relation, read by its JSON spelling (the same words).
+    fn from_stored(raw: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned()))
     }
 
     pub fn is_representative(self) -> bool {
@@ -93,9 +106,25 @@ pub fn ages_out(
 }
 
 /// Where a portal access stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Enum,
+    serde::Serialize,
+    serde::Deserialize,
+    EnumIter,
+    DeriveActiveEnum,
+)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
 pub enum AccessStatus {
     /// An invitation was sent; nobody has redeemed it yet.
     Invited,
@@ -127,20 +156,6 @@ impl AccessStatus {
             AccessStatus::PendingConsent => "pending_consent",
             AccessStatus::ConsentExpired => "consent_expired",
         }
-    }
-
-    pub fn from_db(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "invited" => AccessStatus::Invited,
-            "pending_verification" => AccessStatus::PendingVerification,
-            "active" => AccessStatus::Active,
-            "blocked" => AccessStatus::Blocked,
-            "revoked" => AccessStatus::Revoked,
-            "expired" => AccessStatus::Expired,
-            "pending_consent" => AccessStatus::PendingConsent,
-            "consent_expired" => AccessStatus::ConsentExpired,
-            _ => return None,
-        })
     }
 }
 
@@ -305,7 +320,6 @@ mod tests {
     #[test]
     fn relation_self_is_spelled_self_on_the_wire() {
         assert_eq!(Relation::Own.as_str(), "self");
-        assert_eq!(Relation::from_db("self"), Some(Relation::Own));
         assert!(Relation::Parent.is_minor_representative());
         assert!(!Relation::Spouse.is_minor_representative());
     }

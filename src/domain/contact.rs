@@ -29,10 +29,6 @@ impl EmailAddress {
     pub fn folded(&self) -> String {
         self.0.to_lowercase()
     }
-    /// The part before `@`, for the password context check.
-    pub fn local_part(&self) -> &str {
-        self.0.split('@').next().unwrap_or_default()
-    }
 }
 
 /// A mobile number in E.164 form (`+15550100123`). Spaces, dashes, dots and brackets typed by

@@ -7,12 +7,20 @@ use crate::domain::patient::{check_address, check_date_of_birth};
 use crate::error::Error;
 use chrono::NaiveDate;
 use poem_openapi::Enum;
+use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 use serde::{Deserialize, Serialize};
 
 /// Where a request stands. Only `pending` ones can be decided, once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize, EnumIter, DeriveActiveEnum,
+)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
 pub enum ChangeStatus {
     Pending,
     Accepted,
@@ -26,15 +34,6 @@ impl ChangeStatus {
             ChangeStatus::Accepted => "accepted",
             ChangeStatus::Declined => "declined",
         }
-    }
-
-    pub fn from_db(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "pending" => ChangeStatus::Pending,
-            "accepted" => ChangeStatus::Accepted,
-            "declined" => ChangeStatus::Declined,
-            _ => return None,
-        })
     }
 }
 

@@ -7,6 +7,7 @@ use crate::domain::practice::RequiredField;
 use crate::error::Error;
 use chrono::{DateTime, Utc};
 use poem_openapi::Enum;
+use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 use std::collections::BTreeSet;
 
 /// After this many wrong dates of birth or passwords, a link stops working and the practice
@@ -14,9 +15,25 @@ use std::collections::BTreeSet;
 pub const MAX_FAILED_ATTEMPTS: i32 = 10;
 
 /// How an invitation travels (seed 004: "by Email or Text Message").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Enum,
+    serde::Serialize,
+    serde::Deserialize,
+    EnumIter,
+    DeriveActiveEnum,
+)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
 pub enum Channel {
     Email,
     Sms,
@@ -27,14 +44,6 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Sms => "sms",
-        }
-    }
-
-    pub fn from_db(raw: &str) -> Option<Self> {
-        match raw {
-            "email" => Some(Channel::Email),
-            "sms" => Some(Channel::Sms),
-            _ => None,
         }
     }
 }
@@ -53,6 +62,8 @@ pub enum Delivery {
 }
 
 impl Delivery {
+    /// `outbox.status` stays a plain string: the outbox also holds messages that are not
+    /// invitations, and operators filter it by the stored word.
     pub fn from_db(raw: &str) -> Option<Self> {
         match raw {
             "pending" => Some(Delivery::Pending),

@@ -15,6 +15,7 @@ pub mod patient;
 pub mod patient_match;
 pub mod practice;
 pub mod representation;
+pub mod request;
 pub mod role;
 pub mod throttle;
 pub mod username;

@@ -62,7 +62,7 @@ pub fn redirect_uri_problem(uri: &str) -> Option<&'static str> {
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Some("must not contain spaces or control characters");
     }
-    let Ok(parsed) = uri.parse::<poem::http::Uri>() else {
+    let Ok(parsed) = uri.parse::<http::Uri>() else {
         return Some("must be an absolute URL");
     };
     let (Some(scheme), Some(authority)) = (parsed.scheme_str(), parsed.authority()) else {

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use poem_openapi::Enum;
+use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 use std::collections::BTreeSet;
 
 /// A practice's URL name: `smith-family-clinic`. Lower case, so unique case-insensitively.
@@ -28,9 +29,25 @@ impl Slug {
 }
 
 /// Whether and how people may sign themselves up at a practice (seed 003).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Enum,
+    serde::Serialize,
+    serde::Deserialize,
+    EnumIter,
+    DeriveActiveEnum,
+)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
 pub enum SelfRegistration {
     /// Only invitations and staff-created accounts.
     Off,
@@ -46,13 +63,6 @@ impl SelfRegistration {
             Self::Off => "off",
             Self::VerifyEmail => "verify_email",
             Self::AutoActivate => "auto_activate",
-        }
-    }
-    pub fn from_db(raw: &str) -> Self {
-        match raw {
-            "verify_email" => Self::VerifyEmail,
-            "auto_activate" => Self::AutoActivate,
-            _ => Self::Off,
         }
     }
 }

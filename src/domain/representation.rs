@@ -25,6 +25,7 @@ use crate::domain::patient::age_on;
 use crate::error::Error;
 use chrono::{Datelike, NaiveDate};
 use poem_openapi::Enum;
+use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 
 /// The scope that lets a first-party token call the patient API.
 pub const PORTAL: &str = "portal";
@@ -47,9 +48,25 @@ pub const DEFAULT_TEEN_CONSENT_REQUIRED: bool = false;
 pub const DEFAULT_MIN_SELF_SERVICE_AGE: i32 = 13;
 
 /// A practice's decision that overrides the age bands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Enum,
+    serde::Serialize,
+    serde::Deserialize,
+    EnumIter,
+    DeriveActiveEnum,
+)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
 pub enum OverrideKind {
     /// Full representative access continues whatever the patient's age (e.g. a court-appointed
     /// guardian of a disabled adult).
@@ -63,14 +80,6 @@ impl OverrideKind {
         match self {
             Self::Guardianship => "guardianship",
             Self::Emancipation => "emancipation",
-        }
-    }
-
-    pub fn from_db(raw: &str) -> Option<Self> {
-        match raw {
-            "guardianship" => Some(Self::Guardianship),
-            "emancipation" => Some(Self::Emancipation),
-            _ => None,
         }
     }
 }

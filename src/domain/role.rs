@@ -1,11 +1,28 @@
 //! Staff API key roles and what each may do: one table, consulted by every practice endpoint.
 
 use poem_openapi::Enum;
+use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 
 /// The role of a staff API key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Enum,
+    serde::Serialize,
+    serde::Deserialize,
+    EnumIter,
+    DeriveActiveEnum,
+)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
 pub enum Role {
     /// Everything, including keys, settings, OIDC clients and the audit trail.
     Admin,
@@ -59,15 +76,6 @@ impl Role {
             Role::Admin => "admin",
             Role::Reception => "reception",
             Role::Scheduling => "scheduling",
-        }
-    }
-
-    pub fn from_db(raw: &str) -> Option<Self> {
-        match raw {
-            "admin" => Some(Role::Admin),
-            "reception" => Some(Role::Reception),
-            "scheduling" => Some(Role::Scheduling),
-            _ => None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Where messages go. Chosen once at start from the settings.
 
 use crate::config::Settings;
+use crate::domain::invitation::Channel;
 use crate::store::entities::outbox;
 use lettre::message::{Mailbox, MultiPart, header};
 use lettre::transport::smtp::AsyncSmtpTransport;
@@ -96,10 +97,9 @@ impl Transports {
         row: &outbox::Model,
         sender_name: Option<&str>,
     ) -> Result<(), DeliveryError> {
-        match row.channel.as_str() {
-            "email" => self.send_email(row, sender_name).await,
-            "sms" => self.send_sms(row).await,
-            other => Err(DeliveryError::permanent(format!("unknown channel {other}"))),
+        match row.channel {
+            Channel::Email => self.send_email(row, sender_name).await,
+            Channel::Sms => self.send_sms(row).await,
         }
     }
 

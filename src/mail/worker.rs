@@ -52,13 +52,13 @@ pub async fn deliver_due(
         match transports.deliver(row, sender.as_deref()).await {
             Ok(()) => {
                 outbox::mark_sent(&state.db, row.id, state.now()).await?;
-                tracing::info!(outbox_id = %row.id, channel = %row.channel, template = %row.template, "message delivered");
+                tracing::info!(outbox_id = %row.id, channel = row.channel.as_str(), template = %row.template, "message delivered");
             }
             Err(e) => {
                 outbox::mark_attempt_failed(&state.db, row, &e.message, e.permanent, state.now())
                     .await?;
                 tracing::warn!(
-                    outbox_id = %row.id, channel = %row.channel, template = %row.template,
+                    outbox_id = %row.id, channel = row.channel.as_str(), template = %row.template,
                     attempts = row.attempts, permanent = e.permanent, error = %e.message,
                     "message not delivered"
                 );

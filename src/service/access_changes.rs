@@ -12,7 +12,7 @@
 //! for delivery, all in one transaction. Repeating a change that is already in effect changes
 //! nothing and records nothing.
 
-use crate::domain::access::{AccessAction, AccessStatus, Relation, transition};
+use crate::domain::access::{AccessAction, transition};
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::mail::compose::{Email, sms};
@@ -78,12 +78,7 @@ pub async fn apply(
         Some(id) => accounts::find(&txn, id).await?,
         None => None,
     };
-    let from = AccessStatus::from_db(&current.status).ok_or_else(|| {
-        Error::internal(anyhow::anyhow!(
-            "unknown status in portal_access {}",
-            current.id
-        ))
-    })?;
+    let from = current.status;
     let to = transition(from, action)?;
     if to == from {
         return Ok(AccessRecord {
@@ -162,7 +157,7 @@ async fn notify_revoked<C: ConnectionTrait>(
         .await?
         .ok_or(Error::NotFound)?;
     let practice = practices::get(conn, access.practice_id).await?;
-    let relation = Relation::from_db(&access.relation).unwrap_or(Relation::Other);
+    let relation = access.relation;
     let whose = if relation.is_representative() {
         format!("your access to {}'s records in", patient.first_name)
     } else {

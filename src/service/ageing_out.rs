@@ -84,9 +84,7 @@ pub(crate) async fn expire_among(
         let Some(practice) = practices.get(&patient.practice_id) else {
             continue;
         };
-        let Some(relation) = Relation::from_db(&row.relation) else {
-            continue;
-        };
+        let relation = row.relation;
         if !ages_out(
             relation,
             patient.date_of_birth,

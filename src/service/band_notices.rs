@@ -9,7 +9,7 @@
 //! are told (a parent invited for a 15-year-old knew the rules when they signed up), and not
 //! those under a practice's override.
 
-use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::access::AccessStatus;
 use crate::domain::patient::age_on;
 use crate::domain::representation::{Band, Situation, band, birthday};
 use crate::error::Result;
@@ -59,12 +59,10 @@ async fn notify_among(
     let today = now.date_naive();
     let mut told = 0;
     for row in rows {
-        let (Some(patient), Some(relation)) = (
-            patients.get(&row.patient_id),
-            Relation::from_db(&row.relation),
-        ) else {
+        let Some(patient) = patients.get(&row.patient_id) else {
             continue;
         };
+        let relation = row.relation;
         let Some(practice) = practices.get(&patient.practice_id) else {
             continue;
         };

@@ -8,7 +8,6 @@
 //! guarded `UPDATE … WHERE status = 'active'`, its messages in the same transaction, so a job
 //! and a login racing on it send them once.
 
-use crate::domain::access::Relation;
 use crate::error::{Error, Result};
 use crate::mail::consent::{self, Who};
 use crate::mail::onboarding::Sender;
@@ -96,7 +95,7 @@ async fn lapse_one<C: ConnectionTrait>(
             sender,
             Who {
                 representative_name: &name,
-                relation: Relation::from_db(&row.relation).unwrap_or(Relation::Other),
+                relation: row.relation,
                 patient_first_name: &patient.first_name,
             },
             &account_url(issuer),

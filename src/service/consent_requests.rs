@@ -75,7 +75,7 @@ pub async fn representative_name<C: ConnectionTrait>(
 }
 
 fn relation_of(access: &portal_access::Model) -> Relation {
-    Relation::from_db(&access.relation).unwrap_or(Relation::Other)
+    access.relation
 }
 
 fn sender(p: &practice::Model) -> Sender<'_> {
@@ -197,7 +197,7 @@ async fn pending_access<C: ConnectionTrait>(
 ) -> Result<portal_access::Model> {
     access::find(conn, request.access_id)
         .await?
-        .filter(|a| a.status == AccessStatus::PendingConsent.as_str())
+        .filter(|a| a.status == AccessStatus::PendingConsent)
         .ok_or(Error::TokenInvalid)
 }
 
@@ -261,12 +261,6 @@ fn changed_meanwhile() -> Error {
     Error::Conflict("This access changed meanwhile; please reload and try again.".into())
 }
 
-/// The status an access was read in, to guard a change on (an unknown stored value can only
-/// have changed meanwhile).
-fn read_status(access: &portal_access::Model) -> Result<AccessStatus> {
-    AccessStatus::from_db(&access.status).ok_or_else(changed_meanwhile)
-}
-
 /// Makes a pending or lapsed access active with a fresh consent period, in `txn`; guarded on
 /// the status it was read in. Returns the updated access.
 pub async fn activate_with_consent<C: ConnectionTrait>(
@@ -276,7 +270,7 @@ pub async fn activate_with_consent<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<portal_access::Model> {
     let until = consent_until(practice, now)?;
-    access::activate_with_consent(txn, access.id, read_status(access)?, until, now)
+    access::activate_with_consent(txn, access.id, access.status, until, now)
         .await?
         .ok_or_else(changed_meanwhile)
 }
@@ -289,7 +283,7 @@ pub async fn end_by_patient<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<portal_access::Model> {
-    let from = read_status(access)?;
+    let from = access.status;
     let ended = access::revoke(txn, access.id, from, Some(reason.to_owned()), now)
         .await?
         .ok_or_else(changed_meanwhile)?;
@@ -320,7 +314,7 @@ pub async fn decide(
         .await?
         .ok_or(Error::TokenInvalid)?;
     let access = pending_access(&txn, &request).await?;
-    let from = AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked);
+    let from = access.status;
     consent_transition(from, decision)?;
     let practice = crate::service::practices::get(&txn, access.practice_id).await?;
     let patient = patients::find(&txn, access.patient_id)
@@ -389,7 +383,7 @@ pub async fn resend(
         .await?
         .filter(|a| a.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
-    if access.status != AccessStatus::PendingConsent.as_str() {
+    if access.status != AccessStatus::PendingConsent {
         return Err(Error::Conflict(
             "This access is not waiting for the patient's consent.".into(),
         ));

@@ -40,8 +40,7 @@ pub struct ChangeRequest {
 impl TryFrom<demographic_change::Model> for ChangeRequest {
     type Error = Error;
     fn try_from(row: demographic_change::Model) -> Result<Self> {
-        let status = ChangeStatus::from_db(&row.status)
-            .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown change status")))?;
+        let status = row.status;
         let changes = serde_json::from_str(&row.changes).map_err(Error::internal)?;
         Ok(Self {
             row,
@@ -71,8 +70,7 @@ pub async fn submit(
         .await?
         .ok_or(Error::NotFound)?;
     let pending =
-        store::count_for_requester(&txn, patient_id, account_id, ChangeStatus::Pending.as_str())
-            .await?;
+        store::count_for_requester(&txn, patient_id, account_id, ChangeStatus::Pending).await?;
     if pending >= MAX_PENDING_PER_REQUESTER {
         return Err(Error::Conflict(
             "Too many change requests are waiting for the practice's review.".into(),
@@ -84,7 +82,7 @@ pub async fn submit(
         patient_id,
         account_id,
         serde_json::to_string(&changes).map_err(Error::internal)?,
-        ChangeStatus::Pending.as_str(),
+        ChangeStatus::Pending,
         now,
     )
     .await?;
@@ -112,7 +110,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<ChangeRequest>> {
     staff.require(Permission::ReviewDemographicChanges)?;
-    let rows = store::for_practice(db, staff.practice_id, status.map(|s| s.as_str()), page).await?;
+    let rows = store::for_practice(db, staff.practice_id, status, page).await?;
     let page = Page::from_overfetch(rows, page.limit, |r| r.id);
     Ok(Page {
         items: page
@@ -150,8 +148,8 @@ async fn decide<C: ConnectionTrait>(
     let decided = store::decide(
         conn,
         current.id,
-        ChangeStatus::Pending.as_str(),
-        to.as_str(),
+        ChangeStatus::Pending,
+        to,
         reason.map(str::to_owned),
         format!("api_key:{}", staff.key_id),
         now,
@@ -163,7 +161,7 @@ async fn decide<C: ConnectionTrait>(
         ));
     }
     Ok(demographic_change::Model {
-        status: to.as_str().to_owned(),
+        status: to,
         reason: reason.map(str::to_owned),
         decided_by: Some(format!("api_key:{}", staff.key_id)),
         decided_at: Some(now),

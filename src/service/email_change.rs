@@ -62,7 +62,7 @@ pub async fn on_patient_email_changed<C: ConnectionTrait>(
             conn,
             patient_id,
             staff.practice_id,
-            AccessStatus::Active.as_str(),
+            AccessStatus::Active,
         )
         .await?;
         if active > 0 {

@@ -198,8 +198,8 @@ pub async fn issue<C: ConnectionTrait>(
             practice_id: practice.id,
             patient_id: patient.id,
             access_id: access.id,
-            channel: request.channel.as_str().to_owned(),
-            relation: request.relation.as_str().to_owned(),
+            channel: request.channel,
+            relation: request.relation,
             recipient_first_name: request
                 .recipient
                 .as_ref()
@@ -264,18 +264,15 @@ async fn access_to_invite<C: ConnectionTrait>(
     for _ in 0..3 {
         let rows =
             access::for_patient_relation(conn, patient.practice_id, patient.id, relation).await?;
-        let status_of = |r: &portal_access::Model| {
-            AccessStatus::from_db(&r.status).unwrap_or(AccessStatus::Blocked)
-        };
         // Any blocked access of this relation stops the invitation: its link could be redeemed
         // by the very person the practice blocked.
-        if let Some(blocked) = rows.iter().find(|r| status_of(r) == AccessStatus::Blocked) {
+        if let Some(blocked) = rows.iter().find(|r| r.status == AccessStatus::Blocked) {
             return Err(Error::AccessNotInvitable {
                 access_id: blocked.id,
                 status: AccessStatus::Blocked,
             });
         }
-        let Some(row) = rows.iter().find(|r| status_of(r) != AccessStatus::Active) else {
+        let Some(row) = rows.iter().find(|r| r.status != AccessStatus::Active) else {
             if !rows.is_empty() && !relation.is_representative() {
                 return Err(Error::Conflict(
                     "This patient already has active portal access; no invitation is needed."
@@ -295,7 +292,7 @@ async fn access_to_invite<C: ConnectionTrait>(
             )
             .await?);
         };
-        let status = status_of(row);
+        let status = row.status;
         if status == AccessStatus::Revoked && !may_regrant_revoked {
             return Err(Error::AccessNotInvitable {
                 access_id: row.id,

@@ -404,7 +404,7 @@ async fn choose(
             let txn = state.db.begin().await?;
             let refused = at.rows.iter().filter(|r| {
                 matches!(
-                    r.status(),
+                    r.status,
                     AccessStatus::Blocked
                         | AccessStatus::Revoked
                         | AccessStatus::PendingConsent

@@ -64,8 +64,8 @@ pub async fn list(db: &DatabaseConnection, account_id: Uuid) -> Result<Vec<MyRep
         };
         out.push(MyRepresentative {
             representative_name: representative_name(db, &access).await?,
-            relation: Relation::from_db(&access.relation).unwrap_or(Relation::Other),
-            status: AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked),
+            relation: access.relation,
+            status: access.status,
             patient_first_name: p.first_name.clone(),
             practice: practice.clone(),
             access,
@@ -83,7 +83,7 @@ async fn owned<C: ConnectionTrait>(
 ) -> Result<(portal_access::Model, patient::Model, practice::Model)> {
     let access = access::find(conn, access_id)
         .await?
-        .filter(|a| a.relation != Relation::Own.as_str())
+        .filter(|a| a.relation != Relation::Own)
         .ok_or(Error::NotFound)?;
     if !access::own_patient_ids(conn, account_id)
         .await?
@@ -118,7 +118,7 @@ pub async fn end(
 ) -> Result<portal_access::Model> {
     let txn = state.db.begin().await?;
     let (access, patient, practice) = owned(&txn, account_id, access_id).await?;
-    let from = AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked);
+    let from = access.status;
     consent_transition(from, ConsentDecision::End)?;
     let updated = end_by_patient(&txn, &access, "Ended by the patient", now).await?;
     let sessions_ended = match access.account_id {
@@ -159,13 +159,13 @@ pub async fn renew(
 ) -> Result<portal_access::Model> {
     let txn = state.db.begin().await?;
     let (access, patient, practice) = owned(&txn, account_id, access_id).await?;
-    let relation = Relation::from_db(&access.relation).unwrap_or(Relation::Other);
+    let relation = access.relation;
     if !relation.is_adult_representative() {
         return Err(Error::Conflict(
             "Only a spouse's, caregiver's or other adult representative's access needs your consent.".into(),
         ));
     }
-    let from = AccessStatus::from_db(&access.status).unwrap_or(AccessStatus::Revoked);
+    let from = access.status;
     consent_transition(from, ConsentDecision::Renew)?;
     let updated = activate_with_consent(&txn, &access, &practice, now).await?;
     // A pending request is answered by this.

@@ -363,11 +363,3 @@ pub async fn find_by_client_id<C: ConnectionTrait>(
         .map(Client::from_model)
         .transpose()
 }
-
-/// The client by its row id (codes point at it).
-pub async fn find_by_pk<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Client>> {
-    client_rows::find(conn, id)
-        .await?
-        .map(Client::from_model)
-        .transpose()
-}

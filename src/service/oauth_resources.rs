@@ -92,7 +92,7 @@ pub async fn userinfo(
                 json!({
                     "id": r.patient_id,
                     "first_name": r.patient_first_name,
-                    "relation": r.relation(),
+                    "relation": r.relation,
                 })
             })
             .collect();
@@ -183,7 +183,7 @@ pub async fn introspect(
         &state.db,
         session.account_id,
         session.practice_id,
-        AccessStatus::Active.as_str(),
+        AccessStatus::Active,
         now,
     )
     .await?;

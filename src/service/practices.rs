@@ -66,7 +66,7 @@ impl From<&practice::Model> for PracticeSettings {
     fn from(p: &practice::Model) -> Self {
         Self {
             invitation_ttl_hours: p.invitation_ttl_hours,
-            self_registration: SelfRegistration::from_db(&p.self_registration),
+            self_registration: p.self_registration,
             required_fields: required_fields_from_db(&p.required_fields),
             age_of_majority: p.age_of_majority,
             mfa_required: p.mfa_required,
@@ -148,7 +148,7 @@ pub async fn create(
         contact_phone: new.phone.clone(),
         contact_email: new.email.as_ref().map(|e| e.as_str().to_owned()),
         invitation_ttl_hours: 72,
-        self_registration: SelfRegistration::Off.as_str().to_owned(),
+        self_registration: SelfRegistration::Off,
         required_fields: RequiredField::Email.as_str().to_owned(),
         age_of_majority: 18,
         mfa_required: false,
@@ -236,7 +236,7 @@ pub async fn update_settings(
         changed.push("invitation_ttl_hours");
     }
     if let Some(v) = change.self_registration {
-        next.self_registration = v.as_str().to_owned();
+        next.self_registration = v;
         changed.push("self_registration");
     }
     if let Some(v) = change.required_fields {

@@ -100,16 +100,10 @@ async fn find_redeemable<C: ConnectionTrait>(
     let access = accesses::find(conn, inv.access_id)
         .await?
         .ok_or(Error::InvitationInvalid)?;
-    if access.status != AccessStatus::Invited.as_str() {
+    if access.status != AccessStatus::Invited {
         return Err(Error::InvitationUsed);
     }
     Ok((inv, access))
-}
-
-fn relation_of(inv: &invitation::Model) -> Result<Relation> {
-    Relation::from_db(&inv.relation).ok_or_else(|| {
-        Error::internal(anyhow::anyhow!("unknown relation in invitation {}", inv.id))
-    })
 }
 
 async fn patient_of<C: ConnectionTrait>(
@@ -130,7 +124,7 @@ pub async fn preview(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -
     Ok(Preview {
         practice,
         patient_first_name: patient.first_name,
-        relation: relation_of(&inv)?,
+        relation: inv.relation,
         recipient_first_name: inv.recipient_first_name,
         expires_at: inv.expires_at,
     })
@@ -174,7 +168,7 @@ pub async fn redeem(
     let hasher = &state.hasher;
     let issuer = state.settings.issuer();
     let (inv, invited) = find_redeemable(db, token, now).await?;
-    let relation = relation_of(&inv)?;
+    let relation = inv.relation;
     match (relation.is_representative(), &r.representative) {
         (true, None) => {
             return Err(Error::invalid(
@@ -283,9 +277,8 @@ pub async fn redeem(
             password_hash,
         } => {
             // Following an emailed link proves the address, when it is the account's.
-            let email_verified = inv.channel == Channel::Email.as_str()
-                && email.is_some()
-                && email == inv.recipient_email;
+            let email_verified =
+                inv.channel == Channel::Email && email.is_some() && email == inv.recipient_email;
             let (first_name, last_name, date_of_birth) = match &r.representative {
                 Some(rep) => (
                     rep.first_name.as_str().to_owned(),

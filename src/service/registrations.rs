@@ -396,9 +396,9 @@ pub async fn activate(
         .await?
         .filter(|a| a.practice_id == staff.practice_id)
         .ok_or(Error::NotFound)?;
-    let access = match AccessStatus::from_db(&access.status) {
-        Some(AccessStatus::Active) => access,
-        Some(AccessStatus::PendingVerification) => {
+    let access = match access.status {
+        AccessStatus::Active => access,
+        AccessStatus::PendingVerification => {
             // Guarded on the status read: of two enables at once (or an enable and a revoke),
             // only one changes the access.
             let updated = access::activate(&txn, access_id, AccessStatus::PendingVerification, now)

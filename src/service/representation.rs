@@ -24,8 +24,8 @@ pub async fn bands<C: ConnectionTrait>(
 ) -> Result<HashMap<Uuid, Band>, DbErr> {
     let minors: Vec<(Uuid, Uuid, Relation)> = at
         .active()
-        .filter(|r| r.relation().is_minor_representative())
-        .map(|r| (r.access_id, r.patient_id, r.relation()))
+        .filter(|r| r.relation.is_minor_representative())
+        .map(|r| (r.access_id, r.patient_id, r.relation))
         .collect();
     let mut out: HashMap<Uuid, Band> = at.active().map(|r| (r.access_id, Band::Full)).collect();
     if minors.is_empty() {

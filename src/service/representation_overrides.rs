@@ -53,7 +53,7 @@ pub async fn set(
         representation_override::Model {
             patient_id,
             practice_id: staff.practice_id,
-            kind: kind.as_str().to_owned(),
+            kind,
             note,
             set_by: format!("api_key:{}", staff.key_id),
             set_at: now,

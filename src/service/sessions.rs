@@ -129,7 +129,7 @@ async fn grants<C: ConnectionTrait>(
 /// [`grants`] when no active access is a minor's representative's: every band is full, and
 /// nothing more needs reading. `None` otherwise.
 fn grants_without_bands(at: &AtPractice) -> Option<Vec<Grant>> {
-    if at.active().any(|r| r.relation().is_minor_representative()) {
+    if at.active().any(|r| r.relation.is_minor_representative()) {
         return None;
     }
     Some(at.active().map(|r| grant(r, Band::Full)).collect())
@@ -140,7 +140,7 @@ fn grant(r: &access_rows::AccessRow, band: Band) -> Grant {
         access_id: r.access_id,
         patient_id: r.patient_id,
         first_name: r.patient_first_name.clone(),
-        relation: r.relation(),
+        relation: r.relation,
         scopes: band.allowed(),
     }
 }

@@ -73,10 +73,7 @@ pub async fn create(
     let txn = db.begin().await?;
     let own = access_rows::for_patient_relation(&txn, staff.practice_id, patient.id, Relation::Own)
         .await?;
-    if own
-        .iter()
-        .any(|a| a.status == AccessStatus::Active.as_str())
-    {
+    if own.iter().any(|a| a.status == AccessStatus::Active) {
         return Err(Error::Conflict(
             "This patient already has active portal access.".into(),
         ));
@@ -113,7 +110,7 @@ pub async fn create(
         Some(pending) => {
             supersede_pending(&txn, pending.id, now).await?;
             // Guarded on the status read above: a change that landed meanwhile wins.
-            access_rows::activate_for_account(&txn, pending.id, &pending.status, account.id, now)
+            access_rows::activate_for_account(&txn, pending.id, pending.status, account.id, now)
                 .await?
                 .ok_or_else(|| {
                     Error::Conflict(

@@ -4,7 +4,6 @@
 //! when the patient comes of age (`ageing_out`), an adult representative's when the
 //! patient's consent runs out (`consent_lapse`). The periodic jobs catch everyone else.
 
-use crate::domain::access::Relation;
 use crate::error::Result;
 use crate::service::{ageing_out, consent_lapse};
 use crate::store::access;
@@ -21,14 +20,13 @@ pub async fn apply_for_account(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let rows = access::active_representations_of_account(conn, account_id).await?;
-    let (minors, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| {
-        Relation::from_db(&r.relation).is_some_and(Relation::is_minor_representative)
-    });
+    let (minors, others): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|r| r.relation.is_minor_representative());
     let lapsed: Vec<_> = others
         .into_iter()
         .filter(|r| {
-            Relation::from_db(&r.relation).is_some_and(Relation::is_adult_representative)
-                && r.consent_expires_at.is_some_and(|t| t <= now)
+            r.relation.is_adult_representative() && r.consent_expires_at.is_some_and(|t| t <= now)
         })
         .collect();
     ageing_out::expire_among(conn, issuer, minors, now).await?;

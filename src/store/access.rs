@@ -15,15 +15,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 fn active() -> sea_orm::Condition {
-    sea_orm::Condition::all().add(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+    sea_orm::Condition::all().add(portal_access::Column::Status.eq(AccessStatus::Active))
 }
 
 /// Active accesses of a parent or guardian (the relations the age bands apply to).
 fn active_minor_representatives_query() -> sea_orm::Select<portal_access::Entity> {
-    portal_access::Entity::find().filter(active()).filter(
-        portal_access::Column::Relation
-            .is_in([Relation::Parent.as_str(), Relation::Guardian.as_str()]),
-    )
+    portal_access::Entity::find()
+        .filter(active())
+        .filter(portal_access::Column::Relation.is_in([Relation::Parent, Relation::Guardian]))
 }
 
 /// The access with this id, if any (in any practice: callers check the practice).
@@ -44,7 +43,7 @@ pub async fn own_patient_ids<C: ConnectionTrait>(
         .select_only()
         .column(portal_access::Column::PatientId)
         .filter(portal_access::Column::AccountId.eq(account_id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
+        .filter(portal_access::Column::Relation.eq(Relation::Own))
         .filter(active())
         .into_tuple()
         .all(conn)
@@ -60,8 +59,8 @@ pub async fn representatives_of<C: ConnectionTrait>(
 ) -> Result<Vec<portal_access::Model>, DbErr> {
     portal_access::Entity::find()
         .filter(portal_access::Column::PatientId.is_in(patient_ids))
-        .filter(portal_access::Column::Relation.ne(Relation::Own.as_str()))
-        .filter(portal_access::Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+        .filter(portal_access::Column::Relation.ne(Relation::Own))
+        .filter(portal_access::Column::Status.is_in(statuses.iter().copied()))
         .order_by_asc(portal_access::Column::Id)
         .all(conn)
         .await
@@ -92,10 +91,7 @@ pub async fn consent_lapse_due<C: ConnectionTrait>(
 ) -> Result<Vec<portal_access::Model>, DbErr> {
     portal_access::Entity::find()
         .filter(active())
-        .filter(
-            portal_access::Column::Relation
-                .is_in(Relation::adult_representatives().map(Relation::as_str)),
-        )
+        .filter(portal_access::Column::Relation.is_in(Relation::adult_representatives()))
         .filter(portal_access::Column::ConsentExpiresAt.lte(now))
         .order_by_asc(portal_access::Column::Id)
         .limit(limit)
@@ -113,7 +109,7 @@ pub async fn lapse_consent<C: ConnectionTrait>(
     Ok(portal_access::Entity::update_many()
         .col_expr(
             portal_access::Column::Status,
-            Expr::value(AccessStatus::ConsentExpired.as_str()),
+            Expr::value(AccessStatus::ConsentExpired),
         )
         .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
         .filter(portal_access::Column::Id.eq(access_id))
@@ -170,7 +166,7 @@ pub async fn active_representations_of_account<C: ConnectionTrait>(
     portal_access::Entity::find()
         .filter(portal_access::Column::AccountId.eq(account_id))
         .filter(active())
-        .filter(portal_access::Column::Relation.ne(Relation::Own.as_str()))
+        .filter(portal_access::Column::Relation.ne(Relation::Own))
         .all(conn)
         .await
 }
@@ -183,8 +179,8 @@ pub async fn own_access_in<C: ConnectionTrait>(
 ) -> Result<Option<portal_access::Model>, DbErr> {
     portal_access::Entity::find()
         .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
-        .filter(portal_access::Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+        .filter(portal_access::Column::Relation.eq(Relation::Own))
+        .filter(portal_access::Column::Status.is_in(statuses.iter().copied()))
         .one(conn)
         .await
 }
@@ -233,7 +229,7 @@ pub async fn for_patient_relation<C: ConnectionTrait>(
     portal_access::Entity::find()
         .filter(portal_access::Column::PatientId.eq(patient_id))
         .filter(portal_access::Column::PracticeId.eq(practice_id))
-        .filter(portal_access::Column::Relation.eq(relation.as_str()))
+        .filter(portal_access::Column::Relation.eq(relation))
         .order_by_desc(portal_access::Column::Id)
         .all(conn)
         .await
@@ -250,7 +246,7 @@ pub async fn find_active<C: ConnectionTrait>(
         .filter(portal_access::Column::AccountId.eq(account_id))
         .filter(portal_access::Column::PatientId.eq(patient_id))
         .filter(portal_access::Column::PracticeId.eq(practice_id))
-        .filter(portal_access::Column::Status.eq(AccessStatus::Active.as_str()))
+        .filter(portal_access::Column::Status.eq(AccessStatus::Active))
         .one(conn)
         .await
 }
@@ -264,10 +260,10 @@ pub async fn own_held_by_another<C: ConnectionTrait>(
 ) -> Result<Option<portal_access::Model>, DbErr> {
     portal_access::Entity::find()
         .filter(portal_access::Column::PatientId.eq(patient_id))
-        .filter(portal_access::Column::Relation.eq(Relation::Own.as_str()))
+        .filter(portal_access::Column::Relation.eq(Relation::Own))
         .filter(portal_access::Column::AccountId.is_not_null())
         .filter(portal_access::Column::AccountId.ne(account_id))
-        .filter(portal_access::Column::Status.ne(AccessStatus::Revoked.as_str()))
+        .filter(portal_access::Column::Status.ne(AccessStatus::Revoked))
         .one(conn)
         .await
 }
@@ -283,14 +279,14 @@ async fn change_status<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Option<portal_access::Model>, DbErr> {
     let mut update = portal_access::Entity::update_many()
-        .col_expr(portal_access::Column::Status, Expr::value(to.as_str()))
+        .col_expr(portal_access::Column::Status, Expr::value(to))
         .col_expr(portal_access::Column::UpdatedAt, Expr::value(now));
     for (column, value) in stamps {
         update = update.col_expr(column, value);
     }
     let mut stmt = update
         .filter(portal_access::Column::Id.eq(id))
-        .filter(portal_access::Column::Status.eq(from.as_str()))
+        .filter(portal_access::Column::Status.eq(from))
         .into_query();
     returning::one(conn, stmt.returning_all()).await
 }
@@ -389,7 +385,7 @@ pub async fn count_with_current_consent<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
     practice_id: Uuid,
-    status: &str,
+    status: AccessStatus,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     portal_access::Entity::find()
@@ -406,7 +402,7 @@ pub async fn count_for_patient_with_status<C: ConnectionTrait>(
     conn: &C,
     patient_id: Uuid,
     practice_id: Uuid,
-    status: &str,
+    status: AccessStatus,
 ) -> Result<u64, DbErr> {
     portal_access::Entity::find()
         .filter(portal_access::Column::PatientId.eq(patient_id))
@@ -422,7 +418,7 @@ pub async fn count_for_patient_with_status<C: ConnectionTrait>(
 pub async fn activate_for_account<C: ConnectionTrait>(
     conn: &C,
     access_id: Uuid,
-    expected_status: &str,
+    expected_status: AccessStatus,
     account_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<portal_access::Model>, DbErr> {
@@ -433,7 +429,7 @@ pub async fn activate_for_account<C: ConnectionTrait>(
         )
         .col_expr(
             portal_access::Column::Status,
-            Expr::value(AccessStatus::Active.as_str()),
+            Expr::value(AccessStatus::Active),
         )
         .col_expr(portal_access::Column::RegisteredAt, Expr::value(Some(now)))
         .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))

@@ -20,8 +20,8 @@ pub struct AccessRow {
     pub access_id: Uuid,
     pub practice_id: Uuid,
     pub patient_id: Uuid,
-    pub relation: String,
-    pub status: String,
+    pub relation: Relation,
+    pub status: AccessStatus,
     pub practice_slug: String,
     pub practice_name: String,
     pub practice_phone: String,
@@ -29,17 +29,6 @@ pub struct AccessRow {
     pub patient_first_name: String,
     pub patient_date_of_birth: Option<NaiveDate>,
     pub consent_expires_at: Option<DateTime<Utc>>,
-}
-
-impl AccessRow {
-    /// Unknown stored values read as "not usable", never as active.
-    pub fn status(&self) -> AccessStatus {
-        AccessStatus::from_db(&self.status).unwrap_or(AccessStatus::Revoked)
-    }
-
-    pub fn relation(&self) -> Relation {
-        Relation::from_db(&self.relation).unwrap_or(Relation::Other)
-    }
 }
 
 /// The practice and the account's accesses there.
@@ -60,14 +49,14 @@ pub struct AtPractice {
 
 impl AtPractice {
     pub fn standing(&self) -> Option<PracticeStanding> {
-        standing(self.rows.iter().map(AccessRow::status))
+        standing(self.rows.iter().map(|r| r.status))
     }
 
     /// The accesses the account may use now (the patients a token lists).
     pub fn active(&self) -> impl Iterator<Item = &AccessRow> {
         self.rows
             .iter()
-            .filter(|r| r.status() == AccessStatus::Active)
+            .filter(|r| r.status == AccessStatus::Active)
     }
 
     /// Whether time may have ended one of the active accesses: a parent's or guardian's of a
@@ -79,7 +68,7 @@ impl AtPractice {
             .date_naive()
             .checked_sub_months(Months::new(12 * MIN_AGE_OF_MAJORITY as u32));
         self.active().any(|r| {
-            let relation = r.relation();
+            let relation = r.relation;
             (relation.is_minor_representative()
                 && r.patient_date_of_birth
                     .zip(born_by)
@@ -132,7 +121,7 @@ pub(crate) fn to_practitioner_links() -> RelationDef {
         .to(patient_practitioner::Column::PatientId)
         .on_condition(|left, _| {
             Expr::col((left, portal_access::Column::Status))
-                .eq(AccessStatus::Active.as_str())
+                .eq(AccessStatus::Active)
                 .into_condition()
         })
         .into()
@@ -249,8 +238,8 @@ struct LoginRow {
     x_access_id: Option<Uuid>,
     x_practice_id: Option<Uuid>,
     x_patient_id: Option<Uuid>,
-    x_relation: Option<String>,
-    x_status: Option<String>,
+    x_relation: Option<Relation>,
+    x_status: Option<AccessStatus>,
     x_practice_slug: Option<String>,
     x_practice_name: Option<String>,
     x_practice_phone: Option<String>,

@@ -76,7 +76,7 @@ pub async fn revoke_unless_last_admin<C: ConnectionTrait>(
     let active_admins = || {
         api_key::Entity::find()
             .filter(api_key::Column::PracticeId.eq(practice_id))
-            .filter(api_key::Column::Role.eq(Role::Admin.as_str()))
+            .filter(api_key::Column::Role.eq(Role::Admin))
             .filter(api_key::Column::RevokedAt.is_null())
     };
     if conn.get_database_backend() == DbBackend::Postgres {
@@ -104,7 +104,7 @@ pub async fn revoke_unless_last_admin<C: ConnectionTrait>(
         .filter(api_key::Column::RevokedAt.is_null())
         .filter(
             Condition::any()
-                .add(api_key::Column::Role.ne(Role::Admin.as_str()))
+                .add(api_key::Column::Role.ne(Role::Admin))
                 .add(Expr::from(admin_count).gt(1)),
         )
         .into_query();

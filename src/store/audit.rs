@@ -40,20 +40,7 @@ impl Actor {
     }
 }
 
-/// Where the request came from: client IP (from a trusted proxy only), user agent, request id.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl RequestMeta {
-    /// For work that no request caused (CLI, background jobs).
-    pub fn none() -> Self {
-        Self::default()
-    }
-}
+pub use crate::domain::request::RequestMeta;
 
 /// One event to record.
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! Demographic changes a patient asks for and the practice decides.
 
+use crate::domain::demographics::ChangeStatus;
 use crate::store::demographic_change;
 use crate::store::pagination::PageRequest;
 use chrono::{DateTime, Utc};
@@ -17,7 +18,7 @@ pub async fn insert<C: ConnectionTrait>(
     patient_id: Uuid,
     account_id: Uuid,
     changes: String,
-    status: &str,
+    status: ChangeStatus,
     now: DateTime<Utc>,
 ) -> Result<demographic_change::Model, DbErr> {
     demographic_change::ActiveModel {
@@ -26,7 +27,7 @@ pub async fn insert<C: ConnectionTrait>(
         patient_id: Set(patient_id),
         account_id: Set(account_id),
         changes: Set(changes),
-        status: Set(status.to_owned()),
+        status: Set(status),
         reason: Set(None),
         decided_by: Set(None),
         created_at: Set(now),
@@ -41,7 +42,7 @@ pub async fn count_for_requester<C: ConnectionTrait>(
     conn: &C,
     patient_id: Uuid,
     account_id: Uuid,
-    status: &str,
+    status: ChangeStatus,
 ) -> Result<u64, DbErr> {
     demographic_change::Entity::find()
         .filter(demographic_change::Column::PatientId.eq(patient_id))
@@ -56,7 +57,7 @@ pub async fn count_for_requester<C: ConnectionTrait>(
 pub async fn for_practice<C: ConnectionTrait>(
     conn: &C,
     practice_id: Uuid,
-    status: Option<&str>,
+    status: Option<ChangeStatus>,
     page: PageRequest,
 ) -> Result<Vec<demographic_change::Model>, DbErr> {
     let mut q = demographic_change::Entity::find()
@@ -86,8 +87,8 @@ pub async fn find<C: ConnectionTrait>(
 pub async fn decide<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: ChangeStatus,
+    to: ChangeStatus,
     reason: Option<String>,
     decided_by: String,
     now: DateTime<Utc>,

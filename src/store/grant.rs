@@ -32,8 +32,8 @@ pub async fn insert_access<C: ConnectionTrait>(
         practice_id: Set(new.practice_id),
         patient_id: Set(new.patient_id),
         account_id: Set(new.account_id),
-        relation: Set(new.relation.as_str().to_owned()),
-        status: Set(new.status.as_str().to_owned()),
+        relation: Set(new.relation),
+        status: Set(new.status),
         invited_at: Set(invited.then_some(now)),
         registered_at: Set((!invited).then_some(now)),
         last_login_at: Set(None),
@@ -64,12 +64,12 @@ pub async fn reopen_for_invitation<C: ConnectionTrait>(
     let res = portal_access::Entity::update_many()
         .col_expr(
             portal_access::Column::Status,
-            Expr::value(AccessStatus::Invited.as_str()),
+            Expr::value(AccessStatus::Invited),
         )
         .col_expr(portal_access::Column::InvitedAt, Expr::value(now))
         .col_expr(portal_access::Column::UpdatedAt, Expr::value(now))
         .filter(portal_access::Column::Id.eq(access_id))
-        .filter(portal_access::Column::Status.eq(expected.as_str()))
+        .filter(portal_access::Column::Status.eq(expected))
         .exec(conn)
         .await?;
     if res.rows_affected != 1 {

@@ -1,5 +1,7 @@
 //! Invitations: issue, resend, redeem (one guarded statement), expire.
 
+use crate::domain::access::Relation;
+use crate::domain::invitation::Channel;
 use crate::store::invitation;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -44,8 +46,8 @@ pub struct NewInvitation {
     pub practice_id: Uuid,
     pub patient_id: Uuid,
     pub access_id: Uuid,
-    pub channel: String,
-    pub relation: String,
+    pub channel: Channel,
+    pub relation: Relation,
     pub recipient_first_name: Option<String>,
     pub recipient_last_name: Option<String>,
     pub recipient_email: Option<String>,

@@ -30,6 +30,8 @@ pub mod returning;
 pub mod sealed_values;
 pub mod sessions;
 pub mod signing_keys;
+#[cfg(test)]
+mod stored_values;
 pub mod teen_consent_codes;
 pub mod throttles;
 pub mod web_sessions;

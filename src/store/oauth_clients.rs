@@ -43,14 +43,6 @@ pub async fn find_by_client_id<C: ConnectionTrait>(
         .await
 }
 
-/// The client with this row id.
-pub async fn find<C: ConnectionTrait>(
-    conn: &C,
-    id: Uuid,
-) -> Result<Option<oauth_client::Model>, DbErr> {
-    oauth_client::Entity::find_by_id(id).one(conn).await
-}
-
 /// What a client change sets; `None` fields stay as they are. The lists are JSON arrays.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {

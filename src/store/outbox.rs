@@ -15,21 +15,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-/// How a message travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Sms,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
-    }
-}
+/// How a message travels: the same two ways as an invitation, stored the same way.
+pub use crate::domain::invitation::Channel;
 
 /// A rendered message, ready to queue.
 #[derive(Debug, Clone)]
@@ -66,7 +53,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     outbox::ActiveModel {
         id: Set(id),
         practice_id: Set(practice_id),
-        channel: Set(msg.channel.as_str().to_owned()),
+        channel: Set(msg.channel),
         recipient: Set(msg.to),
         template: Set(msg.template.to_owned()),
         subject: Set(msg.subject),

@@ -103,7 +103,7 @@ pub async fn overrides_of<C: ConnectionTrait>(
         .all(conn)
         .await?
         .into_iter()
-        .filter_map(|o| OverrideKind::from_db(&o.kind).map(|k| (o.patient_id, k)))
+        .map(|o| (o.patient_id, o.kind))
         .collect())
 }
 

@@ -6,6 +6,8 @@
 //! number of concurrent refreshes with one token exactly one spends it; the caller's
 //! transaction rolls the spend back when the refresh is then refused.
 
+use crate::domain::access::{AccessStatus, Relation};
+use crate::domain::representation::OverrideKind;
 use crate::store::access_rows::{
     AccessRow, AtPractice, to_active_practitioner, to_practitioner_links,
 };
@@ -118,8 +120,8 @@ pub(crate) struct ContextRow {
     pub(crate) practice_mfa_required: bool,
     pub(crate) access_id: Option<Uuid>,
     pub(crate) patient_id: Option<Uuid>,
-    pub(crate) relation: Option<String>,
-    pub(crate) status: Option<String>,
+    pub(crate) relation: Option<Relation>,
+    pub(crate) status: Option<AccessStatus>,
     pub(crate) consent_expires_at: Option<DateTime<Utc>>,
     pub(crate) patient_first_name: Option<String>,
     pub(crate) date_of_birth: Option<NaiveDate>,
@@ -304,13 +306,13 @@ pub(crate) struct PrincipalRow {
     pub(crate) x_practice_mfa_required: bool,
     pub(crate) x_access_id: Option<Uuid>,
     pub(crate) x_patient_id: Option<Uuid>,
-    pub(crate) x_relation: Option<String>,
-    pub(crate) x_status: Option<String>,
+    pub(crate) x_relation: Option<Relation>,
+    pub(crate) x_status: Option<AccessStatus>,
     pub(crate) x_consent_expires_at: Option<DateTime<Utc>>,
     pub(crate) x_patient_first_name: Option<String>,
     pub(crate) x_date_of_birth: Option<NaiveDate>,
     pub(crate) x_age_of_majority: i32,
-    pub(crate) x_override_kind: Option<String>,
+    pub(crate) x_override_kind: Option<OverrideKind>,
 }
 
 /// Who an access token speaks for, read live in one statement: the account, whether the
@@ -418,8 +420,7 @@ pub(crate) fn principal_from_rows(
     practice_id: Uuid,
     now: DateTime<Utc>,
 ) -> Option<Principal> {
-    use crate::domain::access::{AccessStatus, Relation, ages_out};
-    use crate::domain::representation::OverrideKind;
+    use crate::domain::access::ages_out;
 
     let (account, head) = (account?, rows.first()?);
     let live = head.x_session_live;
@@ -439,21 +440,17 @@ pub(crate) fn principal_from_rows(
             continue;
         };
         // A consent that has run out ends the access at once, before the lapse job marks it.
-        if status == AccessStatus::Active.as_str()
-            && r.x_consent_expires_at.is_some_and(|t| t <= now)
-        {
-            status = AccessStatus::ConsentExpired.as_str().to_owned();
+        if status == AccessStatus::Active && r.x_consent_expires_at.is_some_and(|t| t <= now) {
+            status = AccessStatus::ConsentExpired;
         }
         // A patient who has come of age is no longer a parent's or guardian's to see, from
         // the birthday on, before the ageing job marks the access.
-        if status == AccessStatus::Active.as_str()
-            && r.x_override_kind.as_deref() != Some(OverrideKind::Guardianship.as_str())
-            && Relation::from_db(&relation).is_some_and(|rel| {
-                r.x_date_of_birth
-                    .is_some_and(|born| ages_out(rel, born, now.date_naive(), r.x_age_of_majority))
-            })
+        if status == AccessStatus::Active
+            && r.x_override_kind != Some(OverrideKind::Guardianship)
+            && r.x_date_of_birth
+                .is_some_and(|born| ages_out(relation, born, now.date_naive(), r.x_age_of_majority))
         {
-            status = AccessStatus::Expired.as_str().to_owned();
+            status = AccessStatus::Expired;
         }
         at.rows.push(AccessRow {
             access_id,

@@ -1,12 +1,12 @@
 //! `/account`: what the logged-in account is, and the practices and patients it acts for, with
 //! their status; `/logout` ends the page session.
 
+use crate::api::context::RequestMeta;
 use crate::domain::access::AccessStatus;
 use crate::domain::login::PracticeStanding;
 use crate::error::Error;
 use crate::service::{me, my_representatives, web_sessions};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::guards::{AccountPage, CsrfForm, LoggedIn};
 use crate::web::invite::{relation_label, when};
@@ -96,8 +96,8 @@ pub async fn show(
                 .rows
                 .iter()
                 .map(|r| {
-                    let (status, status_label) = status_words(r.status());
-                    let relation = r.relation();
+                    let (status, status_label) = status_words(r.status);
+                    let relation = r.relation;
                     let own = !relation.is_representative();
                     PatientView {
                         first_name: r.patient_first_name.clone(),

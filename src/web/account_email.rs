@@ -2,12 +2,12 @@
 //! password), and `/confirm-email/{token}`, the link sent to the new address, with
 //! `service::own_email` like `PATCH /api/v1/me`. The old address is told at once.
 
+use crate::api::context::RequestMeta;
 use crate::error::Error;
 use crate::service::own_email;
 use crate::service::passwords::{Acting, Keep};
 use crate::state::AppState;
 use crate::store::account;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::{CsrfForm, LoggedIn};

@@ -2,12 +2,12 @@
 //! services as `POST /api/v1/me/mfa/totp` and its confirmation): the current password, then
 //! the QR code and the key, a first code from the app, then the recovery codes, once.
 
+use crate::api::context::RequestMeta;
 use crate::error::Error;
 use crate::service::mfa;
 use crate::service::passwords::{Acting, Keep};
 use crate::state::AppState;
 use crate::store::account;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::{CsrfForm, LoggedIn};

@@ -2,10 +2,10 @@
 //! with `service::passwords` like `POST /api/v1/me/password`. This page session stays; every
 //! other session of the account ends.
 
+use crate::api::context::RequestMeta;
 use crate::error::Error;
 use crate::service::passwords::{self, Acting, Keep};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::form::FormErrors;
 use crate::web::guards::{CsrfForm, LoggedIn};

@@ -2,9 +2,9 @@
 //! `service::username_reminders`, as `POST /api/v1/username-reminders` does. The same page
 //! answers whether or not an account matched.
 
+use crate::api::context::RequestMeta;
 use crate::service::username_reminders;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::CsrfForm;

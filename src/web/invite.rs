@@ -2,6 +2,7 @@
 //! redeems it with `service::redemption`, exactly as `POST /api/v1/invitations/{token}/redeem`
 //! does: as the patient or as a representative, with a new account or an existing one.
 
+use crate::api::context::RequestMeta;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::PersonName;
 use crate::domain::invitation::AccountMode;
@@ -9,7 +10,6 @@ use crate::domain::patient::check_date_of_birth;
 use crate::error::Error;
 use crate::service::redemption::{self, Preview, Redemption, Representative};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::{ComeBack, CsrfForm};
@@ -322,7 +322,7 @@ pub async fn submit(
                 patient_first_name => r.patient_first_name,
                 representative => preview.relation.is_representative(),
                 created => r.created,
-                pending_consent => r.access.status == AccessStatus::PendingConsent.as_str(),
+                pending_consent => r.access.status == AccessStatus::PendingConsent,
             },
         )
         .practice(&r.practice)),

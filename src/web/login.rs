@@ -4,12 +4,12 @@
 //! then a web session and a redirect to `continue` (the OpenID Connect authorize request
 //! sends people here too). What the steps share is `web::login_steps`.
 
+use crate::api::context::RequestMeta;
 use crate::error::Error;
 use crate::service::login::Credentials;
 use crate::service::page_login;
 use crate::service::practices;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::CsrfForm;

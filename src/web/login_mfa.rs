@@ -3,11 +3,11 @@
 //! and the account has none yet. Both finish with `service::page_login` (the same services as
 //! `POST /api/v1/login/mfa` and `/login/mfa/enrolment`), then `login_steps::next_step`.
 
+use crate::api::context::RequestMeta;
 use crate::error::Error;
 use crate::service::login as login_service;
 use crate::service::page_login;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::CsrfForm;
 use crate::web::login_carry::Carry;

@@ -187,7 +187,7 @@ mod tests {
             contact_phone: "+1 (555) 010-0100".into(),
             contact_email: None,
             invitation_ttl_hours: 72,
-            self_registration: "off".into(),
+            self_registration: crate::domain::practice::SelfRegistration::Off,
             required_fields: "email".into(),
             age_of_majority: 18,
             mfa_required: false,

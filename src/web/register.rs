@@ -3,6 +3,7 @@
 //! access instead, `verify_email` ends on "check your email", `auto_activate` on "you can log
 //! in now". The form asks for what the practice requires (seed 003).
 
+use crate::api::context::RequestMeta;
 use crate::domain::access::AccessStatus;
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
 use crate::domain::patient::check_date_of_birth;
@@ -12,7 +13,6 @@ use crate::error::Error;
 use crate::service::practices::{self, PracticeSettings};
 use crate::service::registrations::{self, EMAIL_VERIFICATION_TTL_HOURS, Registration};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::store::practice;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};

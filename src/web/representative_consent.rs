@@ -5,11 +5,11 @@
 //! changes nothing (mail scanners open links first). `/representative-consent` takes the code
 //! from the same email instead of the link.
 
+use crate::api::context::RequestMeta;
 use crate::domain::access::{AccessStatus, ConsentDecision};
 use crate::error::Error;
 use crate::service::consent_requests;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::guards::CsrfForm;
 use crate::web::invite::{relation_label, when};
@@ -81,7 +81,7 @@ pub async fn submit(
         Ok(d) => Ok(Page::new(
             "representative_consent/done.html",
             minijinja::context! {
-                approved => d.access.status == AccessStatus::Active.as_str(),
+                approved => d.access.status == AccessStatus::Active,
                 until => d.access.consent_expires_at.map(when),
             },
         )

@@ -3,10 +3,10 @@
 //! `POST /api/v1/password-resets/{token}` do. Asking answers the same page whether or not an
 //! account matched.
 
+use crate::api::context::RequestMeta;
 use crate::error::Error;
 use crate::service::passwords;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::CsrfForm;

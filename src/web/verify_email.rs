@@ -3,11 +3,11 @@
 //! `POST /api/v1/email-verifications` does. The link itself changes nothing, because mail
 //! scanners open links before the person does and would use it up.
 
+use crate::api::context::RequestMeta;
 use crate::domain::access::AccessStatus;
 use crate::error::Error;
 use crate::service::registrations;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::Csrf;
 use crate::web::guards::CsrfForm;
 use crate::web::page::Page;
@@ -46,7 +46,7 @@ pub async fn submit(
     match registrations::verify_email(&state.db, &token, &meta, state.now()).await {
         Ok(v) => Ok(Page::new(
             "verify_email/done.html",
-            minijinja::context! { active => v.access.status == AccessStatus::Active.as_str() },
+            minijinja::context! { active => v.access.status == AccessStatus::Active },
         )
         .practice(&v.practice)),
         Err(Error::TokenInvalid) => Ok(invalid()),

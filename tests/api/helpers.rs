@@ -1,5 +1,4 @@
 //! `TestApp`: one running server per test, with helpers that read as a client's actions.
-#![allow(dead_code)] // Helpers serve every test file; not each uses all of them.
 
 use chrono::{DateTime, TimeZone, Utc};
 use portico::app::App;

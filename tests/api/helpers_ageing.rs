@@ -1,5 +1,4 @@
 //! Helpers for the ageing-out tests: a minor with a parent who has portal access.
-#![allow(dead_code)] // Helpers serve every test file; not each uses all of them.
 
 use crate::helpers::TestApp;
 use crate::helpers_login::{PASSWORD, SeededAccount};

@@ -1,6 +1,5 @@
 //! Helpers for adult representatives and the patient's consent: a patient with her own
 //! account, a representative invited and redeemed over HTTP, and one helper per endpoint.
-#![allow(dead_code)] // Helpers serve every test file; not each uses all of them.
 
 use crate::helpers::TestApp;
 use crate::helpers_invitations::token_of;

@@ -1,6 +1,5 @@
 //! Helpers for invitations, redemption, sign-up and staff-created accounts: one per endpoint,
 //! so tests read as what staff and patients do.
-#![allow(dead_code)]
 
 use crate::helpers::TestApp;
 use crate::mailbox::{self, Mail};

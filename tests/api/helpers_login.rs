@@ -1,8 +1,8 @@
 //! Helpers for logging in, tokens and access changes, one per endpoint, plus the one fixture
 //! that gives an account portal access.
-#![allow(dead_code)] // Helpers serve every test file; not each uses all of them.
 
 use crate::helpers::TestApp;
+use portico::domain::access::{AccessStatus, Relation};
 use portico::domain::username::Username;
 use portico::service::accounts::{self, NewAccount};
 use portico::store::portal_access;
@@ -80,8 +80,8 @@ impl TestApp {
             practice_id: Set(practice_id),
             patient_id: Set(patient_id),
             account_id: Set(Some(account.id)),
-            relation: Set(relation.to_owned()),
-            status: Set("active".to_owned()),
+            relation: Set(serde_json::from_value::<Relation>(json!(relation)).unwrap()),
+            status: Set(AccessStatus::Active),
             invited_at: Set(Some(now)),
             registered_at: Set(Some(now)),
             last_login_at: Set(None),

@@ -1,7 +1,6 @@
 //! Helpers for the OpenID Connect tests: a stock relying party (the `openidconnect` crate)
 //! whose HTTP goes through reqwest to the test server, clients registered over the API, and a
 //! browser session for the authorize step.
-#![allow(dead_code)] // Helpers serve every test file; not each uses all of them.
 
 use crate::helpers::TestApp;
 use crate::helpers_login::{SeededAccount, patient};

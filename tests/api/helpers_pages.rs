@@ -1,6 +1,5 @@
 //! A browser-like client for the patient pages: it keeps cookies, reads the CSRF token from
 //! each form, and submits forms as `application/x-www-form-urlencoded`.
-#![allow(dead_code)]
 
 use crate::helpers::TestApp;
 use reqwest::header::HeaderMap;
@@ -150,14 +149,6 @@ impl Browser<'_> {
 }
 
 impl Browser<'_> {
-    /// Opens the page `open`, then posts its form to `action` with its CSRF token and these
-    /// fields.
-    pub async fn submit_form_of(&self, open: &str, action: &str, fields: &[(&str, &str)]) -> Html {
-        let form = self.open(open).await;
-        assert_eq!(form.status, 200, "{}", form.body);
-        self.submit_on(&form, action, fields).await
-    }
-
     /// Posts to `action` with the CSRF token of `page` (already open) and these fields.
     pub async fn submit_on(&self, page: &Html, action: &str, fields: &[(&str, &str)]) -> Html {
         let token = page.csrf_token();

@@ -1,5 +1,4 @@
 //! Helpers for password reset, password change, two-step verification and throttling.
-#![allow(dead_code)] // Helpers serve every test file; not each uses all of them.
 
 use crate::helpers::TestApp;
 use crate::mailbox::{self, Mail};

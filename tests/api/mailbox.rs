@@ -1,4 +1,3 @@
-#![allow(dead_code)] // Readers for every test file; not each uses all of them.
 //! Reading what Portico delivered, as a patient would: email from the mail folder (.eml files),
 //! SMS from the SMS folder. Waits in real time for the delivery worker, never on the clock.
 
@@ -10,7 +9,6 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Mail {
     pub to: String,
-    pub from: String,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -46,7 +44,6 @@ pub fn parse_eml(raw: &str) -> Mail {
     };
     Mail {
         to: addr(msg.to()),
-        from: addr(msg.from()),
         subject: msg.subject().unwrap_or_default().to_owned(),
         text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),

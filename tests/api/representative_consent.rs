@@ -524,7 +524,7 @@ async fn patient_ends_caregiver_access_from_account_api_and_sessions_die() {
         .refresh(cal_tokens["refresh_token"].as_str().unwrap())
         .await;
     assert_eq!(refused.status(), 403, "{}", refused.text().await.unwrap());
-    assert!(!app.me(cal_at).await.status().is_success());
+    assert_problem(app.me(cal_at).await, 403, "access_revoked").await;
     assert_problem(
         app.login(&cal.username, PASSWORD, None).await,
         403,

@@ -363,7 +363,7 @@ async fn regranting_after_a_revoke_relinks_the_same_account_and_keeps_history_se
         .unwrap()
         .unwrap();
     let mut am: portal_access::ActiveModel = row.into();
-    am.status = Set("revoked".into());
+    am.status = Set(portico::domain::access::AccessStatus::Revoked);
     am.revoked_at = Set(Some(revoked_at));
     am.update(&app.state.db).await.unwrap();
 

@@ -1,11 +1,11 @@
 //! `GET /oauth2/authorize`: thin over `service::oauth_authorize`. A bad client or redirect
 //! URI gets a page (no `Location` anywhere); other errors go back to the client.
 
+use crate::api::context::RequestMeta;
 use crate::api::oidc::params::request_id;
 use crate::service::oauth_authorize::{self, Decision};
 use crate::service::web_sessions;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::errors::error_page;
 use crate::web::page::Page;
 use crate::web::session::{CurrentSession, clear_session_cookie};

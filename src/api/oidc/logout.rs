@@ -14,10 +14,10 @@
 //! (a refresh and a link), because the pages' `form-action 'self'` also applies to the
 //! redirects that follow a form.
 
+use crate::api::context::RequestMeta;
 use crate::api::oidc::params::Params;
 use crate::service::oauth_logout::{self, Checked};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::web::csrf::{self, Csrf};
 use crate::web::errors::error_page;
 use crate::web::page::Page;

@@ -1,12 +1,12 @@
 //! `/oauth2/userinfo` (bearer access token), `/oauth2/introspect` and `/oauth2/revoke`
 //! (client-authenticated).
 
+use crate::api::context::RequestMeta;
 use crate::api::oidc::client_auth;
 use crate::api::oidc::params::{Params, error_response, json_response, request_id};
 use crate::service::oauth_resources;
 use crate::service::oauth_tokens::OAuthError;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::http::{Method, StatusCode, header};
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};

@@ -1,11 +1,11 @@
 //! `POST /oauth2/token`: `authorization_code` and `refresh_token` grants only (no implicit, no
 //! password grant: RFC 9700 §2.1.2, §2.4).
 
+use crate::api::context::RequestMeta;
 use crate::api::oidc::client_auth;
 use crate::api::oidc::params::{Params, error_response, json_response, request_id};
 use crate::service::oauth_tokens::{self, OAuthError, TokenResponse};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};

@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::practice::{DemographicChangeView, DemographicFields};
 use crate::api::security::PatientAuth;
@@ -5,7 +6,6 @@ use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::demographic_changes;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};

@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
 use crate::domain::access::Relation;
@@ -6,7 +7,6 @@ use crate::error::Result;
 use crate::service::login::{self, Credentials, LoginOutcome, PracticeOption};
 use crate::service::sessions::{self, IssuedTokens};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};

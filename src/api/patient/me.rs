@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
@@ -7,7 +8,6 @@ use crate::error::Result;
 use crate::service::{me, own_email, passwords, practitioners};
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -134,8 +134,8 @@ impl From<AtPractice> for MyPracticeView {
                 .map(|r| MyPatientView {
                     patient_id: r.patient_id,
                     first_name: r.patient_first_name.clone(),
-                    relation: r.relation(),
-                    status: r.status(),
+                    relation: r.relation,
+                    status: r.status,
                 })
                 .collect(),
             slug: p.slug,

@@ -1,6 +1,7 @@
 //! Two-step verification: the code step of a login, enrolment required by a practice, and the
 //! signed-in account's own set-up, confirmation and removal.
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::patient::TokenResponse;
 use crate::api::security::PatientAuth;
@@ -9,7 +10,6 @@ use crate::error::Result;
 use crate::service::login;
 use crate::service::mfa::{self, Enrolment};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};

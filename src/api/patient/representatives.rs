@@ -2,6 +2,7 @@
 //! patient's say over it: end any representative's access, renew an adult representative's
 //! consent. Only an account holding active `self` access to a record sees its representatives.
 
+use crate::api::context::RequestMeta;
 use crate::api::invitations::PracticeRef;
 use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
@@ -9,7 +10,6 @@ use crate::domain::access::{AccessStatus, Relation};
 use crate::error::Result;
 use crate::service::my_representatives::{self, MyRepresentative};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::store::portal_access;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -65,7 +65,7 @@ impl From<portal_access::Model> for RenewedView {
     fn from(a: portal_access::Model) -> Self {
         Self {
             access_id: a.id,
-            status: AccessStatus::from_db(&a.status).unwrap_or(AccessStatus::Revoked),
+            status: a.status,
             consent_expires_at: a.consent_expires_at,
         }
     }

@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::OptionalJsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
@@ -6,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::service::access::{self, AccessRecord};
 use crate::service::access_changes::{self, check_reason};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -50,14 +50,13 @@ impl TryFrom<AccessRecord> for AccessView {
     type Error = Error;
     fn try_from(r: AccessRecord) -> Result<Self> {
         let a = r.access;
-        let bad = || Error::internal(anyhow::anyhow!("unknown value in portal_access {}", a.id));
         Ok(Self {
             id: a.id,
             patient_id: a.patient_id,
             account_id: a.account_id,
             username: r.username,
-            relation: Relation::from_db(&a.relation).ok_or_else(bad)?,
-            status: AccessStatus::from_db(&a.status).ok_or_else(bad)?,
+            relation: a.relation,
+            status: a.status,
             invited_at: a.invited_at,
             registered_at: a.registered_at,
             last_login_at: a.last_login_at,

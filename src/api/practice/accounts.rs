@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::practice::AccessView;
 use crate::api::security::StaffAuth;
@@ -7,7 +8,6 @@ use crate::error::Result;
 use crate::service::access::AccessRecord;
 use crate::service::staff_accounts;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;

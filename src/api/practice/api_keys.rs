@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
@@ -6,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::service::api_keys;
 use crate::state::AppState;
 use crate::store::api_key;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -34,8 +34,7 @@ impl TryFrom<api_key::Model> for ApiKeyView {
     fn try_from(k: api_key::Model) -> Result<Self> {
         Ok(Self {
             id: k.id,
-            role: Role::from_db(&k.role)
-                .ok_or_else(|| Error::internal(anyhow::anyhow!("bad role in db")))?,
+            role: k.role,
             label: k.label,
             key_prefix: k.key_prefix,
             created_at: k.created_at,

@@ -1,12 +1,12 @@
 //! `/api/v1/practice/clients`: the practice's OpenID Connect clients (admin keys only).
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::oauth_clients::{self, Client, ClientFields};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;

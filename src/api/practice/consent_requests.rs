@@ -2,13 +2,13 @@
 //! for an adult representative's pending access again (a new link; the old one stops
 //! working), e.g. once the patient's email is on file.
 
+use crate::api::context::RequestMeta;
 use crate::api::practice::AccessView;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::consent_requests;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;

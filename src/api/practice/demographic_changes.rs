@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
@@ -5,7 +6,6 @@ use crate::domain::demographics::{ChangeStatus, RequestedChanges};
 use crate::error::Result;
 use crate::service::demographic_changes::{self, ChangeRequest};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::store::pagination::PageRequest;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;

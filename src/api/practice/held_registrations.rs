@@ -1,13 +1,13 @@
 //! `/api/v1/practice/held-registrations`: self sign-ups held because they probably match a
 //! patient the practice already has (issue 11, item 6).
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::held_registrations::{self, HeldRecord};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};

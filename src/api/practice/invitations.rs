@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
@@ -9,7 +10,6 @@ use crate::domain::invitation::{
 use crate::error::{Error, Result};
 use crate::service::invitations::{self, InvitationRecord};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -96,12 +96,11 @@ impl TryFrom<InvitationRecord> for InvitationView {
     type Error = Error;
     fn try_from(r: InvitationRecord) -> Result<Self> {
         let i = r.invitation;
-        let bad = || Error::internal(anyhow::anyhow!("unknown value in invitation {}", i.id));
-        let channel = Channel::from_db(&i.channel).ok_or_else(bad)?;
+        let channel = i.channel;
         Ok(Self {
             id: i.id,
             access_id: i.access_id,
-            relation: Relation::from_db(&i.relation).ok_or_else(bad)?,
+            relation: i.relation,
             status: r.status,
             delivery: r.delivery,
             delivery_error: r.delivery_error,

@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
@@ -6,7 +7,6 @@ use crate::domain::patient::{check_address, check_date_of_birth};
 use crate::error::Result;
 use crate::service::patients::{self, NewPatient, PatientChange, PatientFilter};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::store::pagination::PageRequest;
 use crate::store::patient;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -1,10 +1,10 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::practitioners::{self, PractitionerChange};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::store::practitioner;
 use chrono::{DateTime, Utc};
 use poem::web::Data;

@@ -1,6 +1,7 @@
 //! `POST /api/v1/practice/quick-add`: seed 004's Quick Add, a new patient and their portal
 //! invitation in one call.
 
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::practice::invitations::InvitationView;
 use crate::api::practice::patients::{NewPatientBody, PatientView};
@@ -10,7 +11,6 @@ use crate::domain::invitation::Channel;
 use crate::error::Result;
 use crate::service::quick_add;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::payload::Json;

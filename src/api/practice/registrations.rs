@@ -1,10 +1,10 @@
+use crate::api::context::RequestMeta;
 use crate::api::practice::AccessView;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::registrations;
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;

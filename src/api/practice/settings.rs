@@ -1,3 +1,4 @@
+use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
@@ -6,7 +7,6 @@ use crate::domain::practice::{RequiredField, SelfRegistration};
 use crate::error::{Error, Result};
 use crate::service::practices::{self, PracticeSettings, SettingsChange};
 use crate::state::AppState;
-use crate::store::audit::RequestMeta;
 use crate::store::practice;
 use chrono::{DateTime, Utc};
 use poem::web::Data;

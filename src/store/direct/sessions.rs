@@ -1,7 +1,7 @@
 //! The refresh and the token check of [`crate::store::sessions`], run directly on SQLite: the
 //! same statements, built by the same functions, read into the same types.
 
-use super::values::{self, FromRow, get, opt_date, opt_time, opt_uuid, time, uuid};
+use super::values::{self, FromRow, get, opt_date, opt_time, opt_uuid, opt_word, time, uuid};
 use super::{Direct, db_err};
 use crate::store::account;
 use crate::store::sessions::{
@@ -141,8 +141,8 @@ impl FromRow for ContextRow {
             practice_mfa_required: get(r, "practice_mfa_required")?,
             access_id: opt_uuid(r, "access_id")?,
             patient_id: opt_uuid(r, "patient_id")?,
-            relation: get(r, "relation")?,
-            status: get(r, "status")?,
+            relation: opt_word(r, "relation")?,
+            status: opt_word(r, "status")?,
             consent_expires_at: opt_time(r, "consent_expires_at")?,
             patient_first_name: get(r, "patient_first_name")?,
             date_of_birth: opt_date(r, "date_of_birth")?,
@@ -188,13 +188,13 @@ impl FromRow for WithAccount {
             x_practice_mfa_required: get(r, "x_practice_mfa_required")?,
             x_access_id: opt_uuid(r, "x_access_id")?,
             x_patient_id: opt_uuid(r, "x_patient_id")?,
-            x_relation: get(r, "x_relation")?,
-            x_status: get(r, "x_status")?,
+            x_relation: opt_word(r, "x_relation")?,
+            x_status: opt_word(r, "x_status")?,
             x_consent_expires_at: opt_time(r, "x_consent_expires_at")?,
             x_patient_first_name: get(r, "x_patient_first_name")?,
             x_date_of_birth: opt_date(r, "x_date_of_birth")?,
             x_age_of_majority: get(r, "x_age_of_majority")?,
-            x_override_kind: get(r, "x_override_kind")?,
+            x_override_kind: opt_word(r, "x_override_kind")?,
         };
         Ok(WithAccount { account, row })
     }

@@ -147,6 +147,20 @@ pub fn opt_date(row: &rusqlite::Row<'_>, column: &str) -> Result<Option<NaiveDat
     }
 }
 
+/// A column holding one of a closed set of words (a status, a relation), read into its typed
+/// enum by the same conversion sea-orm uses.
+pub fn opt_word<T: sea_orm::sea_query::ValueType>(
+    row: &rusqlite::Row<'_>,
+    column: &str,
+) -> Result<Option<T>, DbErr> {
+    match get::<Option<String>>(row, column)? {
+        None => Ok(None),
+        Some(word) => T::try_from(Value::String(Some(word)))
+            .map(Some)
+            .map_err(|_| bad(column, "a known word")),
+    }
+}
+
 /// The rows of `stmt` run with `params`.
 pub fn rows<T: FromRow>(
     stmt: &mut rusqlite::Statement<'_>,

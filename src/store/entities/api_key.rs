@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub practice_id: Uuid,
-    pub role: String,
+    pub role: crate::domain::role::Role,
     pub label: String,
     #[sea_orm(unique)]
     pub key_hash: String,

@@ -13,7 +13,7 @@ pub struct Model {
     pub account_id: Uuid,
     #[sea_orm(column_type = "Text")]
     pub changes: String,
-    pub status: String,
+    pub status: crate::domain::demographics::ChangeStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub reason: Option<String>,
     pub decided_by: Option<String>,

@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub practice_id: Option<Uuid>,
-    pub channel: String,
+    pub channel: crate::domain::invitation::Channel,
     pub recipient: String,
     pub template: String,
     #[sea_orm(column_type = "Text", nullable)]

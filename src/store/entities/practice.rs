@@ -15,7 +15,7 @@ pub struct Model {
     pub contact_phone: String,
     pub contact_email: Option<String>,
     pub invitation_ttl_hours: i32,
-    pub self_registration: String,
+    pub self_registration: crate::domain::practice::SelfRegistration,
     pub required_fields: String,
     pub age_of_majority: i32,
     pub mfa_required: bool,

@@ -11,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub patient_id: Uuid,
     pub practice_id: Uuid,
-    pub kind: String,
+    pub kind: crate::domain::representation::OverrideKind,
     pub note: Option<String>,
     /// Who set it: `api_key:{id}`.
     pub set_by: String,
