@@ -15,17 +15,18 @@ use sea_orm::sea_query::{QueryStatementWriter, SqliteQueryBuilder};
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
+/// Bound values, encoded as sqlx encodes them.
+fn params(values: &[sea_orm::Value]) -> Result<Vec<rusqlite::types::Value>, DbErr> {
+    values.iter().map(values::to_sql).collect()
+}
+
 /// Runs one built statement on `conn` (prepared once per connection) and reads its rows.
 fn query<T: FromRow>(
     conn: &rusqlite::Connection,
     stmt: &impl QueryStatementWriter,
 ) -> Result<Vec<T>, DbErr> {
     let (sql, bound) = stmt.build(SqliteQueryBuilder);
-    let bound = bound
-        .0
-        .iter()
-        .map(values::to_sql)
-        .collect::<Result<Vec<_>, _>>()?;
+    let bound = params(&bound.0)?;
     values::rows(&mut *conn.prepare_cached(&sql).map_err(db_err)?, &bound)
 }
 
@@ -40,16 +41,9 @@ pub fn principal(
     let stmt = principal_statement(account_id, session_id, practice_id, now);
     direct.read(|conn| {
         let rows: Vec<WithAccount> = query(conn, &stmt)?;
-        let mut rows = rows.into_iter();
-        let Some(first) = rows.next() else {
-            return Ok((None, 1));
-        };
-        let (account, head) = (first.account, first.row);
-        let rest = std::iter::once(head).chain(rows.map(|r| r.row)).collect();
-        Ok((
-            principal_from_rows(Some(account), rest, practice_id, now),
-            1,
-        ))
+        let account = rows.first().map(|r| r.account.clone());
+        let rows = rows.into_iter().map(|r| r.row).collect();
+        Ok((principal_from_rows(account, rows, practice_id, now), 1))
     })
 }
 
@@ -93,21 +87,16 @@ pub async fn refresh<G>(
             let idle_expires_at = Ord::min(now + next.idle_ttl, context.session.expires_at);
             let insert =
                 insert_refresh_token_statement(context.session.id, next.hash, idle_expires_at, now);
-            let _: Vec<Nothing> = query(&txn, &insert)?;
+            let (sql, bound) = insert.build(SqliteQueryBuilder);
+            let bound = params(&bound.0)?;
+            txn.prepare_cached(&sql)
+                .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(bound)))
+                .map_err(db_err)?;
             txn.commit().map_err(db_err)?;
             Ok((Some((context, granted)), 3))
         })
         .await?;
     Ok(done.flatten())
-}
-
-/// The rows of a statement that returns none (an insert).
-struct Nothing;
-
-impl FromRow for Nothing {
-    fn from_row(_: &Row<'_>) -> Result<Self, DbErr> {
-        Ok(Nothing)
-    }
 }
 
 impl FromRow for Spent {
