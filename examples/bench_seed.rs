@@ -14,10 +14,10 @@
 //! client's refresh tokens; oidc_ed_* for a second client with EdDSA ID tokens), and prints the argon2 time per hash.
 
 use chrono::{NaiveDate, TimeDelta};
-use portico::auth::secrets;
 use portico::clock::{Clock, SystemClock};
 use portico::config::Settings;
-use portico::service::practices::{self, NewPractice};
+use portico::crypto::secrets;
+use portico::service::practice::practices::{self, NewPractice};
 use portico::store::{
     account, invitation, oauth_client, oauth_code, patient, portal_access, refresh_token, session,
 };

@@ -3,14 +3,16 @@
 use crate::api;
 use crate::auth::keys::KeyStore;
 use crate::auth::password::Hasher;
-use crate::auth::sealed::{Purpose, Sealer};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
+use crate::crypto::sealed::{Purpose, Sealer};
 use crate::db;
 use crate::domain::breached_passwords;
 use crate::mail::transport::Transports;
 use crate::mail::worker;
-use crate::service::{ageing_out, consent_lapse, key_encryption};
+use crate::service::{
+    practice::key_encryption, representation::ageing_out, representation::consent_lapse,
+};
 use crate::state::{AppState, Caches};
 use crate::telemetry::Metrics;
 use anyhow::Context;

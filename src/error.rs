@@ -4,7 +4,7 @@
 //! What the client reads (`detail`), what the log gets (the cause chain of `Internal`) and what
 //! the audit trail records are kept apart: nothing here carries a secret.
 
-use crate::domain::access::AccessStatus;
+use crate::domain::access_status::AccessStatus;
 use poem::http::StatusCode;
 
 /// Everything a request can fail with.

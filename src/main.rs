@@ -5,7 +5,7 @@ use portico::app::{App, build_state, shutdown_signal};
 use portico::auth::keys::{self, KeyAlg};
 use portico::clock::{Clock, SystemClock};
 use portico::config::Settings;
-use portico::service::practices::{self, NewPractice};
+use portico::service::practice::practices::{self, NewPractice};
 use portico::store::outbox;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -4,7 +4,7 @@ use crate::api::context::RequestMeta;
 use crate::api::security::{IntakeAuth, StaffAuth};
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::intake;
+use crate::service::registration::intake;
 use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;

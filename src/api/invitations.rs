@@ -9,7 +9,7 @@ use crate::domain::contact::PersonName;
 use crate::domain::invitation::AccountMode;
 use crate::domain::patient::check_date_of_birth;
 use crate::error::Result;
-use crate::service::redemption::{self, Redemption, Representative};
+use crate::service::registration::redemption::{self, Redemption, Representative};
 use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;

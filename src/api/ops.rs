@@ -1,6 +1,6 @@
 //! Operations endpoints: liveness, readiness, metrics.
 
-use crate::auth::secrets;
+use crate::crypto::secrets;
 use crate::db;
 use crate::error::Error;
 use crate::state::AppState;

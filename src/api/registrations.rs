@@ -9,7 +9,8 @@ use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode}
 use crate::domain::patient::check_date_of_birth;
 use crate::domain::username::Username;
 use crate::error::Result;
-use crate::service::registrations::{self, Registration};
+use crate::service::registration::confirmation;
+use crate::service::registration::sign_up::{self, Registration};
 use crate::state::AppState;
 use chrono::NaiveDate;
 use poem::web::Data;
@@ -72,7 +73,7 @@ pub struct RegisteredView {
 /// What a sign-up is told, from its status alone.
 ///
 /// A sign-up that probably matches an existing patient is held for the practice
-/// (`service::held_registrations`) and reads `pending_verification`, exactly as an ordinary
+/// (`service::registration::held`) and reads `pending_verification`, exactly as an ordinary
 /// sign-up at a `verify_email` practice does, with this same message: the answer must not tell
 /// a stranger who typed someone's name and birth date whether that person is a patient here.
 /// So both say the same neutral thing ("the next step is in your email; the practice reviews
@@ -135,7 +136,7 @@ impl RegistrationsApi {
     ) -> Result<RegistrationCreated> {
         let now = state.now();
         let reg = body.0.parse(now.date_naive())?;
-        let r = registrations::register(
+        let r = sign_up::register(
             &state.db,
             &state.hasher,
             state.settings.issuer(),
@@ -167,7 +168,7 @@ impl RegistrationsApi {
         meta: RequestMeta,
         body: JsonBody<EmailVerificationBody>,
     ) -> Result<Json<EmailVerifiedView>> {
-        let v = registrations::verify_email(&state.db, &body.0.token, &meta, state.now()).await?;
+        let v = confirmation::verify_email(&state.db, &body.0.token, &meta, state.now()).await?;
         Ok(Json(EmailVerifiedView {
             status: v.access.status,
             practice: PracticeRef::from(&v.practice),

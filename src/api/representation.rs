@@ -7,7 +7,7 @@ use crate::api::security::{PatientAuth, StaffAuth};
 use crate::api::tags::ApiTags;
 use crate::domain::representation::{OverrideKind, patient_scopes};
 use crate::error::Result;
-use crate::service::{representation_overrides, teen_consent};
+use crate::service::{representation::overrides, representation::teen_consent};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -135,7 +135,7 @@ impl RepresentationApi {
         id: Path<Uuid>,
         body: JsonBody<OverrideRequest>,
     ) -> Result<Json<OverrideView>> {
-        let o = representation_overrides::set(
+        let o = overrides::set(
             &state.db,
             &staff.0,
             id.0,
@@ -170,7 +170,7 @@ impl RepresentationApi {
         meta: RequestMeta,
         id: Path<Uuid>,
     ) -> Result<OverrideCleared> {
-        representation_overrides::clear(&state.db, &staff.0, id.0, &meta, state.now()).await?;
+        overrides::clear(&state.db, &staff.0, id.0, &meta, state.now()).await?;
         Ok(OverrideCleared::Cleared)
     }
 

@@ -7,7 +7,7 @@ use crate::api::invitations::PracticeRef;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, ConsentDecision, Relation};
 use crate::error::Result;
-use crate::service::consent_requests::{self, Decided};
+use crate::service::representation::consent_requests::{self, Decided};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;

@@ -2,9 +2,9 @@
 //! representatives with an access token from `POST /api/v1/login`. Both are bearer tokens.
 
 use crate::api::context::state_of;
-use crate::service::api_keys::{self, Staff};
-use crate::service::intake::{self, IntakePrincipal};
-use crate::service::patient_auth::{self, PatientPrincipal};
+use crate::service::practice::api_keys::{self, Staff};
+use crate::service::registration::intake::{self, IntakePrincipal};
+use crate::service::sessions::patient_auth::{self, PatientPrincipal};
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;

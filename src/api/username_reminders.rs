@@ -4,7 +4,7 @@ use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::username_reminders;
+use crate::service::login::username_reminders;
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::payload::Json;

@@ -13,7 +13,7 @@
 //! RS256 (RSA 2048, PKCS#1 v1.5 with SHA-256) signs ID tokens by default, as OpenID Connect
 //! requires every provider to support it. Both are generated with aws-lc-rs (no OpenSSL). Key material is never logged: `Debug` shows the `kid` only.
 
-use crate::auth::sealed::Sealer;
+use crate::crypto::sealed::Sealer;
 use crate::error::Error;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{signing_key, signing_keys};
@@ -552,10 +552,12 @@ pub async fn rotate(
     })
 }
 
+/// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 8725 asks for a small one; ≤ 30 s). It
+/// lives with the keys because it also decides how long a retired key stays published.
+pub const LEEWAY_SECS: i64 = 30;
+
 /// How long a key stays published after a rotation: every token it signed has expired by then,
 /// including tokens signed by servers that have not yet reloaded.
 pub fn retire_after(access_token_ttl_secs: i64) -> TimeDelta {
-    TimeDelta::seconds(access_token_ttl_secs)
-        + RELOAD_EVERY
-        + TimeDelta::seconds(crate::auth::tokens::LEEWAY_SECS)
+    TimeDelta::seconds(access_token_ttl_secs) + RELOAD_EVERY + TimeDelta::seconds(LEEWAY_SECS)
 }

@@ -1,7 +1,6 @@
-//! Credentials: password hashing, opaque secrets, signing keys and tokens.
+//! Credentials: password hashing, signing keys and tokens (the primitives they use are in
+//! `crypto`).
 
 pub mod keys;
 pub mod password;
-pub mod sealed;
-pub mod secrets;
 pub mod tokens;

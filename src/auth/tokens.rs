@@ -20,8 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 8725 asks for a small one; ≤ 30 s).
-pub const LEEWAY_SECS: i64 = 30;
+pub use crate::auth::keys::LEEWAY_SECS;
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 /// `client_id` of tokens from Portico's own login API (`POST /api/v1/login`).

@@ -1,11 +1,12 @@
 //! Portal access: the link between an account and a patient record at one practice, and the
 //! rules for moving it between states (seeds 000, 001, 003, 004).
 
+pub use crate::domain::access_status::AccessStatus;
 use crate::domain::patient::age_on;
 use crate::error::Error;
 use chrono::NaiveDate;
 use poem_openapi::Enum;
-use sea_orm::{DeriveActiveEnum, DeriveValueType, EnumIter, prelude::StringLen};
+use sea_orm::{DeriveValueType, EnumIter};
 
 /// Who the account holder is to the patient.
 // `DeriveValueType` rather than `DeriveActiveEnum`: the active-enum derive turns each stored
@@ -103,60 +104,6 @@ pub fn ages_out(
     age_of_majority: i32,
 ) -> bool {
     relation.is_minor_representative() && age_on(date_of_birth, today) >= age_of_majority
-}
-
-/// Where a portal access stands.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Enum,
-    serde::Serialize,
-    serde::Deserialize,
-    EnumIter,
-    DeriveActiveEnum,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-pub enum AccessStatus {
-    /// An invitation was sent; nobody has redeemed it yet.
-    Invited,
-    /// Signed up, waiting for the emailed link to be followed (seed 003).
-    PendingVerification,
-    /// The account may log in to this practice for this patient.
-    Active,
-    /// Login refused with the practice's contact details; the link stays (seeds 000, 001).
-    Blocked,
-    /// Deactivated: links and sessions killed; a new invitation re-grants (seed 004).
-    Revoked,
-    /// A parent's or guardian's access ended when the patient came of age.
-    Expired,
-    /// An adult representative redeemed their link; the patient has not yet approved.
-    PendingConsent,
-    /// The patient's consent to an adult representative ran out; only the patient can renew it.
-    ConsentExpired,
-}
-
-impl AccessStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessStatus::Invited => "invited",
-            AccessStatus::PendingVerification => "pending_verification",
-            AccessStatus::Active => "active",
-            AccessStatus::Blocked => "blocked",
-            AccessStatus::Revoked => "revoked",
-            AccessStatus::Expired => "expired",
-            AccessStatus::PendingConsent => "pending_consent",
-            AccessStatus::ConsentExpired => "consent_expired",
-        }
-    }
 }
 
 /// What staff can do to an access.

@@ -4,6 +4,9 @@
 use crate::domain::access::AccessStatus;
 use poem_openapi::Enum;
 
+/// Authentication methods (RFC 8176) of a password login.
+pub const AMR_PASSWORD: &[&str] = &["pwd"];
+
 /// Where an account stands at one practice, from its portal accesses there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]

@@ -2,6 +2,7 @@
 //! code takes a `Username`, not a `&str`.
 
 pub mod access;
+pub mod access_status;
 pub mod acting;
 pub mod breached_passwords;
 pub mod contact;
@@ -14,6 +15,7 @@ pub mod password_policy;
 pub mod patient;
 pub mod patient_match;
 pub mod practice;
+pub mod registration;
 pub mod representation;
 pub mod request;
 pub mod role;

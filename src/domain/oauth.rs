@@ -12,6 +12,14 @@ pub use crate::domain::oauth_scope::{
 };
 
 /// Redirect URIs longer than this are refused at registration.
+/// `scope` of tablet intake tokens (seed 001). The patient API refuses tokens with this scope.
+pub const INTAKE_SCOPE: &str = "intake";
+
+/// Whether a token's scope makes it an intake token.
+pub fn is_intake_scope(scope: &str) -> bool {
+    scope.split_whitespace().any(|s| s == INTAKE_SCOPE)
+}
+
 pub const MAX_URI_LEN: usize = 2000;
 
 /// Whether a request asks for SMART access: `launch`, `launch/patient` or a `patient/…` scope.
@@ -96,7 +104,7 @@ pub fn is_pkce_string(s: &str) -> bool {
 /// Whether a verifier matches a stored S256 challenge.
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     is_pkce_string(verifier)
-        && crate::auth::secrets::constant_time_eq(
+        && crate::crypto::secrets::constant_time_eq(
             s256_challenge(verifier).as_bytes(),
             challenge.as_bytes(),
         )

@@ -61,7 +61,7 @@ impl AtPractice {
 
     /// Whether time may have ended one of the active accesses: a parent's or guardian's of a
     /// patient past the lowest age of majority any practice may set, or an adult
-    /// representative's whose consent has run out. `service::time_limits` then decides; most
+    /// representative's whose consent has run out. `service::representation::time_limits` then decides; most
     /// logins and refreshes skip it without a query.
     pub fn time_limits_may_apply(&self, now: DateTime<Utc>) -> bool {
         let born_by = now

@@ -2,7 +2,7 @@
 //! login now; email verification, password reset and the MFA step later. 256 random bits,
 //! only the SHA-256 stored, consumed with one conditional UPDATE.
 
-use crate::auth::secrets;
+use crate::crypto::secrets;
 use crate::store::account_token;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;

@@ -16,6 +16,7 @@ pub mod grant;
 pub mod held_registrations;
 pub mod intake_sessions;
 pub mod invitations;
+pub mod oauth_client_record;
 pub mod oauth_clients;
 pub mod oauth_codes;
 pub mod oauth_launches;

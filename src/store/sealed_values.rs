@@ -1,8 +1,8 @@
 //! The columns that hold values sealed with `PORTICO_KEY_ENCRYPTION_SECRET`
-//! (`auth::sealed`): signing keys' private halves and accounts' TOTP seeds. Reading the ones
+//! (`crypto::sealed`): signing keys' private halves and accounts' TOTP seeds. Reading the ones
 //! still stored `plain.`, and replacing one with its sealed form in one guarded UPDATE.
 
-use crate::auth::sealed::PLAIN_PREFIX;
+use crate::crypto::sealed::PLAIN_PREFIX;
 use crate::store::{account, signing_key};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};

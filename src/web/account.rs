@@ -5,7 +5,7 @@ use crate::api::context::RequestMeta;
 use crate::domain::access::AccessStatus;
 use crate::domain::login::PracticeStanding;
 use crate::error::Error;
-use crate::service::{me, my_representatives, web_sessions};
+use crate::service::{accounts::me, representation::my_representatives, sessions::browser};
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::guards::{AccountPage, CsrfForm, LoggedIn};
@@ -164,7 +164,8 @@ pub async fn show(
     )
     .csrf(&csrf);
     if let Some(p) = current
-        && let Some(m) = crate::service::practices::find_by_slug(&state.db, &p.slug).await?
+        && let Some(m) =
+            crate::service::practice::practices::find_by_slug(&state.db, &p.slug).await?
     {
         page = page.practice(&m);
     }
@@ -179,7 +180,7 @@ pub async fn logout(
     session: CurrentSession,
 ) -> poem::Result<Response> {
     if let Some(live) = session.0 {
-        web_sessions::end(&state.db, &live.token, state.now()).await?;
+        browser::end(&state.db, &live.token, state.now()).await?;
     }
     Ok(Page::new("account/logged_out.html", ())
         .cookie(clear_session_cookie(&state.settings))

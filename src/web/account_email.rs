@@ -1,11 +1,11 @@
 //! `/account/email`: the logged-in account asks to change its email address (with its
 //! password), and `/confirm-email/{token}`, the link sent to the new address, with
-//! `service::own_email` like `PATCH /api/v1/me`. The old address is told at once.
+//! `service::accounts::own_email` like `PATCH /api/v1/me`. The old address is told at once.
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
-use crate::service::own_email;
-use crate::service::passwords::{Acting, Keep};
+use crate::service::accounts::own_email;
+use crate::service::login::passwords::{Acting, Keep};
 use crate::state::AppState;
 use crate::store::account;
 use crate::web::csrf::Csrf;
@@ -43,7 +43,10 @@ fn form_page(
 
 /// The account the page session is for.
 async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<account::Model> {
-    Ok(crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?)
+    Ok(
+        crate::service::accounts::logins::of_page_session(&state.db, live.session.account_id)
+            .await?,
+    )
 }
 
 /// The form; without a live session, the login page first.

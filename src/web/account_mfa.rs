@@ -4,8 +4,8 @@
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
-use crate::service::mfa;
-use crate::service::passwords::{Acting, Keep};
+use crate::service::login::mfa;
+use crate::service::login::passwords::{Acting, Keep};
 use crate::state::AppState;
 use crate::store::account;
 use crate::web::csrf::Csrf;
@@ -26,7 +26,10 @@ pub const URL: &str = "/account/two-step";
 
 /// The account the page session is for.
 async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<account::Model> {
-    Ok(crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?)
+    Ok(
+        crate::service::accounts::logins::of_page_session(&state.db, live.session.account_id)
+            .await?,
+    )
 }
 
 fn password_page(csrf: &Csrf, errors: &FormErrors, status: StatusCode) -> Page {

@@ -1,10 +1,10 @@
 //! `/account/password`: the logged-in account changes its password (the current one first),
-//! with `service::passwords` like `POST /api/v1/me/password`. This page session stays; every
+//! with `service::login::passwords` like `POST /api/v1/me/password`. This page session stays; every
 //! other session of the account ends.
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
-use crate::service::passwords::{self, Acting, Keep};
+use crate::service::login::passwords::{self, Acting, Keep};
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::form::FormErrors;
@@ -54,7 +54,8 @@ pub async fn submit(
         return Ok(form_page(&csrf, &errors, StatusCode::UNPROCESSABLE_ENTITY).into_response());
     }
     let account =
-        crate::service::accounts::of_page_session(&state.db, live.session.account_id).await?;
+        crate::service::accounts::logins::of_page_session(&state.db, live.session.account_id)
+            .await?;
     let who = Acting {
         account: &account,
         practice_id: live.session.practice_id,

@@ -1,7 +1,7 @@
 //! The stylesheet, embedded in the binary and served under a content-hashed URL with a
 //! year-long cache: a new stylesheet gets a new URL, so no browser keeps a stale one.
 
-use crate::auth::secrets::hash_token;
+use crate::crypto::secrets::hash_token;
 use poem::http::{StatusCode, header};
 use poem::web::Path;
 use poem::{Response, handler};

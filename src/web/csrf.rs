@@ -9,7 +9,7 @@
 //! the new session, so forms from before a login stop working (ASVS 3.5.3, OWASP CSRF CS).
 
 use crate::api::context::state_of;
-use crate::auth::secrets;
+use crate::crypto::secrets;
 use crate::web::cookies;
 use crate::web::session::session_cookie_name;
 use base64::Engine;

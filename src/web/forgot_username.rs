@@ -1,9 +1,9 @@
 //! `/forgot-username`: ask for the usernames using an email address, with
-//! `service::username_reminders`, as `POST /api/v1/username-reminders` does. The same page
+//! `service::login::username_reminders`, as `POST /api/v1/username-reminders` does. The same page
 //! answers whether or not an account matched.
 
 use crate::api::context::RequestMeta;
-use crate::service::username_reminders;
+use crate::service::login::username_reminders;
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};

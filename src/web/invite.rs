@@ -1,5 +1,5 @@
 //! `/invite/{token}`: the page an invitation link opens. It shows what the link is for and
-//! redeems it with `service::redemption`, exactly as `POST /api/v1/invitations/{token}/redeem`
+//! redeems it with `service::registration::redemption`, exactly as `POST /api/v1/invitations/{token}/redeem`
 //! does: as the patient or as a representative, with a new account or an existing one.
 
 use crate::api::context::RequestMeta;
@@ -8,7 +8,7 @@ use crate::domain::contact::PersonName;
 use crate::domain::invitation::AccountMode;
 use crate::domain::patient::check_date_of_birth;
 use crate::error::Error;
-use crate::service::redemption::{self, Preview, Redemption, Representative};
+use crate::service::registration::redemption::{self, Preview, Redemption, Representative};
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};

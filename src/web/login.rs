@@ -1,4 +1,4 @@
-//! `/login`: the login page and the steps after it, with `service::page_login` (the same steps
+//! `/login`: the login page and the steps after it, with `service::login::page` (the same steps
 //! as `POST /api/v1/login`): the practice chooser (`/login/practice`), the blocked message,
 //! the forced password change (`/login/password`), the two-step steps (`web::login_mfa`),
 //! then a web session and a redirect to `continue` (the OpenID Connect authorize request
@@ -6,9 +6,9 @@
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
-use crate::service::login::Credentials;
-use crate::service::page_login;
-use crate::service::practices;
+use crate::service::login::flow::Credentials;
+use crate::service::login::page;
+use crate::service::practice::practices;
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
@@ -124,7 +124,7 @@ pub async fn submit(
         password: form.raw("password").to_owned(),
         practice: Some(carry.practice.clone()).filter(|p| !p.is_empty()),
     };
-    match page_login::login(&state, creds, &meta, state.now()).await {
+    match page::login(&state, creds, &meta, state.now()).await {
         Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(e) => {
             let status = e.status();
@@ -173,7 +173,7 @@ pub async fn choose(
 ) -> poem::Result<Response> {
     let carry = Carry::from_form(&form);
     let practice = form.raw("practice").trim();
-    let outcome = page_login::choose(
+    let outcome = page::choose(
         &state,
         form.raw("choice_token"),
         practice,
@@ -226,7 +226,7 @@ pub async fn change_password(
         "Choose a new password.",
     )];
     let outcome =
-        page_login::change_password(&state, token, form.raw("password"), &meta, state.now()).await;
+        page::change_password(&state, token, form.raw("password"), &meta, state.now()).await;
     match outcome {
         Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant) => Ok(start_again(&carry).into_response()),

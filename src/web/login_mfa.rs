@@ -1,12 +1,12 @@
 //! The two-step steps of a login on the pages: the code (`/login/mfa`) when the account has
 //! two-step verification on, and its set-up (`/login/mfa-setup`) when the practice requires it
-//! and the account has none yet. Both finish with `service::page_login` (the same services as
+//! and the account has none yet. Both finish with `service::login::page` (the same services as
 //! `POST /api/v1/login/mfa` and `/login/mfa/enrolment`), then `login_steps::next_step`.
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
-use crate::service::login as login_service;
-use crate::service::page_login;
+use crate::service::login::continuation;
+use crate::service::login::page;
 use crate::state::AppState;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::CsrfForm;
@@ -74,7 +74,7 @@ pub async fn submit_code(
         return Ok(page.into_response());
     }
     let code = form.raw("code").trim();
-    match page_login::mfa(&state, token, code, &meta, state.now()).await {
+    match page::mfa(&state, token, code, &meta, state.now()).await {
         Ok(outcome) => next_step(&state, &csrf, &carry, &current, outcome).await,
         Err(Error::InvalidGrant | Error::NoAccess) => Ok(start_again(&carry).into_response()),
         Err(e) if e.is_practice_refusal() => Ok(blocked_page(&state, &csrf, &carry, e, None, &[])
@@ -104,7 +104,7 @@ pub async fn submit_setup(
         Err(None)
     } else {
         let code = form.raw("code").trim();
-        page_login::enrol(&state, token, code, &meta, state.now())
+        page::enrol(&state, token, code, &meta, state.now())
             .await
             .map_err(Some)
     };
@@ -126,7 +126,7 @@ pub async fn submit_setup(
         Err(None) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     // The same key again: the person keeps what they scanned.
-    let enrolment = match login_service::pending_enrolment(&state, token, state.now()).await {
+    let enrolment = match continuation::pending_enrolment(&state, token, state.now()).await {
         Ok(e) => e,
         Err(Error::InvalidGrant | Error::NoAccess) => {
             return Ok(start_again(&carry).into_response());

@@ -5,11 +5,11 @@
 
 use crate::domain::login::PracticeStanding;
 use crate::error::Error;
-use crate::service::login::PracticeOption;
-use crate::service::mfa::Enrolment;
-use crate::service::page_login::PageLogin;
-use crate::service::practices;
-use crate::service::web_sessions;
+use crate::service::login::flow::PracticeOption;
+use crate::service::login::mfa::Enrolment;
+use crate::service::login::page::PageLogin;
+use crate::service::practice::practices;
+use crate::service::sessions::browser;
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
@@ -83,7 +83,7 @@ pub async fn next_step(
             // Logging in again in the same browser (another practice, another account): the
             // session it had ends, so no live session is left behind without its cookie.
             if let Some(old) = &current.0 {
-                web_sessions::end(&state.db, &old.token, state.now()).await?;
+                browser::end(&state.db, &old.token, state.now()).await?;
             }
             redirect(
                 &carry.after_login(),
@@ -133,7 +133,7 @@ pub async fn next_step(
         }
         PageLogin::Enrolled { started, codes } => {
             if let Some(old) = &current.0 {
-                web_sessions::end(&state.db, &old.token, state.now()).await?;
+                browser::end(&state.db, &old.token, state.now()).await?;
             }
             recovery_codes_page(&codes, carry.target())
                 .cookie(session_cookie(&state.settings, &started.token))

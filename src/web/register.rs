@@ -1,4 +1,4 @@
-//! `/register/{practice}`: self sign-up with `service::registrations::register`, as
+//! `/register/{practice}`: self sign-up with `service::registration::sign_up::register`, as
 //! `POST /api/v1/registrations` does, following the practice's mode: `off` explains how to get
 //! access instead, `verify_email` ends on "check your email", `auto_activate` on "you can log
 //! in now". The form asks for what the practice requires (seed 003).
@@ -10,8 +10,9 @@ use crate::domain::patient::check_date_of_birth;
 use crate::domain::practice::{RequiredField, SelfRegistration};
 use crate::domain::username::Username;
 use crate::error::Error;
-use crate::service::practices::{self, PracticeSettings};
-use crate::service::registrations::{self, EMAIL_VERIFICATION_TTL_HOURS, Registration};
+use crate::service::practice::practices::{self, PracticeSettings};
+use crate::service::registration::confirmation::EMAIL_VERIFICATION_TTL_HOURS;
+use crate::service::registration::sign_up::{self, Registration};
 use crate::state::AppState;
 use crate::store::practice;
 use crate::web::csrf::Csrf;
@@ -236,7 +237,7 @@ pub async fn submit(
         ..reg
     };
     let email = reg.email.as_ref().map(|e| e.as_str().to_owned());
-    match registrations::register(
+    match sign_up::register(
         &state.db,
         &state.hasher,
         state.settings.issuer(),

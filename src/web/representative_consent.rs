@@ -1,6 +1,6 @@
 //! `/representative-consent/{token}`: the page the consent link in the patient's email opens
 //! (issue 11). It says who asks (name, relation, practice) and offers Approve and Decline,
-//! which decide with `service::consent_requests::decide`, exactly as
+//! which decide with `service::representation::consent_requests::decide`, exactly as
 //! `POST /api/v1/representative-consents/{token}/approve | decline` do. Opening the link
 //! changes nothing (mail scanners open links first). `/representative-consent` takes the code
 //! from the same email instead of the link.
@@ -8,7 +8,7 @@
 use crate::api::context::RequestMeta;
 use crate::domain::access::{AccessStatus, ConsentDecision};
 use crate::error::Error;
-use crate::service::consent_requests;
+use crate::service::representation::consent_requests;
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::guards::CsrfForm;

@@ -1,11 +1,11 @@
 //! `/reset-password` (ask for a link) and `/reset-password/{token}` (the link in the email:
-//! choose a new password), with `service::passwords`, as `POST /api/v1/password-resets` and
+//! choose a new password), with `service::login::passwords`, as `POST /api/v1/password-resets` and
 //! `POST /api/v1/password-resets/{token}` do. Asking answers the same page whether or not an
 //! account matched.
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
-use crate::service::passwords;
+use crate::service::login::passwords;
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};

@@ -1,8 +1,8 @@
 //! The `portico_session` cookie and the extractor that finds the live web session behind it.
-//! Sessions themselves (start, end, revoke) are `service::web_sessions`.
+//! Sessions themselves (start, end, revoke) are `service::sessions::browser`.
 
 use crate::api::context::state_of;
-use crate::service::web_sessions;
+use crate::service::sessions::browser;
 use crate::store::web_session;
 use crate::web::cookies;
 use poem::{FromRequest, Request, RequestBody};
@@ -47,8 +47,8 @@ impl<'a> FromRequest<'a> for CurrentSession {
         let Some(token) = cookies::read(req, &session_cookie_name(&state.settings)) else {
             return Ok(Self(None));
         };
-        let limits = web_sessions::Limits::of(&state.settings);
-        let found = web_sessions::find_live(&state.db, &token, limits, state.now()).await?;
+        let limits = browser::Limits::of(&state.settings);
+        let found = browser::find_live(&state.db, &token, limits, state.now()).await?;
         Ok(Self(found.map(|session| LiveSession { session, token })))
     }
 }

@@ -1,12 +1,12 @@
 //! `/verify-email/{token}`: the link in the sign-up confirmation email. Opening it shows one
-//! button; pressing it confirms with `service::registrations::verify_email`, as
+//! button; pressing it confirms with `service::registration::confirmation::verify_email`, as
 //! `POST /api/v1/email-verifications` does. The link itself changes nothing, because mail
 //! scanners open links before the person does and would use it up.
 
 use crate::api::context::RequestMeta;
 use crate::domain::access::AccessStatus;
 use crate::error::Error;
-use crate::service::registrations;
+use crate::service::registration::confirmation;
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::guards::CsrfForm;
@@ -26,7 +26,7 @@ pub async fn show(
     Path(token): Path<String>,
     csrf: Csrf,
 ) -> poem::Result<Page> {
-    match registrations::preview_verification(&state.db, &token, state.now()).await {
+    match confirmation::preview_verification(&state.db, &token, state.now()).await {
         Ok(practice) => Ok(Page::new("verify_email/confirm.html", ())
             .practice(&practice)
             .csrf(&csrf)),
@@ -43,7 +43,7 @@ pub async fn submit(
     Path(token): Path<String>,
     _form: CsrfForm,
 ) -> poem::Result<Page> {
-    match registrations::verify_email(&state.db, &token, &meta, state.now()).await {
+    match confirmation::verify_email(&state.db, &token, &meta, state.now()).await {
         Ok(v) => Ok(Page::new(
             "verify_email/done.html",
             minijinja::context! { active => v.access.status == AccessStatus::Active },

@@ -1,7 +1,7 @@
 use crate::helpers::TestApp;
 use portico::domain::username::Username;
 use portico::error::Error;
-use portico::service::accounts::{self, NewAccount};
+use portico::service::accounts::logins::{self, NewAccount};
 
 fn new_account(username: &str) -> NewAccount {
     NewAccount {
@@ -20,14 +20,14 @@ fn new_account(username: &str) -> NewAccount {
 async fn usernames_are_unique_whatever_their_case() {
     let app = TestApp::spawn().await;
     let now = app.clock_now();
-    let a = accounts::insert(&app.state.db, new_account("Ann.Lee"), now)
+    let a = logins::insert(&app.state.db, new_account("Ann.Lee"), now)
         .await
         .unwrap();
-    let err = accounts::insert(&app.state.db, new_account("ann.LEE"), now)
+    let err = logins::insert(&app.state.db, new_account("ann.LEE"), now)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UsernameTaken), "{err:?}");
-    let found = accounts::find_by_username(&app.state.db, "ANN.lee")
+    let found = logins::find_by_username(&app.state.db, "ANN.lee")
         .await
         .unwrap()
         .unwrap();

@@ -8,7 +8,7 @@ use crate::helpers_ageing::{MINOR_EMAIL, PARENT_EMAIL};
 use crate::helpers_invitations::{new_account, token_of};
 use crate::helpers_login::{PASSWORD, SeededAccount, claims_of};
 use chrono::TimeDelta;
-use portico::service::{ageing_out, band_notices};
+use portico::service::{representation::ageing_out, representation::band_notices};
 use portico::store::account;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

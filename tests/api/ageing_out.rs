@@ -5,7 +5,7 @@ use crate::helpers::{TestApp, assert_problem};
 use crate::helpers_ageing::{MINOR_EMAIL, PARENT_EMAIL};
 use crate::helpers_login::{PASSWORD, patient};
 use chrono::TimeDelta;
-use portico::service::ageing_out;
+use portico::service::representation::ageing_out;
 
 async fn practice(app: &TestApp) -> String {
     app.create_practice("smith", "Smith Family Clinic", "555-0100")

@@ -48,7 +48,7 @@ async fn key_is_shown_once_and_stored_only_as_a_hash() {
         assert_ne!(row.key_hash, key);
         assert_eq!(row.key_hash.len(), 64);
     }
-    assert!(rows_contain_hash(&app, &portico::auth::secrets::hash_token(key)).await);
+    assert!(rows_contain_hash(&app, &portico::crypto::secrets::hash_token(key)).await);
 }
 
 async fn rows_contain_hash(app: &TestApp, hash: &str) -> bool {

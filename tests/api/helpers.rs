@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use portico::app::App;
 use portico::clock::ManualClock;
 use portico::config::{Secret, Settings};
-use portico::service::practices::{self, NewPractice};
+use portico::service::practice::practices::{self, NewPractice};
 use portico::state::AppState;
 use reqwest::{Method, Response};
 use sea_orm::{ConnectionTrait, Database};

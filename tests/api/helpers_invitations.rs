@@ -188,7 +188,7 @@ impl TestApp {
     }
 
     pub async fn account_named(&self, username: &str) -> account::Model {
-        portico::service::accounts::find_by_username(&self.state.db, username)
+        portico::service::accounts::logins::find_by_username(&self.state.db, username)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no account {username}"))

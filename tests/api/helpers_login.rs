@@ -4,7 +4,7 @@
 use crate::helpers::TestApp;
 use portico::domain::access::{AccessStatus, Relation};
 use portico::domain::username::Username;
-use portico::service::accounts::{self, NewAccount};
+use portico::service::accounts::logins::{self, NewAccount};
 use portico::store::portal_access;
 use reqwest::{Method, Response};
 use sea_orm::{ActiveModelTrait, Set};
@@ -53,7 +53,7 @@ impl TestApp {
         let practice_id: Uuid = settings["id"].as_str().unwrap().parse().unwrap();
         let now = self.clock_now();
         let db = &self.state.db;
-        let account = match accounts::find_by_username(db, username).await.unwrap() {
+        let account = match logins::find_by_username(db, username).await.unwrap() {
             Some(a) => a,
             None => {
                 let email = (relation == "self")
@@ -72,7 +72,7 @@ impl TestApp {
                         .then(|| created["last_name"].as_str().unwrap().to_owned()),
                     date_of_birth: None,
                 };
-                accounts::insert(db, new, now).await.unwrap()
+                logins::insert(db, new, now).await.unwrap()
             }
         };
         let access = portal_access::ActiveModel {

@@ -9,7 +9,7 @@ use openidconnect::{
     ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
     HttpResponse, IntrospectionUrl, IssuerUrl, RedirectUrl, RevocationUrl,
 };
-use portico::service::web_sessions;
+use portico::service::sessions::browser;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::pin::Pin;
@@ -150,11 +150,11 @@ impl TestApp {
 
     /// A browser session at the practice, as the login page starts one; the cookie to send.
     pub async fn web_session_cookie(&self, account_id: Uuid, practice_id: Uuid) -> String {
-        let started = web_sessions::start(
+        let started = browser::start(
             &self.state.db,
             account_id,
             Some(practice_id),
-            web_sessions::Limits::of(&self.state.settings),
+            browser::Limits::of(&self.state.settings),
             self.clock_now(),
         )
         .await

@@ -278,7 +278,7 @@ async fn guessed_intake_codes_are_counted_per_address_before_they_are_looked_up(
         .await;
     let session = start(&app, &key, ann["id"].as_str().unwrap()).await;
     let guesses: Vec<String> = (0..15)
-        .map(|_| portico::auth::secrets::new_token())
+        .map(|_| portico::crypto::secrets::new_token())
         .collect();
     let statuses = futures_util::future::join_all(
         guesses

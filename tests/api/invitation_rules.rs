@@ -4,7 +4,7 @@
 use crate::helpers::{TestApp, assert_problem, test_epoch};
 use crate::helpers_invitations::{ann, fast, new_account, token_of};
 use chrono::TimeDelta;
-use portico::auth::secrets;
+use portico::crypto::secrets;
 use portico::store::entities::invitation;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};

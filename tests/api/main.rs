@@ -20,6 +20,7 @@ mod age_bands;
 mod ageing_out;
 mod api_keys;
 mod architecture;
+mod architecture_graph;
 mod audit_events;
 mod breached_passwords;
 mod caching;

@@ -56,7 +56,7 @@ async fn a_confidential_client_gets_a_secret_once_stored_only_as_a_hash() {
     assert_eq!(rows.len(), 1);
     assert_eq!(
         rows[0].secret_hash.as_deref(),
-        Some(portico::auth::secrets::hash_token(secret).as_str())
+        Some(portico::crypto::secrets::hash_token(secret).as_str())
     );
 }
 

@@ -5,7 +5,7 @@ use crate::helpers::{TestApp, assert_problem};
 use crate::helpers_invitations::{PASSWORD, ann, fast};
 use crate::helpers_pages::{assert_page_headers, date_fields, form_body};
 use chrono::TimeDelta;
-use portico::service::web_sessions;
+use portico::service::sessions::browser;
 use serde_json::json;
 
 /// A practice with Ann invited by email; returns the admin key, Ann's id and the link path.
@@ -398,10 +398,10 @@ async fn sign_up_pages_follow_the_practice_mode_and_the_emailed_link_confirms() 
 }
 
 async fn live(app: &TestApp, token: &str) -> bool {
-    web_sessions::find_live(
+    browser::find_live(
         &app.state.db,
         token,
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         app.clock_now(),
     )
     .await
@@ -439,29 +439,29 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
     let db = &app.state.db;
     let now = app.clock_now();
 
-    let at_a = web_sessions::start(
+    let at_a = browser::start(
         db,
         account,
         Some(a),
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         now,
     )
     .await
     .unwrap();
-    let at_b = web_sessions::start(
+    let at_b = browser::start(
         db,
         account,
         Some(b),
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         now,
     )
     .await
     .unwrap();
-    let choosing = web_sessions::start(
+    let choosing = browser::start(
         db,
         account,
         None,
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         now,
     )
     .await
@@ -470,7 +470,7 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
     assert!(!at_a.session.token_hash.contains(&at_a.token));
 
     // Blocked or revoked at A: only A's session ends.
-    let n = web_sessions::revoke_web_sessions(db, account, Some(a), now)
+    let n = browser::revoke_web_sessions(db, account, Some(a), now)
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -480,7 +480,7 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
 
     // A password change ends every session.
     assert_eq!(
-        web_sessions::revoke_web_sessions(db, account, None, now)
+        browser::revoke_web_sessions(db, account, None, now)
             .await
             .unwrap(),
         2
@@ -489,11 +489,11 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
     assert!(!live(&app, &choosing.token).await);
 
     // Idle for 30 minutes: over.
-    let idle = web_sessions::start(
+    let idle = browser::start(
         db,
         account,
         Some(b),
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         app.clock_now(),
     )
     .await
@@ -509,20 +509,16 @@ async fn web_sessions_are_revoked_per_practice_or_all_at_once_and_time_out() {
     assert!(!live(&app, &idle.token).await);
 
     // Logout ends one session.
-    let s = web_sessions::start(
+    let s = browser::start(
         db,
         account,
         Some(b),
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         app.clock_now(),
     )
     .await
     .unwrap();
-    assert!(
-        web_sessions::end(db, &s.token, app.clock_now())
-            .await
-            .unwrap()
-    );
+    assert!(browser::end(db, &s.token, app.clock_now()).await.unwrap());
     assert!(!live(&app, &s.token).await);
 }
 
@@ -536,7 +532,7 @@ async fn forms_are_bound_to_the_session_once_there_is_one() {
     let browser = app.browser();
     let before = browser.open("/register/open").await;
     let pre_session_token = before.csrf_token();
-    let session = format!("portico_session={}", portico::auth::secrets::new_token());
+    let session = format!("portico_session={}", portico::crypto::secrets::new_token());
     let with_session = |req: reqwest::RequestBuilder| req.header("cookie", session.clone());
 
     let page = with_session(app.client.get(app.url("/register/open")))
@@ -594,20 +590,20 @@ async fn blocking_at_one_practice_ends_web_sessions_there_and_a_password_change_
         .await;
     let db = &app.state.db;
     let now = app.clock_now();
-    let web_a = web_sessions::start(
+    let web_a = browser::start(
         db,
         at_a.account_id,
         Some(a),
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         now,
     )
     .await
     .unwrap();
-    let web_b = web_sessions::start(
+    let web_b = browser::start(
         db,
         at_b.account_id,
         Some(b),
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         now,
     )
     .await
@@ -637,11 +633,11 @@ async fn blocking_at_one_practice_ends_web_sessions_there_and_a_password_change_
             "bo.park",
         )
         .await;
-    let web_bo = web_sessions::start(
+    let web_bo = browser::start(
         db,
         bo.account_id,
         None,
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         app.clock_now(),
     )
     .await

@@ -6,7 +6,7 @@ use crate::helpers::TestApp;
 use crate::helpers_invitations::ann;
 use crate::helpers_login::{PASSWORD, SeededAccount, patient};
 use crate::helpers_pages::{Html, assert_page_headers, unescape};
-use portico::service::web_sessions;
+use portico::service::sessions::browser;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -35,10 +35,10 @@ async fn ann_at(app: &TestApp, key: &str) -> SeededAccount {
 /// The live web session behind a response's session cookie.
 async fn live_session(app: &TestApp, page: &Html) -> portico::store::web_session::Model {
     let token = page.cookie("portico_session").expect("a session cookie");
-    web_sessions::find_live(
+    browser::find_live(
         &app.state.db,
         &token,
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         app.clock_now(),
     )
     .await
@@ -383,10 +383,10 @@ async fn logging_out_ends_the_session_and_the_account_page_then_asks_to_log_in()
     let no_csrf = browser.submit("/logout", &[]).await;
     assert_eq!(no_csrf.status, 403);
     assert!(
-        web_sessions::find_live(
+        browser::find_live(
             &app.state.db,
             &token,
-            web_sessions::Limits::of(&app.state.settings),
+            browser::Limits::of(&app.state.settings),
             app.clock_now()
         )
         .await
@@ -403,10 +403,10 @@ async fn logging_out_ends_the_session_and_the_account_page_then_asks_to_log_in()
             .any(|c| c.starts_with("portico_session=") && c.contains("Max-Age=0"))
     );
     assert!(
-        web_sessions::find_live(
+        browser::find_live(
             &app.state.db,
             &token,
-            web_sessions::Limits::of(&app.state.settings),
+            browser::Limits::of(&app.state.settings),
             app.clock_now()
         )
         .await
@@ -480,10 +480,10 @@ async fn logging_in_again_in_the_same_browser_ends_the_session_it_had() {
     assert_eq!(second.status, 303);
     assert_eq!(session_practice(&app, &second).await, Some(c.b));
     assert!(
-        web_sessions::find_live(
+        browser::find_live(
             &app.state.db,
             &old,
-            web_sessions::Limits::of(&app.state.settings),
+            browser::Limits::of(&app.state.settings),
             app.clock_now()
         )
         .await

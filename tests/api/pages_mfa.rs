@@ -8,7 +8,7 @@ use crate::helpers_login::{PASSWORD, SeededAccount, patient};
 use crate::helpers_pages::{Browser, Html, unescape};
 use crate::helpers_security::{Enrolled, str_of, totp_code};
 use chrono::TimeDelta;
-use portico::service::web_sessions;
+use portico::service::sessions::browser;
 use serde_json::json;
 
 async fn ann(app: &TestApp) -> (String, SeededAccount) {
@@ -63,10 +63,10 @@ async fn post_code(browser: &Browser<'_>, page: &Html, action: &str, code: &str)
 
 async fn session_amr(app: &TestApp, page: &Html) -> String {
     let token = page.cookie("portico_session").expect("a session cookie");
-    web_sessions::find_live(
+    browser::find_live(
         &app.state.db,
         &token,
-        web_sessions::Limits::of(&app.state.settings),
+        browser::Limits::of(&app.state.settings),
         app.clock_now(),
     )
     .await

@@ -363,7 +363,7 @@ async fn guessing_reset_links_is_throttled_per_address_even_when_the_guesses_arr
     app.request_reset("ann.lee").await;
     let (_, links) = app.reset_mail("ann@example.org", 1).await;
     let guesses: Vec<String> = (0..15)
-        .map(|_| portico::auth::secrets::new_token())
+        .map(|_| portico::crypto::secrets::new_token())
         .collect();
     let statuses = futures_util::future::join_all(
         guesses

@@ -208,7 +208,7 @@ async fn malformed_and_unknown_refresh_tokens_are_invalid_grant() {
     let app = TestApp::spawn().await;
     assert_problem(app.refresh("short").await, 400, "invalid_grant").await;
     assert_problem(
-        app.refresh(&portico::auth::secrets::new_token()).await,
+        app.refresh(&portico::crypto::secrets::new_token()).await,
         400,
         "invalid_grant",
     )

@@ -9,7 +9,7 @@ use crate::helpers_consent::{ANN_EMAIL, CAL_EMAIL, as_account};
 use crate::helpers_invitations::{fast, token_of};
 use crate::helpers_login::{PASSWORD, instant, patient};
 use chrono::{Months, TimeDelta};
-use portico::service::consent_lapse;
+use portico::service::representation::consent_lapse;
 use serde_json::{Value, json};
 
 const ANN_DOB: &str = "1990-04-01";

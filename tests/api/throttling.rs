@@ -209,7 +209,7 @@ async fn throttle_row(app: &TestApp, username: &str) -> Option<portico::store::t
     use sea_orm::EntityTrait;
     let key = format!(
         "account:{}",
-        portico::auth::secrets::hash_token(&portico::domain::username::fold(username))
+        portico::crypto::secrets::hash_token(&portico::domain::username::fold(username))
     );
     portico::store::throttle::Entity::find_by_id(key)
         .one(&app.state.db)

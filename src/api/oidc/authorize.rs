@@ -1,10 +1,10 @@
-//! `GET /oauth2/authorize`: thin over `service::oauth_authorize`. A bad client or redirect
+//! `GET /oauth2/authorize`: thin over `service::oauth::authorize`. A bad client or redirect
 //! URI gets a page (no `Location` anywhere); other errors go back to the client.
 
 use crate::api::context::RequestMeta;
 use crate::api::oidc::params::request_id;
-use crate::service::oauth_authorize::{self, Decision};
-use crate::service::web_sessions;
+use crate::service::oauth::authorize::{self as authorization, Decision};
+use crate::service::sessions::browser;
 use crate::state::AppState;
 use crate::web::errors::error_page;
 use crate::web::page::Page;
@@ -67,31 +67,31 @@ pub async fn authorize(
             return bad_request_page("The link repeats a parameter.");
         }
     }
-    let request = match oauth_authorize::validate_client(&state, params).await {
+    let request = match authorization::validate_client(&state, params).await {
         Ok(r) => r,
         Err(e) => return bad_request_page(e.0),
     };
     let now = state.now();
     let live = session.0.as_ref().map(|s| &s.session);
-    let decision = match oauth_authorize::decide(&state, &request, live, &meta, now).await {
+    let decision = match authorization::decide(&state, &request, live, &meta, now).await {
         Ok(d) => d,
         Err(e) => return error_page(&e, request_id(req).as_deref()).into_response(),
     };
     match decision {
-        Decision::Redirect(params) => redirect(&oauth_authorize::redirect_url(
+        Decision::Redirect(params) => redirect(&authorization::redirect_url(
             &request,
             state.settings.issuer(),
             params,
         )),
         Decision::Login { end_session } => {
             let query = serde_urlencoded::to_string([
-                ("continue", oauth_authorize::continue_url(&request).as_str()),
+                ("continue", authorization::continue_url(&request).as_str()),
                 ("practice", request.practice.slug.as_str()),
             ])
             .unwrap_or_default();
             let mut resp = redirect(&format!("{LOGIN_URL}?{query}"));
             if end_session && let Some(live) = &session.0 {
-                if let Err(e) = web_sessions::end(&state.db, &live.token, now).await {
+                if let Err(e) = browser::end(&state.db, &live.token, now).await {
                     return error_page(&e, request_id(req).as_deref()).into_response();
                 }
                 if let Ok(v) = header::HeaderValue::from_str(&clear_session_cookie(&state.settings))

@@ -3,8 +3,8 @@
 //! rely on PKCE). One method per request (RFC 6749 §2.3).
 
 use crate::api::oidc::params::Params;
-use crate::service::oauth_clients::{self, Client};
-use crate::service::oauth_tokens::OAuthError;
+use crate::service::oauth::clients::{self, Client};
+use crate::service::oauth::tokens::OAuthError;
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -69,7 +69,7 @@ pub async fn authenticate(
         ),
     };
     let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
-    let client = oauth_clients::by_client_id(state, &client_id)
+    let client = clients::by_client_id(state, &client_id)
         .await
         .map_err(OAuthError::Server)?
         .ok_or_else(unknown)?;

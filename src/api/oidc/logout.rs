@@ -1,6 +1,6 @@
 //! `/oauth2/logout`: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
 //!
-//! The request is checked first (`service::oauth_logout::check`): a hint that is not an ID
+//! The request is checked first (`service::oauth::logout::check`): a hint that is not an ID
 //! token Portico issued to a registered client, or an unregistered return address, gets the
 //! error page and ends nothing. Then:
 //! - with a valid `id_token_hint` for the account signed in on this browser (or with no one
@@ -16,7 +16,7 @@
 
 use crate::api::context::RequestMeta;
 use crate::api::oidc::params::Params;
-use crate::service::oauth_logout::{self, Checked};
+use crate::service::oauth::logout::{self as rp_logout, Checked};
 use crate::state::AppState;
 use crate::web::csrf::{self, Csrf};
 use crate::web::errors::error_page;
@@ -61,7 +61,7 @@ pub async fn logout(
         .into_response();
     };
     let now = state.now();
-    let checked = match oauth_logout::check(
+    let checked = match rp_logout::check(
         &state,
         params.get("id_token_hint"),
         params.get("client_id"),
@@ -95,7 +95,7 @@ pub async fn logout(
         .into_response();
     }
     if let Err(e) =
-        oauth_logout::end(&state, live.map(|s| s.token.as_str()), &checked, &meta, now).await
+        rp_logout::end(&state, live.map(|s| s.token.as_str()), &checked, &meta, now).await
     {
         return error_page(&e, None).into_response();
     }

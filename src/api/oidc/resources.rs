@@ -4,8 +4,8 @@
 use crate::api::context::RequestMeta;
 use crate::api::oidc::client_auth;
 use crate::api::oidc::params::{Params, error_response, json_response, request_id};
-use crate::service::oauth_resources;
-use crate::service::oauth_tokens::OAuthError;
+use crate::service::oauth::resources;
+use crate::service::oauth::tokens::OAuthError;
 use crate::state::AppState;
 use poem::http::{Method, StatusCode, header};
 use poem::web::Data;
@@ -37,7 +37,7 @@ async fn bearer(req: &Request, body: Body) -> Result<String, OAuthError> {
 pub async fn userinfo(req: &Request, state: Data<&AppState>, body: Body) -> Response {
     let result = async {
         let token = bearer(req, body).await?;
-        oauth_resources::userinfo(&state, &token, state.now()).await
+        resources::userinfo(&state, &token, state.now()).await
     }
     .await;
     match result {
@@ -52,7 +52,7 @@ pub async fn introspect(req: &Request, state: Data<&AppState>, body: Body) -> Re
         let params = Params::from_form(req, body).await?;
         let client = client_auth::authenticate(&state, req, &params, false).await?;
         let token = params.require("token")?;
-        oauth_resources::introspect(&state, &client, token, state.now()).await
+        resources::introspect(&state, &client, token, state.now()).await
     }
     .await;
     match result {
@@ -72,7 +72,7 @@ pub async fn revoke(
         let params = Params::from_form(req, body).await?;
         let client = client_auth::authenticate(&state, req, &params, true).await?;
         let token = params.require("token")?;
-        oauth_resources::revoke(&state, &client, token, &meta, state.now()).await
+        resources::revoke(&state, &client, token, &meta, state.now()).await
     }
     .await;
     match result {

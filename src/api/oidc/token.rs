@@ -4,7 +4,7 @@
 use crate::api::context::RequestMeta;
 use crate::api::oidc::client_auth;
 use crate::api::oidc::params::{Params, error_response, json_response, request_id};
-use crate::service::oauth_tokens::{self, OAuthError, TokenResponse};
+use crate::service::oauth::tokens::{self, OAuthError, TokenResponse};
 use crate::state::AppState;
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -36,7 +36,7 @@ async fn exchange(
     let now = state.now();
     match grant_type {
         "authorization_code" => {
-            oauth_tokens::exchange_code(
+            tokens::exchange_code(
                 state,
                 &client,
                 params.require("code")?,
@@ -53,7 +53,7 @@ async fn exchange(
                     "This client may not use refresh tokens.".into(),
                 ));
             }
-            oauth_tokens::refresh(
+            tokens::refresh(
                 state,
                 &client,
                 params.require("refresh_token")?,

@@ -4,7 +4,7 @@ use crate::api::practice::{DemographicChangeView, DemographicFields};
 use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::demographic_changes;
+use crate::service::patients::demographic_changes;
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::payload::Json;

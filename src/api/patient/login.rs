@@ -4,8 +4,11 @@ use crate::api::tags::ApiTags;
 use crate::domain::access::Relation;
 use crate::domain::login::PracticeStanding;
 use crate::error::Result;
-use crate::service::login::{self, Credentials, LoginOutcome, PracticeOption};
-use crate::service::sessions::{self, IssuedTokens};
+use crate::service::login::continuation;
+use crate::service::login::flow::{self, Credentials, LoginOutcome, PracticeOption};
+use crate::service::login::refresh;
+use crate::service::login::tokens::IssuedTokens;
+use crate::service::sessions::ending;
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -280,7 +283,7 @@ impl LoginApi {
             password: body.0.password,
             practice: body.0.practice,
         };
-        let outcome = login::login(&state, creds, &meta, state.now()).await?;
+        let outcome = flow::login(&state, creds, &meta, state.now()).await?;
         Ok(Json(outcome.into()))
     }
 
@@ -301,7 +304,7 @@ impl LoginApi {
         meta: RequestMeta,
         body: JsonBody<PasswordChangeRequest>,
     ) -> Result<Json<LoginResponse>> {
-        let outcome = login::change_password_and_continue(
+        let outcome = continuation::change_password_and_continue(
             &state,
             &body.0.password_change_token,
             &body.0.new_password,
@@ -328,7 +331,7 @@ impl LoginApi {
         meta: RequestMeta,
         body: JsonBody<RefreshRequest>,
     ) -> Result<Json<TokenResponse>> {
-        let tokens = sessions::refresh(&state, &body.0.refresh_token, &meta, state.now()).await?;
+        let tokens = refresh::refresh(&state, &body.0.refresh_token, &meta, state.now()).await?;
         Ok(Json(tokens.into()))
     }
 
@@ -340,7 +343,7 @@ impl LoginApi {
         meta: RequestMeta,
         body: JsonBody<RefreshRequest>,
     ) -> Result<LoggedOut> {
-        sessions::logout(&state, &body.0.refresh_token, &meta, state.now()).await?;
+        ending::logout(&state, &body.0.refresh_token, &meta, state.now()).await?;
         Ok(LoggedOut::Ended)
     }
 }

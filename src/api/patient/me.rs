@@ -5,7 +5,9 @@ use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::login::PracticeStanding;
 use crate::error::Result;
-use crate::service::{me, own_email, passwords, practitioners};
+use crate::service::{
+    accounts::me, accounts::own_email, login::passwords, patients::practitioners,
+};
 use crate::state::AppState;
 use crate::store::access_rows::AtPractice;
 use poem::web::Data;

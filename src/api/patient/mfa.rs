@@ -7,8 +7,8 @@ use crate::api::patient::TokenResponse;
 use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::login;
-use crate::service::mfa::{self, Enrolment};
+use crate::service::login::continuation;
+use crate::service::login::mfa::{self, Enrolment};
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -140,7 +140,7 @@ impl MfaApi {
         body: JsonBody<MfaLoginBody>,
     ) -> Result<Json<TokenResponse>> {
         let tokens =
-            login::complete_mfa(&state, &body.0.mfa_token, &body.0.code, &meta, state.now())
+            continuation::complete_mfa(&state, &body.0.mfa_token, &body.0.code, &meta, state.now())
                 .await?;
         Ok(Json(tokens.into()))
     }
@@ -158,7 +158,8 @@ impl MfaApi {
         body: JsonBody<EnrolmentTokenBody>,
     ) -> Result<Json<TotpEnrolmentView>> {
         let e =
-            login::start_enrolment(&state, &body.0.mfa_enrolment_token, &meta, state.now()).await?;
+            continuation::start_enrolment(&state, &body.0.mfa_enrolment_token, &meta, state.now())
+                .await?;
         Ok(Json(e.into()))
     }
 
@@ -176,7 +177,7 @@ impl MfaApi {
         meta: RequestMeta,
         body: JsonBody<EnrolmentConfirmBody>,
     ) -> Result<Json<EnrolledLoginView>> {
-        let (codes, tokens) = login::complete_enrolment(
+        let (codes, tokens) = continuation::complete_enrolment(
             &state,
             &body.0.mfa_enrolment_token,
             &body.0.code,

@@ -8,7 +8,7 @@ use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::error::Result;
-use crate::service::my_representatives::{self, MyRepresentative};
+use crate::service::representation::my_representatives::{self, MyRepresentative};
 use crate::state::AppState;
 use crate::store::portal_access;
 use chrono::{DateTime, Utc};

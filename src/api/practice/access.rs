@@ -4,8 +4,8 @@ use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessAction, AccessStatus, Relation};
 use crate::error::{Error, Result};
-use crate::service::access::{self, AccessRecord};
-use crate::service::access_changes::{self, check_reason};
+use crate::service::access::changes::{self, check_reason};
+use crate::service::access::listing::{self, AccessRecord};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -97,7 +97,7 @@ impl AccessApi {
     ) -> Result<Json<AccessView>> {
         let reason = check_reason(body.0.and_then(|b| b.reason).as_deref())?;
         let record =
-            access_changes::apply(state, &staff.0, id, action, reason, &meta, state.now()).await?;
+            changes::apply(state, &staff.0, id, action, reason, &meta, state.now()).await?;
         AccessView::try_from(record).map(Json)
     }
 }
@@ -118,7 +118,7 @@ impl AccessApi {
         staff: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<Vec<AccessView>>> {
-        let records = access::for_patient(&state.db, &staff.0, id.0).await?;
+        let records = listing::for_patient(&state.db, &staff.0, id.0).await?;
         Ok(Json(
             records
                 .into_iter()

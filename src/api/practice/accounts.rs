@@ -5,8 +5,8 @@ use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::username::Username;
 use crate::error::Result;
-use crate::service::access::AccessRecord;
-use crate::service::staff_accounts;
+use crate::service::access::listing::AccessRecord;
+use crate::service::registration::staff_created;
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -68,7 +68,7 @@ impl PatientAccountsApi {
         body: JsonBody<NewPatientAccountBody>,
     ) -> Result<PatientAccountCreated> {
         let username = Username::parse(&body.0.username)?;
-        let created = staff_accounts::create(
+        let created = staff_created::create(
             &state.db,
             &state.hasher,
             &staff.0,

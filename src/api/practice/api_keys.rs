@@ -4,7 +4,7 @@ use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::role::Role;
 use crate::error::{Error, Result};
-use crate::service::api_keys;
+use crate::service::practice::api_keys;
 use crate::state::AppState;
 use crate::store::api_key;
 use chrono::{DateTime, Utc};

@@ -1,7 +1,7 @@
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::audit_events::{self, AuditFilter};
+use crate::service::practice::audit_events::{self, AuditFilter};
 use crate::state::AppState;
 use crate::store::audit_event;
 use crate::store::pagination::PageRequest;

@@ -5,7 +5,7 @@ use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::oauth_clients::{self, Client, ClientFields};
+use crate::service::oauth::clients::{self, Client, ClientFields};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -132,8 +132,7 @@ impl ClientsApi {
             id_token_signed_response_alg: b.id_token_signed_response_alg,
         };
         let (client, secret) =
-            oauth_clients::create(&state.db, &staff.0, b.public, fields, &meta, state.now())
-                .await?;
+            clients::create(&state.db, &staff.0, b.public, fields, &meta, state.now()).await?;
         Ok(ClientCreated::Created(Json(CreatedClient {
             client_secret: secret,
             client: client.into(),
@@ -149,7 +148,7 @@ impl ClientsApi {
         state: Data<&AppState>,
         staff: StaffAuth,
     ) -> Result<Json<Vec<ClientView>>> {
-        let clients = oauth_clients::list(&state.db, &staff.0).await?;
+        let clients = clients::list(&state.db, &staff.0).await?;
         Ok(Json(clients.into_iter().map(ClientView::from).collect()))
     }
 
@@ -167,7 +166,7 @@ impl ClientsApi {
         staff: StaffAuth,
         client_id: Path<String>,
     ) -> Result<Json<ClientView>> {
-        let c = oauth_clients::get(&state.db, &staff.0, &client_id.0).await?;
+        let c = clients::get(&state.db, &staff.0, &client_id.0).await?;
         Ok(Json(c.into()))
     }
 
@@ -195,8 +194,7 @@ impl ClientsApi {
             scopes: b.scopes,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
         };
-        let c = oauth_clients::update(&state, &staff.0, &client_id.0, fields, &meta, state.now())
-            .await?;
+        let c = clients::update(&state, &staff.0, &client_id.0, fields, &meta, state.now()).await?;
         Ok(Json(c.into()))
     }
 
@@ -215,7 +213,7 @@ impl ClientsApi {
         meta: RequestMeta,
         client_id: Path<String>,
     ) -> Result<ClientDeleted> {
-        oauth_clients::delete(&state, &staff.0, &client_id.0, &meta, state.now()).await?;
+        clients::delete(&state, &staff.0, &client_id.0, &meta, state.now()).await?;
         Ok(ClientDeleted::Deleted)
     }
 }

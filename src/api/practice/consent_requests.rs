@@ -7,7 +7,7 @@ use crate::api::practice::AccessView;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::consent_requests;
+use crate::service::representation::consent_requests;
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::OpenApi;

@@ -4,7 +4,7 @@ use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::demographics::{ChangeStatus, RequestedChanges};
 use crate::error::Result;
-use crate::service::demographic_changes::{self, ChangeRequest};
+use crate::service::patients::demographic_changes::{self, ChangeRequest};
 use crate::state::AppState;
 use crate::store::pagination::PageRequest;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -6,7 +6,7 @@ use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::held_registrations::{self, HeldRecord};
+use crate::service::registration::held::{self, HeldRecord};
 use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
@@ -31,16 +31,16 @@ pub enum HeldStatus {
 impl HeldStatus {
     fn as_str(self) -> &'static str {
         match self {
-            HeldStatus::Held => held_registrations::status::HELD,
-            HeldStatus::Linked => held_registrations::status::LINKED,
-            HeldStatus::Rejected => held_registrations::status::REJECTED,
+            HeldStatus::Held => held::status::HELD,
+            HeldStatus::Linked => held::status::LINKED,
+            HeldStatus::Rejected => held::status::REJECTED,
         }
     }
 
     fn from_db(raw: &str) -> Self {
         match raw {
-            held_registrations::status::LINKED => HeldStatus::Linked,
-            held_registrations::status::REJECTED => HeldStatus::Rejected,
+            held::status::LINKED => HeldStatus::Linked,
+            held::status::REJECTED => HeldStatus::Rejected,
             _ => HeldStatus::Held,
         }
     }
@@ -125,8 +125,7 @@ impl HeldRegistrationsApi {
         staff: StaffAuth,
         status: Query<Option<HeldStatus>>,
     ) -> Result<Json<Vec<HeldRegistrationView>>> {
-        let rows =
-            held_registrations::list(&state.db, &staff.0, status.0.map(HeldStatus::as_str)).await?;
+        let rows = held::list(&state.db, &staff.0, status.0.map(HeldStatus::as_str)).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
@@ -148,7 +147,7 @@ impl HeldRegistrationsApi {
         meta: RequestMeta,
         id: Path<Uuid>,
     ) -> Result<Json<HeldRegistrationView>> {
-        let r = held_registrations::link(
+        let r = held::link(
             &state.db,
             &staff.0,
             state.settings.issuer(),
@@ -178,7 +177,7 @@ impl HeldRegistrationsApi {
         id: Path<Uuid>,
         body: JsonBody<RejectBody>,
     ) -> Result<Json<HeldRegistrationView>> {
-        let r = held_registrations::reject(
+        let r = held::reject(
             &state.db,
             &staff.0,
             id.0,

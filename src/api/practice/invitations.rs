@@ -8,7 +8,7 @@ use crate::domain::invitation::{
     Channel, Delivery, InvitationRequest, InvitationStatus, Recipient,
 };
 use crate::error::{Error, Result};
-use crate::service::invitations::{self, InvitationRecord};
+use crate::service::access::invitations::{self, InvitationRecord};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;

@@ -5,7 +5,7 @@ use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::oauth_launches;
+use crate::service::oauth::launches;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -60,7 +60,7 @@ impl LaunchesApi {
         body: JsonBody<NewLaunchBody>,
     ) -> Result<LaunchCreated> {
         let b = body.0;
-        let created = oauth_launches::create(
+        let created = launches::create(
             &state.db,
             &staff.0,
             b.patient_id,

@@ -5,7 +5,7 @@ use crate::api::tags::ApiTags;
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode, parse_reference};
 use crate::domain::patient::{check_address, check_date_of_birth};
 use crate::error::Result;
-use crate::service::patients::{self, NewPatient, PatientChange, PatientFilter};
+use crate::service::patients::records::{self, NewPatient, PatientChange, PatientFilter};
 use crate::state::AppState;
 use crate::store::pagination::PageRequest;
 use crate::store::patient;
@@ -185,7 +185,7 @@ impl PatientsApi {
     ) -> Result<PatientCreated> {
         let now = state.now();
         let new = body.0.parse(now.date_naive())?;
-        let p = patients::create(&state.db, &staff.0, new, &meta, now).await?;
+        let p = records::create(&state.db, &staff.0, new, &meta, now).await?;
         Ok(PatientCreated::Created(Json(p.into())))
     }
 
@@ -215,7 +215,7 @@ impl PatientsApi {
             date_of_birth: date_of_birth.0,
             external_ref: external_ref.0,
         };
-        let found = patients::search(&state.db, &staff.0, filter, page).await?;
+        let found = records::search(&state.db, &staff.0, filter, page).await?;
         Ok(Json(PatientPage {
             items: found.items.into_iter().map(Into::into).collect(),
             next_cursor: found.next_cursor,
@@ -232,7 +232,7 @@ impl PatientsApi {
         staff: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<PatientView>> {
-        let p = patients::get(&state.db, &staff.0, id.0).await?;
+        let p = records::get(&state.db, &staff.0, id.0).await?;
         Ok(Json(p.into()))
     }
 
@@ -255,7 +255,7 @@ impl PatientsApi {
     ) -> Result<Json<PatientView>> {
         let now = state.now();
         let change = body.0.parse(now.date_naive())?;
-        let p = patients::update(&state.db, &staff.0, id.0, change, &meta, now).await?;
+        let p = records::update(&state.db, &staff.0, id.0, change, &meta, now).await?;
         // A changed email may have queued a notice to the old address.
         state.outbox_wakeup.notify_one();
         Ok(Json(p.into()))

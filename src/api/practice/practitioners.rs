@@ -3,7 +3,7 @@ use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::practitioners::{self, PractitionerChange};
+use crate::service::patients::practitioners::{self, PractitionerChange};
 use crate::state::AppState;
 use crate::store::practitioner;
 use chrono::{DateTime, Utc};

@@ -9,7 +9,7 @@ use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::invitation::Channel;
 use crate::error::Result;
-use crate::service::quick_add;
+use crate::service::access::quick_add;
 use crate::state::AppState;
 use chrono::NaiveDate;
 use poem::web::Data;

@@ -3,7 +3,7 @@ use crate::api::practice::AccessView;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::registrations;
+use crate::service::registration::confirmation;
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::OpenApi;
@@ -33,7 +33,7 @@ impl RegistrationReviewApi {
         meta: RequestMeta,
         id: Path<Uuid>,
     ) -> Result<Json<AccessView>> {
-        let record = registrations::activate(&state.db, &staff.0, id.0, &meta, state.now()).await?;
+        let record = confirmation::activate(&state.db, &staff.0, id.0, &meta, state.now()).await?;
         Ok(Json(record.try_into()?))
     }
 }

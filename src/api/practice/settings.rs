@@ -5,7 +5,7 @@ use crate::api::tags::ApiTags;
 use crate::domain::contact::EmailAddress;
 use crate::domain::practice::{RequiredField, SelfRegistration};
 use crate::error::{Error, Result};
-use crate::service::practices::{self, PracticeSettings, SettingsChange};
+use crate::service::practice::practices::{self, PracticeSettings, SettingsChange};
 use crate::state::AppState;
 use crate::store::practice;
 use chrono::{DateTime, Utc};

@@ -1,0 +1,6 @@
+//! Cryptographic primitives with no I/O: opaque secrets (random tokens, their SHA-256 hashes,
+//! constant-time comparison) and sealing values at rest. Below `store` and `auth`, which both
+//! use them.
+
+pub mod sealed;
+pub mod secrets;

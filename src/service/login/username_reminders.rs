@@ -1,0 +1,133 @@
+//! "Forgot username": every username using an email address, mailed to that address.
+//!
+//! As with password resets (`service::login::passwords`), the request answers the same at once for a
+//! known and an unknown address: it only queues the work (a background task finds the
+//! accounts and queues the message), so neither the answer nor its timing depends on whether
+//! an account exists. Throttled like resets: at most [`REMINDERS_PER_HOUR`] reminders an hour
+//! per account, so the form cannot flood a mailbox.
+
+use crate::crypto::secrets;
+use crate::domain::throttle;
+use crate::error::Result;
+use crate::mail::username_reminder::{UsernameEntry, username_reminder};
+use crate::state::AppState;
+use crate::store::access_rows;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::{account, accounts, outbox, throttles};
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+use serde_json::json;
+
+/// At most this many reminders per account an hour (the password reset limit).
+pub const REMINDERS_PER_HOUR: i32 = throttle::LINKS_PER_ACCOUNT.cap;
+/// The audit kind of a reminder sent; counted for the throttle.
+const SENT: &str = "username_reminder.sent";
+
+/// `POST /api/v1/username-reminders`: queues the work and returns at once, whatever the input.
+pub fn request(state: &AppState, email: String, meta: RequestMeta) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let now = state.now();
+        match send_reminder(&state, &email, &meta, now).await {
+            Ok(true) => state.outbox_wakeup.notify_one(),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "username reminder failed"),
+        }
+    });
+}
+
+/// Finds every account using the address and queues one message listing them. Returns
+/// whether a message was queued.
+async fn send_reminder(
+    state: &AppState,
+    email: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let folded = email.trim().to_lowercase();
+    let accounts = if folded.contains('@') {
+        accounts::with_email_folded(&state.db, &folded).await?
+    } else {
+        Vec::new()
+    };
+    if accounts.is_empty() {
+        audit::record(
+            &state.db,
+            meta,
+            Event::new("username_reminder.requested", Actor::Anonymous).detail(json!({
+                "outcome": "no_account",
+                "email_sha256": secrets::hash_token(&folded),
+            })),
+            now,
+        )
+        .await?;
+        return Ok(false);
+    }
+    let mut due = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        // Counted before the message is queued, in one statement: requests sent at once are
+        // judged as the same requests one after another.
+        let key = format!("username_reminder:{}", a.id);
+        match throttles::count_attempt(&state.db, &key, throttle::LINKS_PER_ACCOUNT, now).await? {
+            Some(_) => due.push(a),
+            None => {
+                audit::record(
+                    &state.db,
+                    meta,
+                    Event::new("username_reminder.throttled", Actor::Anonymous)
+                        .account(a.id)
+                        .detail(json!({"reminders_per_hour": REMINDERS_PER_HOUR})),
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    let Some(to) = due.first().and_then(|a| a.email.clone()) else {
+        return Ok(false);
+    };
+    let mut entries = Vec::with_capacity(due.len());
+    for a in &due {
+        entries.push(UsernameEntry {
+            username: a.username.clone(),
+            first_names: first_names(state, a).await?,
+        });
+    }
+    let login_url = format!("{}/login", state.settings.issuer());
+    let txn = state.db.begin().await?;
+    outbox::enqueue(
+        &txn,
+        None,
+        username_reminder(&to, &entries, &login_url),
+        now,
+    )
+    .await?;
+    for a in &due {
+        audit::record(
+            &txn,
+            meta,
+            Event::new(SENT, Actor::Anonymous)
+                .account(a.id)
+                .detail(json!({"accounts_on_address": due.len()})),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The first names of the patients an account is for, in the order it was given access; the
+/// account holder's own when it has none yet.
+async fn first_names(state: &AppState, a: &account::Model) -> Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for row in access_rows::for_account(&state.db, a.id, None).await? {
+        if !names.contains(&row.patient_first_name) {
+            names.push(row.patient_first_name);
+        }
+    }
+    if names.is_empty() {
+        names.extend(a.first_name.clone());
+    }
+    Ok(names)
+}

@@ -1,0 +1,514 @@
+//! Following an invitation link: what it is for, and redeeming it as the patient or as a
+//! representative, with a new account or one the person already has (seed 004).
+//!
+//! The patient's date of birth is asked as a confirmation of identity before any access is
+//! granted (HIPAA 164.514(h)); a mismatch says nothing about the record. The link is consumed
+//! by one conditional UPDATE in the transaction that creates the account and activates the
+//! access, so of any number of parallel redemptions exactly one succeeds and the others
+//! create nothing.
+
+use crate::auth::password::Verification;
+use crate::crypto::secrets;
+use crate::domain::access::{AccessStatus, Relation, needs_patient_consent};
+use crate::domain::contact::PersonName;
+use crate::domain::invitation::{AccountMode, Channel, MAX_FAILED_ATTEMPTS};
+use crate::domain::password_policy::{self, PasswordContext};
+use crate::domain::representation::check_self_service_age;
+use crate::domain::username::Username;
+use crate::error::{Error, Result};
+use crate::service::access::invitations::lifecycle;
+use crate::service::accounts::logins::{self, NewAccount};
+use crate::service::practice::practices::{self, PracticeSettings};
+use crate::service::{login::mfa, representation::consent_requests, sessions::throttle};
+use crate::state::AppState;
+use crate::store::audit::{self, Actor, Event, RequestMeta};
+use crate::store::invitations as store;
+use crate::store::{
+    access as accesses, account, invitation, patient, patients, portal_access, practice,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use serde_json::json;
+
+/// What a link is for, and nothing more: no last name, no date of birth, no contact details.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub practice: practice::Model,
+    pub patient_first_name: String,
+    pub relation: Relation,
+    /// The representative's first name, for a representative invitation.
+    pub recipient_first_name: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A representative's own details (seed 004: "They will select Representative").
+#[derive(Debug, Clone)]
+pub struct Representative {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub date_of_birth: NaiveDate,
+}
+
+/// What the person following the link gives.
+pub struct Redemption {
+    pub account: AccountMode,
+    pub username: String,
+    pub password: String,
+    /// The patient's date of birth, as a confirmation.
+    pub date_of_birth: NaiveDate,
+    pub representative: Option<Representative>,
+    /// A two-step code (TOTP or recovery), for an existing account that has it on.
+    pub code: Option<String>,
+}
+
+/// A redeemed invitation: the account now holding access to the patient's record (active, or
+/// `pending_consent` for an adult patient's spouse, caregiver or other representative).
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub account: account::Model,
+    pub access: portal_access::Model,
+    pub practice: practice::Model,
+    pub patient_first_name: String,
+    /// A new account was created (as opposed to an existing one linked).
+    pub created: bool,
+}
+
+/// The invitation behind a token. A malformed token is refused without a query.
+async fn find<C: ConnectionTrait>(conn: &C, token: &str) -> Result<invitation::Model> {
+    if !secrets::looks_like_token(token) {
+        return Err(Error::InvitationInvalid);
+    }
+    let hash = secrets::hash_token(token);
+    let found = store::find_by_token_hash(conn, &hash)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    if !secrets::constant_time_eq(found.token_hash.as_bytes(), hash.as_bytes()) {
+        return Err(Error::InvitationInvalid);
+    }
+    Ok(found)
+}
+
+/// The invitation, if it may still be redeemed: within its lifetime, not used, superseded or
+/// revoked, and its access still waiting for it (a revoke in between also stops the link).
+async fn find_redeemable<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(invitation::Model, portal_access::Model)> {
+    let inv = find(conn, token).await?;
+    lifecycle(&inv).check_redeemable(now)?;
+    let access = accesses::find(conn, inv.access_id)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    if access.status != AccessStatus::Invited {
+        return Err(Error::InvitationUsed);
+    }
+    Ok((inv, access))
+}
+
+async fn patient_of<C: ConnectionTrait>(
+    conn: &C,
+    inv: &invitation::Model,
+) -> Result<patient::Model> {
+    patients::find(conn, inv.patient_id)
+        .await?
+        .ok_or(Error::InvitationInvalid)
+}
+
+/// What a link is for: 404 `invitation_invalid` if unknown, 410 `invitation_expired` or
+/// `invitation_used` if it no longer works.
+pub async fn preview(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -> Result<Preview> {
+    let (inv, _) = find_redeemable(db, token, now).await?;
+    let patient = patient_of(db, &inv).await?;
+    let practice = practices::get(db, inv.practice_id).await?;
+    Ok(Preview {
+        practice,
+        patient_first_name: patient.first_name,
+        relation: inv.relation,
+        recipient_first_name: inv.recipient_first_name,
+        expires_at: inv.expires_at,
+    })
+}
+
+/// The practice that sent a link, whatever state the link is in (`None` for an unknown one):
+/// the page for an expired or used link tells the person whom to call.
+pub async fn practice_of_link(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<Option<practice::Model>> {
+    match find(db, token).await {
+        Ok(inv) => Ok(Some(practices::get(db, inv.practice_id).await?)),
+        Err(Error::InvitationInvalid) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Who will hold the access: an account to create (password already hashed) or one that
+/// proved its password.
+enum Holder {
+    New {
+        username: Username,
+        password_hash: String,
+    },
+    Existing(Box<account::Model>),
+}
+
+/// Redeems an invitation. Slow work (argon2) happens before the transaction; the transaction
+/// consumes the link, creates or links the account, activates the access and audits it. An
+/// existing account signs in as at login: the same throttle, and its second factor when it
+/// has one.
+pub async fn redeem(
+    state: &AppState,
+    token: &str,
+    r: Redemption,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<Redeemed> {
+    let db = &state.db;
+    let hasher = &state.hasher;
+    let issuer = state.settings.issuer();
+    let (inv, invited) = find_redeemable(db, token, now).await?;
+    let relation = inv.relation;
+    match (relation.is_representative(), &r.representative) {
+        (true, None) => {
+            return Err(Error::invalid(
+                "representative",
+                "is required: your own first name, last name and date of birth",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(Error::invalid(
+                "representative",
+                "is only for a representative's invitation",
+            ));
+        }
+        _ => {}
+    }
+    let patient = patient_of(db, &inv).await?;
+    let practice = practices::get(db, inv.practice_id).await?;
+    // The date of birth is judged in one guarded statement that also counts it when wrong:
+    // however many arrive at once, each is judged as if it came after the ones before it, and
+    // none is accepted once the link has had its tries.
+    let wrong_date = patient.date_of_birth != r.date_of_birth;
+    let check = count_check(db, &inv, Check::DateOfBirth { wrong: wrong_date }, now).await?;
+    if wrong_date {
+        record_failure(db, &inv, check, "date_of_birth_mismatch", meta, now).await?;
+        return Err(Error::invalid(
+            "date_of_birth",
+            "The details given do not match our records. Please check them and try again.",
+        ));
+    }
+    if relation == Relation::Own {
+        check_self_service_age(
+            patient.date_of_birth,
+            now.date_naive(),
+            PracticeSettings::from(&practice).min_self_service_age,
+        )?;
+    }
+
+    // The account's email: the address the link went to for a representative, the patient's
+    // own for the patient.
+    let email = match relation {
+        Relation::Own => patient.email.clone(),
+        _ => inv.recipient_email.clone(),
+    };
+    let holder = match r.account {
+        AccountMode::New => {
+            let username = Username::parse(&r.username)?;
+            password_policy::check(
+                &r.password,
+                &PasswordContext {
+                    username: Some(username.as_str()),
+                    email: email.as_deref(),
+                    practice_name: Some(&practice.name),
+                    mfa: false,
+                },
+            )?;
+            if logins::find_by_username(db, username.as_str())
+                .await?
+                .is_some()
+            {
+                return Err(Error::UsernameTaken);
+            }
+            Holder::New {
+                username,
+                password_hash: hasher.hash(&r.password).await?,
+            }
+        }
+        AccountMode::Existing => {
+            // Counted before argon2 runs, on the login throttle (per account and per address)
+            // and on the link; taken back if the password is right.
+            let attempt = throttle::attempt(state, &r.username, meta, now).await?;
+            let check = match count_check(db, &inv, Check::Password, now).await {
+                Ok(check) => check,
+                Err(e) => {
+                    attempt.succeeded(state, now).await?;
+                    return Err(e);
+                }
+            };
+            let found = logins::find_by_username(db, &r.username).await?;
+            let checked = hasher
+                .verify(
+                    &r.password,
+                    found.as_ref().map(|a| a.password_hash.as_str()),
+                )
+                .await?;
+            match (checked, found) {
+                (Verification::Valid { .. }, Some(a)) => {
+                    attempt.succeeded(state, now).await?;
+                    uncount_check(db, &inv).await?;
+                    second_factor(state, &a, r.code.as_deref(), meta, now).await?;
+                    Holder::Existing(Box::new(a))
+                }
+                _ => {
+                    attempt.failed(state, meta, now).await?;
+                    record_failure(db, &inv, check, "invalid_credentials", meta, now).await?;
+                    return Err(Error::InvalidCredentials);
+                }
+            }
+        }
+    };
+
+    let txn = db.begin().await?;
+    consume(&txn, &inv, now).await?;
+    let (account, created) = match holder {
+        Holder::New {
+            username,
+            password_hash,
+        } => {
+            // Following an emailed link proves the address, when it is the account's.
+            let email_verified =
+                inv.channel == Channel::Email && email.is_some() && email == inv.recipient_email;
+            let (first_name, last_name, date_of_birth) = match &r.representative {
+                Some(rep) => (
+                    rep.first_name.as_str().to_owned(),
+                    rep.last_name.as_str().to_owned(),
+                    rep.date_of_birth,
+                ),
+                None => (
+                    patient.first_name.clone(),
+                    patient.last_name.clone(),
+                    patient.date_of_birth,
+                ),
+            };
+            let email = email
+                .as_deref()
+                .map(|e| crate::domain::contact::EmailAddress::parse("email", e))
+                .transpose()?;
+            let account = logins::insert(
+                &txn,
+                NewAccount {
+                    username,
+                    email,
+                    email_verified,
+                    password_hash,
+                    must_change_password: false,
+                    first_name: Some(first_name),
+                    last_name: Some(last_name),
+                    date_of_birth: Some(date_of_birth),
+                },
+                now,
+            )
+            .await?;
+            (account, true)
+        }
+        Holder::Existing(account) => (*account, false),
+    };
+    store::record_redeemer(&txn, inv.id, account.id).await?;
+    // An adult decides who sees their record: a spouse, caregiver or other representative
+    // waits for the patient's consent.
+    let pending = needs_patient_consent(
+        relation,
+        patient.date_of_birth,
+        now.date_naive(),
+        practice.age_of_majority,
+    );
+    let status = if pending {
+        AccessStatus::PendingConsent
+    } else {
+        AccessStatus::Active
+    };
+    // The account the access held before, as read when the link was checked: only a
+    // redemption of the access's one live link (consumed above) changes it.
+    let previous_account = invited.account_id;
+    // Guarded on `invited`: a revoke or block that landed since the link was read wins.
+    let access = accesses::redeem_invited(&txn, inv.access_id, account.id, status, now)
+        .await
+        .map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                Error::Conflict(
+                    "This account already has portal access to this patient's record.".into(),
+                )
+            } else {
+                e.into()
+            }
+        })?
+        .ok_or(Error::InvitationUsed)?;
+    audit::record(
+        &txn,
+        meta,
+        Event::new("invitation.redeemed", Actor::Account(account.id))
+            .practice(inv.practice_id)
+            .patient(inv.patient_id)
+            .account(account.id)
+            .access(access.id)
+            .detail(json!({
+                "invitation_id": inv.id,
+                "relation": relation.as_str(),
+                "account": if created { "new" } else { "existing" },
+                "relinked": previous_account.is_some_and(|p| p != account.id),
+                "status": status.as_str(),
+                "representative": r.representative.as_ref().map(|rep| json!({
+                    "first_name": rep.first_name.as_str(),
+                    "last_name": rep.last_name.as_str(),
+                })),
+            })),
+        now,
+    )
+    .await?;
+    if pending {
+        consent_requests::issue(&txn, issuer, &access, &patient, &practice, now).await?;
+    } else if relation.is_representative() {
+        consent_requests::notify_access_gained(
+            &txn, issuer, &access, &patient, &practice, None, now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    if !created {
+        // A complete sign-in, as a complete login: the account's failures are cleared.
+        throttle::forget_account(db, &account.username).await?;
+    }
+    Ok(Redeemed {
+        account,
+        access,
+        practice,
+        patient_first_name: patient.first_name,
+        created,
+    })
+}
+
+/// An existing account with two-step verification on gives a code as well, checked as at
+/// login: throttled on the account (one counter with its passwords), spent on use. Without
+/// one the answer is `mfa_required`, and nothing is linked.
+async fn second_factor(
+    state: &AppState,
+    account: &account::Model,
+    code: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if account.totp_enabled_at.is_none() {
+        return Ok(());
+    }
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Err(Error::MfaRequired);
+    };
+    let attempt = throttle::attempt(state, &account.username, meta, now).await?;
+    match mfa::verify(state, account, code, meta, now).await {
+        Ok(_) => attempt.succeeded(state, now).await,
+        Err(Error::InvalidMfaCode) => {
+            attempt.failed(state, meta, now).await?;
+            Err(Error::InvalidMfaCode)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Consumes the link with one conditional UPDATE. When another redemption got there first (or
+/// the link lapsed meanwhile), says which.
+async fn consume<C: ConnectionTrait>(
+    conn: &C,
+    inv: &invitation::Model,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if store::consume(conn, inv.id, now).await? {
+        return Ok(());
+    }
+    let fresh = store::find(conn, inv.id)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    lifecycle(&fresh).check_redeemable(now)?;
+    Err(Error::InvitationUsed)
+}
+
+/// What is checked against a link.
+#[derive(Debug, Clone, Copy)]
+enum Check {
+    /// The date of birth, already compared: counted when wrong, and the wrong one that uses
+    /// the last try revokes the link in the same statement.
+    DateOfBirth { wrong: bool },
+    /// An existing account's password, about to be checked: counted now (taken back with
+    /// [`uncount_check`] when right), revoking in [`record_failure`] when wrong.
+    Password,
+}
+
+/// Judges a check against the link with one guarded UPDATE … RETURNING: only while the link
+/// has tries left (and is not used, revoked or replaced) is the check counted and allowed, so
+/// of any number of attempts, concurrent or not, at most [`MAX_FAILED_ATTEMPTS`] wrong ones
+/// are ever answered as wrong, and none is accepted after them. Returns this check's count;
+/// a link with no tries left answers as a stopped link does (or `rate_limited` while checks
+/// in flight decide).
+async fn count_check(
+    db: &DatabaseConnection,
+    inv: &invitation::Model,
+    check: Check,
+    now: DateTime<Utc>,
+) -> Result<i32> {
+    let (adds, revoke_at_max) = match check {
+        Check::DateOfBirth { wrong } => (i32::from(wrong), wrong),
+        Check::Password => (1, false),
+    };
+    if let Some(count) =
+        store::count_check(db, inv.id, adds, revoke_at_max, MAX_FAILED_ATTEMPTS, now).await?
+    {
+        return Ok(count);
+    }
+    let fresh = store::find(db, inv.id)
+        .await?
+        .ok_or(Error::InvitationInvalid)?;
+    lifecycle(&fresh).check_redeemable(now)?;
+    Err(Error::RateLimited {
+        retry_after_secs: 1,
+    })
+}
+
+/// Takes back a check counted by [`count_check`] that was right.
+async fn uncount_check(db: &DatabaseConnection, inv: &invitation::Model) -> Result<()> {
+    Ok(store::uncount_check(db, inv.id).await?)
+}
+
+/// A wrong date of birth or password, already counted by [`count_check`]: audited in its own
+/// transaction (the request itself fails); the check that reached the limit revokes the link
+/// (a date of birth has already) and the practice must resend it.
+async fn record_failure(
+    db: &DatabaseConnection,
+    inv: &invitation::Model,
+    check: i32,
+    reason: &'static str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    let revoked = check >= MAX_FAILED_ATTEMPTS;
+    if revoked {
+        store::revoke_unused(&txn, inv.id, now).await?;
+    }
+    audit::record(
+        &txn,
+        meta,
+        Event::new("invitation.redeem_failed", Actor::Anonymous)
+            .practice(inv.practice_id)
+            .patient(inv.patient_id)
+            .access(inv.access_id)
+            .detail(json!({
+                "invitation_id": inv.id,
+                "reason": reason,
+                "link_revoked": revoked,
+            })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
