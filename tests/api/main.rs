@@ -45,6 +45,7 @@ mod oidc_private_key_jwt;
 mod oidc_refusals;
 mod oidc_smart;
 mod openapi;
+mod openapi_nullable;
 mod ops;
 mod outbox;
 mod own_email;

@@ -77,7 +77,7 @@ pub struct NewClientBody {
     pub redirect_uris: Vec<String>,
     /// `true` for apps that cannot keep a secret (no secret is issued). Default `false`.
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub public: bool,
     /// Allowed scopes: `openid`, `profile`, `email`, `offline_access`, `launch`,
     /// `launch/patient`, `fhirUser`, SMART `patient/<Resource>.<permissions>`; for a backend
@@ -85,7 +85,7 @@ pub struct NewClientBody {
     /// must list its scopes).
     pub scopes: Option<Vec<String>>,
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub post_logout_redirect_uris: Vec<String>,
     /// `RS256` (default) or `EdDSA`.
     pub id_token_signed_response_alg: Option<String>,
