@@ -73,7 +73,7 @@ pub struct NewClientBody {
     /// `https` URIs, or `http` on the loopback address; matched exactly. At least one, except
     /// for a backend service, which has none.
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub redirect_uris: Vec<String>,
     /// `true` for apps that cannot keep a secret (no secret is issued). Default `false`.
     #[oai(default)]
@@ -101,7 +101,7 @@ pub struct NewClientBody {
     /// `true` for a SMART backend service (`client_credentials`, `system/` scopes, no redirect
     /// URIs, `private_key_jwt`). Default `false`; fixed once registered.
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub backend_service: bool,
 }
 
