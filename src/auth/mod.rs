@@ -3,4 +3,5 @@
 
 pub mod keys;
 pub mod password;
+pub mod system_tokens;
 pub mod tokens;

@@ -2,5 +2,6 @@
 //! constant-time comparison) and sealing values at rest. Below `store` and `auth`, which both
 //! use them.
 
+pub mod client_keys;
 pub mod sealed;
 pub mod secrets;

@@ -10,6 +10,7 @@ pub mod demographics;
 pub mod invitation;
 pub mod login;
 pub mod oauth;
+pub mod oauth_client;
 pub mod oauth_scope;
 pub mod password_policy;
 pub mod patient;

@@ -1,35 +1,12 @@
-//! A registered OAuth client as the server uses it: the stored row with its JSON lists and
-//! scopes parsed once, kept in the process's client cache (`AppState::clients`).
+//! A registered OAuth client as the server uses it: the stored row with its JSON lists, scopes
+//! and keys parsed once, kept in the process's client cache (`AppState::clients`).
 
+use crate::crypto::client_keys::ClientKeys;
 use crate::crypto::secrets;
 use crate::domain::oauth::Scope;
+use crate::domain::oauth_client::{AuthMethod, IdTokenAlg};
 use crate::error::{Error, Result};
 use crate::store::oauth_client;
-
-/// The algorithm a client's ID tokens are signed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdTokenAlg {
-    /// RS256: what OpenID Connect requires every provider to support; the default.
-    Rs256,
-    EdDsa,
-}
-
-impl IdTokenAlg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdTokenAlg::Rs256 => "RS256",
-            IdTokenAlg::EdDsa => "EdDSA",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "RS256" => Some(IdTokenAlg::Rs256),
-            "EdDSA" => Some(IdTokenAlg::EdDsa),
-            _ => None,
-        }
-    }
-}
 
 /// A client as it is stored, with its JSON lists parsed.
 #[derive(Debug, Clone)]
@@ -41,6 +18,9 @@ pub struct Client {
     /// `scopes` parsed; a stored scope Portico no longer knows grants nothing.
     pub registered: Vec<Scope>,
     pub id_token_alg: IdTokenAlg,
+    pub auth_method: AuthMethod,
+    /// The registered keys of a `private_key_jwt` client, parsed (empty for others).
+    pub keys: ClientKeys,
 }
 
 impl Client {
@@ -49,7 +29,23 @@ impl Client {
             serde_json::from_str(raw).map_err(|e| Error::internal(anyhow::anyhow!(e)))
         };
         let scopes = list(&model.scopes)?;
+        let auth_method = match AuthMethod::parse(&model.token_endpoint_auth_method) {
+            _ if model.public => AuthMethod::None,
+            Some(m) => m,
+            // A method this version does not know: a secret, which such a client has not.
+            None => AuthMethod::ClientSecret,
+        };
+        // Checked at registration; a stored set that no longer parses verifies nothing.
+        let keys = match &model.jwks {
+            Some(raw) => serde_json::from_str(raw)
+                .ok()
+                .and_then(|v| ClientKeys::parse(&v).ok())
+                .unwrap_or_default(),
+            None => ClientKeys::default(),
+        };
         Ok(Self {
+            auth_method,
+            keys,
             redirect_uris: list(&model.redirect_uris)?,
             post_logout_redirect_uris: list(&model.post_logout_redirect_uris)?,
             registered: scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect(),

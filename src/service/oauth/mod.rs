@@ -3,6 +3,9 @@
 //! revocation, RP-initiated logout, the practice's clients and EHR launch contexts.
 
 pub mod authorize;
+pub mod client_assertions;
+pub mod client_credentials;
+pub mod client_rules;
 pub mod clients;
 pub mod launches;
 pub mod logout;

@@ -9,10 +9,10 @@ use crate::domain::oauth::{
     SCOPE_EMAIL, SCOPE_OPENID, SCOPE_PROFILE, parse_scope, wants_patient_context,
 };
 use crate::error::Error;
+use crate::service::oauth::client_credentials;
 use crate::service::oauth::clients::Client;
 use crate::service::oauth::tokens::OAuthError;
-use crate::service::sessions::ending;
-use crate::service::sessions::ending::ended;
+use crate::service::sessions::ending::{self, ended};
 use crate::service::sessions::patient_auth;
 use crate::state::AppState;
 use crate::store::access_rows;
@@ -154,6 +154,9 @@ pub async fn introspect(
             Err(_) => Ok(inactive()),
         };
     }
+    if let Some(answer) = client_credentials::introspect(state, client, token, now).await? {
+        return Ok(answer);
+    }
     let Some((rt, session)) = ending::find(&state.db, token).await? else {
         return Ok(inactive());
     };
@@ -223,7 +226,11 @@ pub async fn revoke(
                 .await
             {
                 Ok(claims) if claims.client_id == client.model.client_id => Some(claims.sid),
-                _ => None,
+                Ok(_) => None,
+                Err(_) => {
+                    client_credentials::refuse_revocation(state, client, token, now).await?;
+                    None
+                }
             }
         }
     };
