@@ -1,6 +1,8 @@
 //! How long one breached-password lookup takes (SHA-1 of the password and three reads of the
 //! filter), over the bundled set: `cargo bench --bench breached_passwords`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use portico::domain::breached_passwords::BreachedPasswords;
 use std::hint::black_box;
 use std::time::Instant;

@@ -123,6 +123,7 @@ impl PrivateKey {
             PrivateKey::Rsa(pair) => {
                 let mut signature = vec![0u8; pair.public_modulus_len()];
                 // Signing with a valid, loaded key and a correctly sized buffer cannot fail.
+                #[allow(clippy::expect_used, reason = "cannot fail, see above")]
                 pair.sign(
                     &RSA_PKCS1_SHA256,
                     &aws_lc_rs::rand::SystemRandom::new(),
@@ -411,6 +412,10 @@ async fn load(
 /// with `retire_previous_at`, the older unretired keys of the algorithm retire then. Returns
 /// the new kid and the kids retiring; `Ok(None)`: another instance inserted that generation
 /// first.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one generation's fields, written once"
+)]
 async fn insert_generation(
     db: &DatabaseConnection,
     sealer: &Sealer,

@@ -138,12 +138,17 @@ impl BreachedPasswords {
         if all.len() < HEADER_LEN + 4 || &all[..MAGIC.len()] != MAGIC {
             return Err(FilterFileError::Magic);
         }
-        let entries = u64::from_le_bytes(all[14..22].try_into().expect("8 bytes"));
+        let entries = u64::from_le_bytes(
+            all[14..22]
+                .try_into()
+                .map_err(|_| FilterFileError::Layout)?,
+        );
         let body = &all[HEADER_LEN..];
         if checksum == Checksum::Verify && Sha256::digest(body).as_slice() != &all[22..HEADER_LEN] {
             return Err(FilterFileError::Checksum);
         }
-        let descriptor_len = u32::from_le_bytes(body[..4].try_into().expect("4 bytes")) as usize;
+        let descriptor_len =
+            u32::from_le_bytes(body[..4].try_into().map_err(|_| FilterFileError::Layout)?) as usize;
         if descriptor_len != BinaryFuse8::DESCRIPTOR_LEN || body.len() <= 4 + descriptor_len {
             return Err(FilterFileError::Layout);
         }
@@ -257,6 +262,11 @@ pub fn install(path: Option<&Path>) -> Result<&'static BreachedPasswords, Filter
 }
 
 /// The set in use (the bundled one when nothing was installed, as in unit tests).
+// The bundled bytes are part of the binary and a unit test parses them.
+#[allow(
+    clippy::expect_used,
+    reason = "the bundled set is checked by a unit test"
+)]
 pub fn active() -> &'static BreachedPasswords {
     ACTIVE.get_or_init(|| BreachedPasswords::bundled().expect("the bundled set is valid"))
 }

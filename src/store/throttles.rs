@@ -45,6 +45,8 @@ pub struct Counter<'a> {
 /// `per_rule(rule)` for the row's own key: a `CASE` on the key when the counters follow
 /// different rules (one statement counts them all).
 fn by_key(counters: &[Counter<'_>], per_rule: impl Fn(Rule) -> Expr) -> Expr {
+    // Every caller counts at least one key (the account, the address or both).
+    #[allow(clippy::expect_used, reason = "callers pass at least one counter")]
     let (last, rest) = counters.split_last().expect("at least one counter");
     if rest.is_empty() {
         return per_rule(last.rule);

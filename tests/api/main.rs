@@ -2,6 +2,8 @@
 //! test (SQLite in a temp dir, or PostgreSQL when PORTICO_TEST_DATABASE_URL is set).
 //! One binary for all of them, so they link once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod helpers;
 mod helpers_ageing;
 mod helpers_assertions;

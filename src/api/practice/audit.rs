@@ -77,6 +77,10 @@ impl AuditApi {
         method = "get",
         operation_id = "listAuditEvents"
     )]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     async fn list(
         &self,
         state: Data<&AppState>,

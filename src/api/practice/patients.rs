@@ -193,6 +193,10 @@ impl PatientsApi {
     ///
     /// Every given criterion must match. `name`: each word starts the first or last name,
     /// case-insensitively. Roles: all.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     #[oai(path = "/patients", method = "get", operation_id = "listPatients")]
     async fn list(
         &self,

@@ -186,6 +186,10 @@ pub fn id_token(
     tokens::sign(key, "JWT", &claims)
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the ID token's claims, each from a different source"
+)]
 fn response(
     state: &AppState,
     keyset: &Keyset,
