@@ -48,11 +48,13 @@ impl ParamIndex {
     pub fn unknown(&self, method: &str, path: &str, query: &str) -> Option<String> {
         let method = if method == "HEAD" { "GET" } else { method };
         let want = segments(path);
-        // A literal segment beats a parameter: `/patients/export.csv` is not `/patients/{id}`.
-        let op = self
+        // The router's choice first, whatever the method: a literal segment beats a parameter
+        // (`/patients/export.csv` is not `/patients/{id}`), and a method that path does not
+        // have is poem's 405, not ours to judge.
+        let route = self
             .0
             .iter()
-            .filter(|op| op.method == method && op.segments.len() == want.len())
+            .filter(|op| op.segments.len() == want.len())
             .filter_map(|op| {
                 let mut literal = 0;
                 for (t, w) in op.segments.iter().zip(&want) {
@@ -62,10 +64,14 @@ impl ParamIndex {
                         return None;
                     }
                 }
-                Some((literal, op))
+                Some((literal, &op.segments))
             })
             .max_by_key(|(literal, _)| *literal)
-            .map(|(_, op)| op)?;
+            .map(|(_, segments)| segments)?;
+        let op = self
+            .0
+            .iter()
+            .find(|op| &op.segments == route && op.method == method)?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
         pairs
             .into_iter()
@@ -122,7 +128,8 @@ mod tests {
 
     fn index() -> ParamIndex {
         ParamIndex::from_spec(&json!({ "paths": {
-            "/p/{id}": { "get": { "parameters": [{ "name": "id", "in": "path" }] } },
+            "/p/{id}": { "get": { "parameters": [{ "name": "id", "in": "path" }] },
+                         "patch": {} },
             "/p/export.csv": { "get": { "parameters": [{ "name": "relation", "in": "query" }] } },
             "/p": { "get": { "parameters": [{ "name": "name", "in": "query" }] },
                     "post": {} }
