@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Validation, decode, decode_header};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -127,13 +128,37 @@ fn is_access_token_typ(typ: Option<&str>) -> bool {
 }
 
 /// Checks an access token and returns its claims; anything wrong is `unauthorized`. It does
-/// not look at the database: the caller checks that the access still stands.
+/// not look at the database: the caller checks that the access still stands. A backend
+/// service's token (`auth::system_tokens`) is never a patient's: it has no session, patients
+/// or `amr`, and its subject is the client.
 pub async fn verify_access_token(
     keys: &KeyStore,
     token: &str,
     issuer: &str,
     now: DateTime<Utc>,
 ) -> Result<AccessClaims, Error> {
+    let claims: AccessClaims = verify_signed(keys, token, issuer, now).await?;
+    let now_secs = now.timestamp();
+    let fresh = claims.exp + LEEWAY_SECS >= now_secs
+        && claims.iat <= now_secs + LEEWAY_SECS
+        && claims.nbf.is_none_or(|nbf| nbf <= now_secs + LEEWAY_SECS);
+    if !fresh
+        || claims.aud != audience(issuer, &claims.practice.slug)
+        || claims.sub == claims.client_id
+    {
+        return Err(Error::Unauthorized);
+    }
+    Ok(claims)
+}
+
+/// The header, key, signature and `iss` checks every access token passes (see the module
+/// comment); the caller checks the times, the audience and what the claims are.
+pub async fn verify_signed<T: DeserializeOwned>(
+    keys: &KeyStore,
+    token: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<T, Error> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Error::Unauthorized);
     }
@@ -159,24 +184,15 @@ pub async fn verify_access_token(
     let mut validation = Validation::new(alg.jwt());
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.set_issuer(&[issuer]);
-    // Time and audience are checked below: time against the server's clock (tests move it),
+    // Time and audience are the caller's: time against the server's clock (tests move it),
     // audience against the practice the token names.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.leeway = 0;
-    let claims = decode::<AccessClaims>(token, &key.decoding, &validation)
-        .map_err(|_| Error::Unauthorized)?
-        .claims;
-
-    let now_secs = now.timestamp();
-    let fresh = claims.exp + LEEWAY_SECS >= now_secs
-        && claims.iat <= now_secs + LEEWAY_SECS
-        && claims.nbf.is_none_or(|nbf| nbf <= now_secs + LEEWAY_SECS);
-    if !fresh || claims.aud != audience(issuer, &claims.practice.slug) {
-        return Err(Error::Unauthorized);
-    }
-    Ok(claims)
+    decode::<T>(token, &key.decoding, &validation)
+        .map(|d| d.claims)
+        .map_err(|_| Error::Unauthorized)
 }
 
 #[cfg(test)]
