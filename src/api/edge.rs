@@ -286,17 +286,18 @@ mod tests {
             idx.methods_for("/api/v1/practice/patients/abc"),
             ["GET", "HEAD", "PATCH"]
         );
-        let spec = serde_json::json!({"paths": {
-            "/p/{id}": {"get": {}, "patch": {}},
-            "/p/export.csv": {"get": {}}
-        }});
-        let idx = AllowIndex::from_spec(&spec, &[]);
-        assert_eq!(idx.methods_for("/p/export.csv"), ["GET", "HEAD"]);
         assert_eq!(
             idx.methods_for("/api/v1/practice/patients"),
             ["GET", "HEAD", "POST"]
         );
         assert_eq!(idx.methods_for("/healthz"), ["GET", "HEAD"]);
         assert!(idx.methods_for("/nope").is_empty());
+        let spec = serde_json::json!({"paths": {
+            "/p/{id}": {"get": {}, "patch": {}},
+            "/p/export.csv": {"get": {}}
+        }});
+        let literal = AllowIndex::from_spec(&spec, &[]);
+        assert_eq!(literal.methods_for("/p/export.csv"), ["GET", "HEAD"]);
+        assert_eq!(literal.methods_for("/p/1"), ["GET", "HEAD", "PATCH"]);
     }
 }
