@@ -2,7 +2,7 @@
 //! revocation endpoints, with assertions signed by keys the test makes.
 
 use crate::helpers::TestApp;
-use crate::helpers_assertions::{ALGS, JWT_BEARER, TestKey, jwks, token_endpoint};
+use crate::helpers_assertions::{ALGS, JWT_BEARER, TestKey, jwks};
 use crate::helpers_oidc::{ISSUER, REDIRECT_URI, assert_oauth_error};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -291,6 +291,8 @@ async fn an_app_with_private_key_jwt_exchanges_refreshes_introspects_and_revokes
         .web_session_cookie(world.ann.account_id, world.practice_id)
         .await;
     let (code, verifier) = app.code_for(&world.client_id, &cookie).await;
+    // Every assertion names the token endpoint as its aud, at the introspection and
+    // revocation endpoints too (RFC 7523 §3, OpenID Connect Core §9).
     let sign = || key.sign(&app.assertion_claims(&world.client_id));
     let r = app
         .post_with_assertion(
@@ -345,7 +347,35 @@ async fn an_app_with_private_key_jwt_exchanges_refreshes_introspects_and_revokes
         .post_with_assertion("revoke", &once, &[("token", access)])
         .await;
     assert_oauth_error(r, 401, "invalid_client").await;
-    // And an assertion meant for the token endpoint works at the others (aud is the token
-    // endpoint: RFC 7523 §3, OpenID Connect Core §9).
-    assert_eq!(token_endpoint(), format!("{ISSUER}/oauth2/token"));
+}
+
+#[tokio::test]
+async fn spent_jtis_are_purged_once_their_assertion_has_expired() {
+    use portico::store::{client_assertions, oauth_clients};
+    let app = TestApp::spawn_oidc().await;
+    let key = TestKey::generate(Algorithm::EdDSA, "ed");
+    let (_, client_id) = backend_world(&app, &[&key]).await;
+    let client = oauth_clients::find_by_client_id(&app.state.db, &client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let old = app.assertion_claims(&client_id);
+    assert_eq!(token_with(&app, &key.sign(&old)).await.status(), 200);
+    let jti = old["jti"].as_str().unwrap();
+    let far = app.clock_now() + chrono::TimeDelta::hours(1);
+    // Still recorded: spending it again is refused.
+    assert!(
+        !client_assertions::spend(&app.state.db, client.id, jti, far, app.clock_now())
+            .await
+            .unwrap()
+    );
+    // Past its exp (4 minutes) and the leeway, the next accepted assertion purges it.
+    app.clock.advance(chrono::TimeDelta::minutes(5));
+    let r = token_with(&app, &key.sign(&app.assertion_claims(&client_id))).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        client_assertions::spend(&app.state.db, client.id, jti, far, app.clock_now())
+            .await
+            .unwrap()
+    );
 }
