@@ -6,3 +6,4 @@ pub mod changes;
 pub mod invitations;
 pub mod listing;
 pub mod quick_add;
+pub mod reports;
