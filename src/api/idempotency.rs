@@ -5,7 +5,7 @@
 //! it (the unique index decides); the other waits for its response. Keys belong to the
 //! credential that sent them. A response that is not a success is not kept: the retry runs.
 
-use crate::auth::sealed::{Purpose, Sealer};
+use crate::crypto::sealed::{Purpose, Sealer};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::idempotency::{self, Stored};
