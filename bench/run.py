@@ -31,8 +31,10 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILE = os.environ.get("BENCH_PROFILE", "release")  # "debug" only to try the script out
-BIN = os.path.join(ROOT, f"target/{PROFILE}/portico")
-SEED = os.path.join(ROOT, f"target/{PROFILE}/examples/bench_seed")
+# BENCH_BIN_DIR: another build's folder (holding portico and examples/bench_seed), to compare.
+BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, f"target/{PROFILE}"))
+BIN = os.path.join(BIN_DIR, "portico")
+SEED = os.path.join(BIN_DIR, "examples/bench_seed")
 LUA = os.path.join(ROOT, "bench/lua")
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 DB_KIND = os.environ.get("BENCH_DB", "sqlite")
