@@ -14,6 +14,7 @@
 //! requires every provider to support it. Both are generated with aws-lc-rs (no OpenSSL). Key material is never logged: `Debug` shows the `kid` only.
 
 use crate::auth::sealed::Sealer;
+use crate::auth::verified::VerifiedTokens;
 use crate::error::Error;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{signing_key, signing_keys};
@@ -268,6 +269,8 @@ pub struct KeyStore {
     current: RwLock<Arc<Keyset>>,
     reloading: tokio::sync::Mutex<()>,
     last_kid_miss: Mutex<Option<Instant>>,
+    /// Access tokens whose signature checked out (`auth::verified`).
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -294,7 +297,13 @@ impl KeyStore {
             current: RwLock::new(Arc::new(keyset)),
             reloading: tokio::sync::Mutex::new(()),
             last_kid_miss: Mutex::new(None),
+            verified: VerifiedTokens::default(),
         }))
+    }
+
+    /// Access tokens whose signature this process has checked.
+    pub fn verified(&self) -> &VerifiedTokens {
+        &self.verified
     }
 
     fn snapshot(&self) -> Arc<Keyset> {

@@ -5,3 +5,4 @@ pub mod password;
 pub mod sealed;
 pub mod secrets;
 pub mod tokens;
+pub mod verified;

@@ -9,6 +9,7 @@
 //! Audience: `{issuer}/practices/{slug}`; a token is for one practice.
 
 use crate::auth::keys::{KeyAlg, KeyStore, PublishedKey};
+use crate::auth::verified::Verified;
 use crate::domain::access::Relation;
 use crate::domain::acting::ActClaim;
 use crate::error::Error;
@@ -127,7 +128,9 @@ fn is_access_token_typ(typ: Option<&str>) -> bool {
 }
 
 /// Checks an access token and returns its claims; anything wrong is `unauthorized`. It does
-/// not look at the database: the caller checks that the access still stands.
+/// not look at the database: the caller checks that the access still stands. A token whose
+/// signature verified before skips the parsing and the signature (`auth::verified`), not the
+/// checks of its key, time and audience.
 pub async fn verify_access_token(
     keys: &KeyStore,
     token: &str,
@@ -137,8 +140,20 @@ pub async fn verify_access_token(
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Error::Unauthorized);
     }
-    let header = decode_header(token).map_err(|_| Error::Unauthorized)?;
     let alg = KeyAlg::EdDsa;
+    if let Some(hit) = keys.verified().get(token) {
+        // The key that signed it must still be usable now, as below.
+        let keyset = keys
+            .for_kid(&hit.kid, now)
+            .await
+            .ok_or(Error::Unauthorized)?;
+        keyset
+            .verifying_key(&hit.kid, now)
+            .filter(|k| k.alg == alg)
+            .ok_or(Error::Unauthorized)?;
+        return current(hit.claims.clone(), issuer, now);
+    }
+    let header = decode_header(token).map_err(|_| Error::Unauthorized)?;
     if header.alg != alg.jwt()
         || !is_access_token_typ(header.typ.as_deref())
         || header.jku.is_some()
@@ -168,12 +183,22 @@ pub async fn verify_access_token(
     let claims = decode::<AccessClaims>(token, &key.decoding, &validation)
         .map_err(|_| Error::Unauthorized)?
         .claims;
+    let claims = current(claims, issuer, now)?;
+    let verified = Verified {
+        kid: kid.to_owned(),
+        claims: claims.clone(),
+    };
+    keys.verified().put(token, verified, now.timestamp());
+    Ok(claims)
+}
 
+/// The checks a signed token must pass on every use: ours, in time, for its practice.
+fn current(claims: AccessClaims, issuer: &str, now: DateTime<Utc>) -> Result<AccessClaims, Error> {
     let now_secs = now.timestamp();
     let fresh = claims.exp + LEEWAY_SECS >= now_secs
         && claims.iat <= now_secs + LEEWAY_SECS
         && claims.nbf.is_none_or(|nbf| nbf <= now_secs + LEEWAY_SECS);
-    if !fresh || claims.aud != audience(issuer, &claims.practice.slug) {
+    if !fresh || claims.iss != issuer || claims.aud != audience(issuer, &claims.practice.slug) {
         return Err(Error::Unauthorized);
     }
     Ok(claims)
