@@ -150,6 +150,17 @@ fn between<'s>(s: &'s str, start: &str, end: &str) -> Option<&'s str> {
     Some(&s[from..from + len])
 }
 
+/// For `#[serde(default, deserialize_with = "null_as_default")]` on an optional field that
+/// has a default: the document calls it nullable (see `api::spec`), so `null` means the same
+/// as leaving it out.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
 /// A JSON request body that may be left out entirely (`POST …/block` with no body): an
 /// empty body is `None`; anything else is parsed exactly as [`JsonBody`] parses it.
 pub struct OptionalJsonBody<T>(pub Option<T>);

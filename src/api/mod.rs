@@ -86,9 +86,15 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
     .license("Apache-2.0")
 }
 
-/// The committed document in `openapi/portico.json` must equal this.
+/// The committed document in `openapi/portico.json` must equal this: the default settings'
+/// public URL in `servers`.
 pub fn spec_json() -> String {
-    let doc = spec::publish(&openapi_service().spec());
+    spec_json_for(&crate::config::Settings::default().public_url)
+}
+
+/// The document a deployment serves at `/openapi.json`: `servers` is its `PORTICO_PUBLIC_URL`.
+pub fn spec_json_for(public_url: &str) -> String {
+    let doc = spec::publish(&openapi_service().spec(), public_url);
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
@@ -97,7 +103,7 @@ pub fn spec_json() -> String {
 /// routes are still listed by hand, in `oidc::OIDC_ROUTES`).
 pub fn routes(state: AppState) -> impl Endpoint {
     let service = openapi_service();
-    let published = spec_json();
+    let published = spec_json_for(&state.settings.public_url);
     let spec: serde_json::Value = serde_json::from_str(&published).unwrap_or_default();
     let docs = service.swagger_ui();
     let spec_endpoint = move |_: poem::Request| {

@@ -15,8 +15,11 @@ use serde::Serialize;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The practice whose contact details a blocked or deactivated patient is shown.
+///
+/// Published as `PracticeContact`: `ProblemPractice` is the name generators such as
+/// openapi-python-client give `Problem.practice`'s own model.
 #[derive(Debug, Clone, Serialize, Object)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(skip_serializing_if_is_none, rename = "PracticeContact")]
 pub struct ProblemPractice {
     pub slug: String,
     pub name: String,

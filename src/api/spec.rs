@@ -1,4 +1,5 @@
-//! The published OpenAPI document: poem-openapi's, with what it cannot say on its own.
+//! The published OpenAPI document: poem-openapi's, with what it cannot say on its own and
+//! without what stock client generators (openapi-python-client, openapi-generator) trip on.
 //!
 //! Request bodies are parsed by serde (`api::json`), where an optional field may be sent as
 //! `null`: on a plain `Option` it means the same as leaving the field out, and on a PATCH's
@@ -6,12 +7,21 @@
 //! `nullable`, so a strict client (or schemathesis) would read `null` as invalid input the
 //! server accepts. Every optional property of a request-body schema is marked nullable here;
 //! response schemas are untouched (they leave absent values out rather than sending `null`).
+//!
+//! poem-openapi wraps a documented property of a named type as
+//! `{"allOf": [{"$ref": X}, {"description": D}]}`. openapi-python-client cannot take `allOf`
+//! of an enum and names the inline model it makes from an object after its parent and property
+//! (`Problem` + `practice`), colliding with real schemas. The document is OpenAPI 3.0, where
+//! siblings of `$ref` are ignored, so such a property becomes the bare `$ref` (the description
+//! stays on the referenced schema). Dates get the standard `format: date`, and `servers` names
+//! the deployment's public URL so generated clients need no base URL of their own.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
-/// The document as published at `/openapi.json` and committed in `openapi/portico.json`.
-pub fn publish(poem_spec: &str) -> Value {
+/// The document as published at `/openapi.json` (with the deployment's `public_url`) and
+/// committed in `openapi/portico.json` (with the default one).
+pub fn publish(poem_spec: &str, public_url: &str) -> Value {
     let mut doc: Value = serde_json::from_str(poem_spec).unwrap_or_default();
     let request_schemas = request_body_schemas(&doc);
     if let Some(schemas) = doc
@@ -24,7 +34,56 @@ pub fn publish(poem_spec: &str) -> Value {
             }
         }
     }
+    for_each_schema(&mut doc, &mut |schema| {
+        unwrap_described_ref(schema);
+        if let Some(format) = schema.get_mut("format")
+            && format == "naive-date"
+        {
+            *format = Value::from("date");
+        }
+    });
+    doc["servers"] = json!([{ "url": public_url.trim_end_matches('/') }]);
     doc
+}
+
+/// Calls `f` on every object in the document, depth first, parents before children.
+fn for_each_schema(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    match value {
+        Value::Object(map) => {
+            f(map);
+            map.values_mut().for_each(|v| for_each_schema(v, f));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| for_each_schema(v, f)),
+        _ => {}
+    }
+}
+
+/// `{"allOf": [{"$ref": X}, {"description": D}], "description": D}` → `{"$ref": X}`.
+/// Anything else in the `allOf` (a real composition) is left alone.
+fn unwrap_described_ref(schema: &mut Map<String, Value>) {
+    let Some(Value::Array(members)) = schema.get("allOf") else {
+        return;
+    };
+    let mut refs = members.iter().filter(|m| m.get("$ref").is_some());
+    let (Some(reference), None) = (refs.next(), refs.next()) else {
+        return;
+    };
+    let only_descriptions = members.iter().all(|m| {
+        m.get("$ref").is_some()
+            || m.as_object()
+                .is_some_and(|o| o.keys().all(|k| k == "description"))
+    });
+    // A nullable wrapper (`allOf` of the one `$ref`, `nullable: true`) is how OpenAPI 3.0
+    // says "this type or null"; it stays, with its description.
+    let nullable = schema.get("nullable").is_some();
+    if !only_descriptions || nullable || members.len() < 2 {
+        return;
+    }
+    let reference = reference.clone();
+    schema.clear();
+    if let Value::Object(r) = reference {
+        schema.extend(r);
+    }
 }
 
 /// Names of the component schemas a request body can contain, nested ones included.
@@ -81,13 +140,28 @@ fn allow_null_on_optional_properties(schema: &mut Value) {
         if required.contains(name) {
             continue;
         }
-        // OpenAPI 3.0 ignores siblings of `$ref`, so a reference is wrapped in `allOf`.
-        if let Some(reference) = property.get("$ref").cloned() {
-            *property = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
+        // OpenAPI 3.0 ignores siblings of `$ref`, so a reference is wrapped in `allOf`, the
+        // one member it needs (poem's description-only member goes, see the module comment).
+        if let Some(reference) = referenced(property) {
+            let mut wrapper = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
+            if let Some(description) = property.get("description") {
+                wrapper["description"] = description.clone();
+            }
+            *property = wrapper;
         } else if let Some(map) = property.as_object_mut() {
             map.insert("nullable".into(), Value::Bool(true));
         }
     }
+}
+
+/// The schema a property refers to, bare or in poem's description-only `allOf` wrapper.
+fn referenced(property: &Value) -> Option<Value> {
+    if let Some(reference) = property.get("$ref") {
+        return Some(reference.clone());
+    }
+    let mut copy = property.as_object()?.clone();
+    unwrap_described_ref(&mut copy);
+    copy.get("$ref").cloned()
 }
 
 #[cfg(test)]
@@ -112,7 +186,7 @@ mod tests {
                 "View": { "type": "object", "properties": { "name": { "type": "string" } } }
             } }
         });
-        let out = publish(&doc.to_string());
+        let out = publish(&doc.to_string(), "https://portal.example/");
         let schemas = &out["components"]["schemas"];
         assert_eq!(schemas["Patch"]["properties"]["id"].get("nullable"), None);
         assert_eq!(schemas["Patch"]["properties"]["name"]["nullable"], true);
@@ -123,5 +197,47 @@ mod tests {
         );
         assert_eq!(schemas["Inner"]["properties"]["x"]["nullable"], true);
         assert_eq!(schemas["View"]["properties"]["name"].get("nullable"), None);
+        assert_eq!(out["servers"], json!([{ "url": "https://portal.example" }]));
+    }
+
+    #[test]
+    fn described_references_become_bare_and_dates_standard() {
+        let wrapped = json!({ "description": "D", "allOf": [
+            { "$ref": "#/components/schemas/Inner" }, { "description": "D" } ] });
+        let doc = json!({
+            "paths": { "/x": { "post": {
+                "parameters": [{ "name": "born", "in": "query",
+                    "schema": { "type": "string", "format": "naive-date" } }],
+                "requestBody": { "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/Body" } } } },
+                "responses": { "200": { "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/View" } } } } }
+            } } },
+            "components": { "schemas": {
+                "Body": { "type": "object", "required": ["must"], "properties": {
+                    "must": wrapped.clone(), "may": wrapped.clone() } },
+                "View": { "type": "object", "properties": { "inner": wrapped,
+                    "both": { "allOf": [{ "$ref": "#/components/schemas/Inner" },
+                        { "type": "object" }] } } },
+                "Inner": { "type": "string", "enum": ["a"] }
+            } }
+        });
+        let out = publish(&doc.to_string(), "http://127.0.0.1:8080");
+        let schemas = &out["components"]["schemas"];
+        let inner = json!({ "$ref": "#/components/schemas/Inner" });
+        assert_eq!(schemas["View"]["properties"]["inner"], inner);
+        assert_eq!(schemas["Body"]["properties"]["must"], inner);
+        assert_eq!(
+            schemas["Body"]["properties"]["may"],
+            json!({ "allOf": [inner], "nullable": true, "description": "D" })
+        );
+        assert_eq!(
+            schemas["View"]["properties"]["both"]["allOf"][1]["type"],
+            "object"
+        );
+        assert_eq!(
+            out["paths"]["/x"]["post"]["parameters"][0]["schema"]["format"],
+            "date"
+        );
     }
 }

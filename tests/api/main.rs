@@ -42,6 +42,7 @@ mod oidc_logout;
 mod oidc_refusals;
 mod oidc_smart;
 mod openapi;
+mod openapi_nullable;
 mod ops;
 mod outbox;
 mod own_email;

@@ -60,13 +60,13 @@ pub struct NewClientBody {
     pub redirect_uris: Vec<String>,
     /// `true` for apps that cannot keep a secret (no secret is issued). Default `false`.
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub public: bool,
     /// Allowed scopes: `openid`, `profile`, `email`, `offline_access`, `launch/patient`,
     /// SMART `patient/<Resource>.<permissions>`. Default `["openid"]`.
     pub scopes: Option<Vec<String>>,
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub post_logout_redirect_uris: Vec<String>,
     /// `RS256` (default) or `EdDSA`.
     pub id_token_signed_response_alg: Option<String>,
