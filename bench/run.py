@@ -380,7 +380,7 @@ def write_report(rows, s):
     login1 = next(r for r in rows if r["name"].startswith("W1") and r["conns"] == 1)
     lines += [
         "",
-        f"- argon2id per hash (A): {a:.1f} ms, so one core does at most {1000 / a:.1f} hashes/s;"
+        f"- argon2id CPU time per hash (A): {a:.1f} ms, so one core does at most {1000 / a:.1f} hashes/s;"
         f" logins per server CPU-second at 1 connection: {login1['per_cpu']:.1f}"
         f" ({login1['per_cpu'] * a / 1000:.2f} of 1/A; 10% of requests are unknown users, who"
         f" cost one dummy hash too).",
