@@ -322,6 +322,9 @@ async fn main() -> anyhow::Result<()> {
             post_logout_redirect_uris: Set("[]".into()),
             scopes: Set(r#"["openid","offline_access","profile","email"]"#.into()),
             id_token_alg: Set(alg.into()),
+            token_endpoint_auth_method: Set("client_secret_basic".into()),
+            jwks: Set(None),
+            backend_service: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         })

@@ -16,6 +16,7 @@ mod m20261206_001110_representative_consent;
 mod m20261206_001120_held_registrations;
 mod m20261207_001200_cache_versions;
 mod m20261207_001300_smart_launches;
+mod m20261207_001400_client_assertions;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_001110_representative_consent::Migration),
             Box::new(m20261207_001200_cache_versions::Migration),
             Box::new(m20261207_001300_smart_launches::Migration),
+            Box::new(m20261207_001400_client_assertions::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@
 //!
 //! Audience: `{issuer}/practices/{slug}`; a token is for one practice.
 
-use crate::auth::keys::{KeyAlg, KeyStore, PublishedKey};
+use crate::auth::keys::{KeyAlg, KeyStore, Keyset, PublishedKey};
 use crate::auth::verified::Verified;
 use crate::domain::access::Relation;
 use crate::domain::acting::ActClaim;
@@ -17,6 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Validation, decode, decode_header};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -128,9 +129,10 @@ fn is_access_token_typ(typ: Option<&str>) -> bool {
 }
 
 /// Checks an access token and returns its claims; anything wrong is `unauthorized`. It does
-/// not look at the database: the caller checks that the access still stands. A token whose
-/// signature verified before skips the parsing and the signature (`auth::verified`), not the
-/// checks of its key, time and audience.
+/// not look at the database: the caller checks that the access still stands. A backend
+/// service's token (`auth::system_tokens`) is never a patient's: it has no session, patients
+/// or `amr`, and its subject is the client. A token whose signature verified before skips the
+/// parsing and the signature (`auth::verified`), not the checks of its key, time and audience.
 pub async fn verify_access_token(
     keys: &KeyStore,
     token: &str,
@@ -140,20 +142,75 @@ pub async fn verify_access_token(
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Error::Unauthorized);
     }
-    let alg = KeyAlg::EdDsa;
     if let Some(hit) = keys.verified().get(token) {
-        // The key that signed it must still be usable now, as below.
-        let keyset = keys
-            .for_kid(&hit.kid, now)
-            .await
-            .ok_or(Error::Unauthorized)?;
-        keyset
-            .verifying_key(&hit.kid, now)
-            .filter(|k| k.alg == alg)
-            .ok_or(Error::Unauthorized)?;
+        // The key that signed it must still be usable now, as on a first check.
+        usable_key(keys, &hit.kid, now).await?;
         return current(hit.claims.clone(), issuer, now);
     }
+    let (claims, kid) = verify_signed_by::<AccessClaims>(keys, token, issuer, now).await?;
+    let claims = current(claims, issuer, now)?;
+    let verified = Verified {
+        kid,
+        claims: claims.clone(),
+    };
+    keys.verified().put(token, verified, now.timestamp());
+    Ok(claims)
+}
+
+/// The checks an access token's claims pass on every use: ours, in time, for its practice,
+/// and a patient's (not a backend service's).
+fn current(claims: AccessClaims, issuer: &str, now: DateTime<Utc>) -> Result<AccessClaims, Error> {
+    let now_secs = now.timestamp();
+    let fresh = claims.exp + LEEWAY_SECS >= now_secs
+        && claims.iat <= now_secs + LEEWAY_SECS
+        && claims.nbf.is_none_or(|nbf| nbf <= now_secs + LEEWAY_SECS);
+    if !fresh
+        || claims.iss != issuer
+        || claims.aud != audience(issuer, &claims.practice.slug)
+        || claims.sub == claims.client_id
+    {
+        return Err(Error::Unauthorized);
+    }
+    Ok(claims)
+}
+
+/// The keyset holding `kid`, when that key may verify access tokens now.
+async fn usable_key(
+    keys: &KeyStore,
+    kid: &str,
+    now: DateTime<Utc>,
+) -> Result<std::sync::Arc<Keyset>, Error> {
+    let keyset = keys.for_kid(kid, now).await.ok_or(Error::Unauthorized)?;
+    keyset
+        .verifying_key(kid, now)
+        .filter(|k| k.alg == KeyAlg::EdDsa)
+        .ok_or(Error::Unauthorized)?;
+    Ok(keyset)
+}
+
+/// The header, key, signature and `iss` checks every access token passes (see the module
+/// comment); the caller checks the times, the audience and what the claims are.
+pub async fn verify_signed<T: DeserializeOwned>(
+    keys: &KeyStore,
+    token: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<T, Error> {
+    Ok(verify_signed_by(keys, token, issuer, now).await?.0)
+}
+
+/// [`verify_signed`], also naming the key that signed the token.
+async fn verify_signed_by<T: DeserializeOwned>(
+    keys: &KeyStore,
+    token: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<(T, String), Error> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Error::Unauthorized);
+    }
     let header = decode_header(token).map_err(|_| Error::Unauthorized)?;
+    let alg = KeyAlg::EdDsa;
     if header.alg != alg.jwt()
         || !is_access_token_typ(header.typ.as_deref())
         || header.jku.is_some()
@@ -164,44 +221,23 @@ pub async fn verify_access_token(
     {
         return Err(Error::Unauthorized);
     }
-    let kid = header.kid.as_deref().ok_or(Error::Unauthorized)?;
-    let keyset = keys.for_kid(kid, now).await.ok_or(Error::Unauthorized)?;
-    let key = keyset
-        .verifying_key(kid, now)
-        .filter(|k| k.alg == alg)
-        .ok_or(Error::Unauthorized)?;
+    let kid = header.kid.ok_or(Error::Unauthorized)?;
+    let keyset = usable_key(keys, &kid, now).await?;
+    let key = keyset.verifying_key(&kid, now).ok_or(Error::Unauthorized)?;
 
     let mut validation = Validation::new(alg.jwt());
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.set_issuer(&[issuer]);
-    // Time and audience are checked below: time against the server's clock (tests move it),
+    // Time and audience are the caller's: time against the server's clock (tests move it),
     // audience against the practice the token names.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.leeway = 0;
-    let claims = decode::<AccessClaims>(token, &key.decoding, &validation)
-        .map_err(|_| Error::Unauthorized)?
-        .claims;
-    let claims = current(claims, issuer, now)?;
-    let verified = Verified {
-        kid: kid.to_owned(),
-        claims: claims.clone(),
-    };
-    keys.verified().put(token, verified, now.timestamp());
-    Ok(claims)
-}
-
-/// The checks a signed token must pass on every use: ours, in time, for its practice.
-fn current(claims: AccessClaims, issuer: &str, now: DateTime<Utc>) -> Result<AccessClaims, Error> {
-    let now_secs = now.timestamp();
-    let fresh = claims.exp + LEEWAY_SECS >= now_secs
-        && claims.iat <= now_secs + LEEWAY_SECS
-        && claims.nbf.is_none_or(|nbf| nbf <= now_secs + LEEWAY_SECS);
-    if !fresh || claims.iss != issuer || claims.aud != audience(issuer, &claims.practice.slug) {
-        return Err(Error::Unauthorized);
-    }
-    Ok(claims)
+    let claims = decode::<T>(token, &key.decoding, &validation)
+        .map(|d| d.claims)
+        .map_err(|_| Error::Unauthorized)?;
+    Ok((claims, kid))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Scopes parsed once at the edge (RFC 6749 §3.3; SMART App Launch 2 "Scopes and Launch
 //! Context"): a fixed scope such as `openid`, or a SMART resource scope
-//! `patient/<Resource|*>.<permissions>`. Past parsing, code asks a [`Scope`] what it is and
+//! `patient/<Resource|*>.<permissions>` (a user's app, in a patient's compartment) or
+//! `system/<Resource|*>.<permissions>` (SMART Backend Services: a practice's system, no user). Past parsing, code asks a [`Scope`] what it is and
 //! whether a client's registered scope covers a requested one, instead of comparing strings.
 
 use std::fmt;
@@ -40,10 +41,19 @@ enum Kind {
     Resource(ResourceScope),
 }
 
-/// `patient/<Resource>.<permissions>`: a FHIR resource type (or `*`, every type) and what may
-/// be done to it in the patient's compartment.
+/// Whose data a resource scope reaches: one patient's compartment, or the practice's system
+/// access (backend services only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Patient,
+    System,
+}
+
+/// `<context>/<Resource>.<permissions>`: a FHIR resource type (or `*`, every type) and what may
+/// be done to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ResourceScope {
+    context: Context,
     /// `None` for `*`.
     resource: Option<String>,
     perms: Perms,
@@ -108,7 +118,13 @@ impl Scope {
                 kind: Kind::Fixed,
             });
         }
-        let rest = raw.strip_prefix("patient/").ok_or_else(unknown)?;
+        let (context, rest) = if let Some(rest) = raw.strip_prefix("patient/") {
+            (Context::Patient, rest)
+        } else if let Some(rest) = raw.strip_prefix("system/") {
+            (Context::System, rest)
+        } else {
+            return Err(unknown());
+        };
         let (resource, perms) = rest.split_once('.').ok_or_else(unknown)?;
         let resource = match resource {
             "*" => None,
@@ -118,7 +134,11 @@ impl Scope {
         let perms = Perms::parse(perms).ok_or_else(unknown)?;
         Ok(Self {
             raw: raw.to_owned(),
-            kind: Kind::Resource(ResourceScope { resource, perms }),
+            kind: Kind::Resource(ResourceScope {
+                context,
+                resource,
+                perms,
+            }),
         })
     }
 
@@ -128,18 +148,25 @@ impl Scope {
 
     /// A SMART `patient/…` resource scope.
     pub fn is_patient_resource(&self) -> bool {
-        matches!(self.kind, Kind::Resource(_))
+        matches!(&self.kind, Kind::Resource(r) if r.context == Context::Patient)
+    }
+
+    /// A SMART Backend Services `system/…` scope: granted by `client_credentials` only.
+    pub fn is_system(&self) -> bool {
+        matches!(&self.kind, Kind::Resource(r) if r.context == Context::System)
     }
 
     /// Whether a client registered with this scope may be granted `asked`: the same fixed
     /// scope, or a resource scope for the same or a narrower resource (`*` covers every type)
-    /// with a subset of the permissions (`patient/*.rs` covers `patient/Observation.r`;
-    /// `patient/*.read` and `patient/*.rs` cover each other).
+    /// with a subset of the permissions in the same context (`patient/*.rs` covers
+    /// `patient/Observation.r`; `patient/*.read` and `patient/*.rs` cover each other;
+    /// `system/*.rs` covers `system/Observation.r` and no `patient/` scope).
     pub fn covers(&self, asked: &Scope) -> bool {
         match (&self.kind, &asked.kind) {
             (Kind::Fixed, Kind::Fixed) => self.raw == asked.raw,
             (Kind::Resource(mine), Kind::Resource(theirs)) => {
-                (mine.resource.is_none() || mine.resource == theirs.resource)
+                mine.context == theirs.context
+                    && (mine.resource.is_none() || mine.resource == theirs.resource)
                     && mine.perms.contains(theirs.perms)
             }
             _ => false,
@@ -190,6 +217,9 @@ mod tests {
             "patient/*.*",
             "patient/Observation.r",
             "patient/Patient.cruds",
+            "system/*.rs",
+            "system/Observation.read",
+            "system/Patient.cruds",
         ] {
             assert_eq!(s(ok).as_str(), ok);
         }
@@ -204,7 +234,9 @@ mod tests {
             "patient/*.rsx",
             "patient/Observation.rs?category=laboratory",
             "user/*.rs",
-            "system/*.rs",
+            "system/*.sr",
+            "system/",
+            "System/*.rs",
             "Patient/*.rs",
         ] {
             assert_eq!(
@@ -256,6 +288,24 @@ mod tests {
         assert!(s("patient/*.write").covers(&s("patient/*.cud")));
         assert!(!s("patient/*.write").covers(&s("patient/*.r")));
         assert!(s("patient/*.*").covers(&s("patient/Encounter.cruds")));
+    }
+
+    #[test]
+    fn system_scopes_cover_narrower_system_scopes_only() {
+        let registered = s("system/*.rs");
+        for asked in [
+            "system/Observation.rs",
+            "system/Observation.r",
+            "system/*.read",
+        ] {
+            assert!(registered.covers(&s(asked)), "{asked}");
+        }
+        for asked in ["system/*.cruds", "patient/Observation.r", "patient/*.rs"] {
+            assert!(!registered.covers(&s(asked)), "{asked}");
+        }
+        assert!(!s("patient/*.rs").covers(&s("system/Observation.r")));
+        assert!(s("system/*.rs").is_system() && !s("system/*.rs").is_patient_resource());
+        assert!(s("patient/*.rs").is_patient_resource() && !s("patient/*.rs").is_system());
     }
 
     #[test]

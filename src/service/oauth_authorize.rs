@@ -4,11 +4,13 @@
 //! chooser, and an error sent back to the client.
 
 use crate::domain::login::PracticeStanding;
-use crate::domain::oauth::{SCOPE_LAUNCH, Scope, aud_problem, is_pkce_string, is_smart_request};
+use crate::domain::oauth::{
+    self, SCOPE_LAUNCH, Scope, aud_problem, is_pkce_string, is_smart_request,
+};
 use crate::error::Error;
 use crate::service::oauth_clients::{self, Client};
 use crate::service::oauth_launches;
-use crate::service::oauth_tokens::{self, CodeGrant, check_scopes};
+use crate::service::oauth_tokens::{self, CodeGrant};
 use crate::service::sessions::refusal;
 use crate::state::AppState;
 use crate::store::audit::RequestMeta;
@@ -331,4 +333,24 @@ pub fn continue_url(req: &Request) -> String {
         "/oauth2/authorize?{}",
         serde_urlencoded::to_string(&kept).unwrap_or_default()
     )
+}
+
+/// The scopes of a `scope` parameter, each known and covered by one the client registered
+/// (a narrower SMART scope than the registered one is granted as asked); else why not.
+pub fn check_scopes(client: &Client, raw: &str) -> Result<Vec<Scope>, String> {
+    let scopes = oauth::parse_scopes(raw).map_err(|e| format!("The scope {e}."))?;
+    // No user grants system access: `system/` scopes come from client_credentials only.
+    if let Some(system) = scopes.iter().find(|s| s.is_system()) {
+        return Err(format!(
+            "The scope {:?} is for backend services (client_credentials) only.",
+            system.as_str()
+        ));
+    }
+    match scopes.iter().find(|s| !client.covers(s)) {
+        Some(bad) => Err(format!(
+            "The scope {:?} is not allowed for this client.",
+            bad.as_str()
+        )),
+        None => Ok(scopes),
+    }
 }

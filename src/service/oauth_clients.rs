@@ -1,12 +1,18 @@
 //! OpenID Connect clients of a practice, managed with its admin keys. A confidential client's
 //! secret is 256 random bits, shown once and stored as SHA-256; public clients have none and
-//! must use PKCE (which every client must anyway).
+//! must use PKCE (which every client must anyway). A `private_key_jwt` client has no secret:
+//! it registers public keys (`auth::client_keys`); a backend service is one of those.
 
+use crate::auth::client_keys::ClientKeys;
 use crate::auth::secrets;
-use crate::domain::oauth::{Scope, redirect_uri_problem};
+use crate::domain::oauth::Scope;
 use crate::domain::role::Permission;
 use crate::error::{Error, Result};
 use crate::service::api_keys::Staff;
+pub use crate::service::oauth_client_rules::{AuthMethod, IdTokenAlg};
+use crate::service::oauth_client_rules::{
+    check_alg, check_authentication, check_jwks, check_name, check_scopes, check_uris,
+};
 use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::audit::{self, Event, RequestMeta};
@@ -23,32 +29,6 @@ use uuid::Uuid;
 pub const CLIENT_ID_PREFIX: &str = "ptcc_";
 /// Prefix of client secrets, so secret scanners recognise a leaked one.
 pub const CLIENT_SECRET_PREFIX: &str = "ptcs_";
-const MAX_URIS: usize = 20;
-
-/// The algorithm a client's ID tokens are signed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdTokenAlg {
-    /// RS256: what OpenID Connect requires every provider to support; the default.
-    Rs256,
-    EdDsa,
-}
-
-impl IdTokenAlg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdTokenAlg::Rs256 => "RS256",
-            IdTokenAlg::EdDsa => "EdDSA",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "RS256" => Some(IdTokenAlg::Rs256),
-            "EdDSA" => Some(IdTokenAlg::EdDsa),
-            _ => None,
-        }
-    }
-}
 
 /// A client as it is stored, with its JSON lists parsed.
 #[derive(Debug, Clone)]
@@ -60,6 +40,9 @@ pub struct Client {
     /// `scopes` parsed; a stored scope Portico no longer knows grants nothing.
     pub registered: Vec<Scope>,
     pub id_token_alg: IdTokenAlg,
+    pub auth_method: AuthMethod,
+    /// The registered keys of a `private_key_jwt` client, parsed (empty for others).
+    pub keys: ClientKeys,
 }
 
 impl Client {
@@ -68,7 +51,23 @@ impl Client {
             serde_json::from_str(raw).map_err(|e| Error::internal(anyhow::anyhow!(e)))
         };
         let scopes = list(&model.scopes)?;
+        let auth_method = match AuthMethod::parse(&model.token_endpoint_auth_method) {
+            _ if model.public => AuthMethod::None,
+            Some(m) => m,
+            // A method this version does not know: a secret, which such a client has not.
+            None => AuthMethod::ClientSecret,
+        };
+        // Checked at registration; a stored set that no longer parses verifies nothing.
+        let keys = match &model.jwks {
+            Some(raw) => serde_json::from_str(raw)
+                .ok()
+                .and_then(|v| ClientKeys::parse(&v).ok())
+                .unwrap_or_default(),
+            None => ClientKeys::default(),
+        };
         Ok(Self {
+            auth_method,
+            keys,
             redirect_uris: list(&model.redirect_uris)?,
             post_logout_redirect_uris: list(&model.post_logout_redirect_uris)?,
             registered: scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect(),
@@ -115,54 +114,10 @@ pub struct ClientFields {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub scopes: Option<Vec<String>>,
     pub id_token_signed_response_alg: Option<String>,
-}
-
-fn check_name(raw: &str) -> Result<String> {
-    let t = raw.trim();
-    if t.is_empty() || t.chars().count() > 100 || t.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "name",
-            "must be between 1 and 100 printable characters",
-        ));
-    }
-    Ok(t.to_owned())
-}
-
-fn check_uris(field: &str, uris: &[String], at_least_one: bool) -> Result<()> {
-    if at_least_one && uris.is_empty() {
-        return Err(Error::invalid(field, "must list at least one URI"));
-    }
-    if uris.len() > MAX_URIS {
-        return Err(Error::invalid(field, "may list at most 20 URIs"));
-    }
-    for uri in uris {
-        if let Some(problem) = redirect_uri_problem(uri) {
-            return Err(Error::invalid(field, format!("{uri:?} {problem}")));
-        }
-    }
-    Ok(())
-}
-
-fn check_scopes(scopes: &[String]) -> Result<()> {
-    if scopes.is_empty() {
-        return Err(Error::invalid("scopes", "must list at least one scope"));
-    }
-    if let Some(bad) = scopes.iter().find(|s| Scope::parse(s).is_err()) {
-        return Err(Error::invalid(
-            "scopes",
-            format!("{bad:?} is not a scope Portico knows"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_alg(raw: &str) -> Result<IdTokenAlg> {
-    IdTokenAlg::parse(raw).ok_or_else(|| {
-        Error::invalid(
-            "id_token_signed_response_alg",
-            "must be \"RS256\" or \"EdDSA\"",
-        )
-    })
+    /// Creation only (the method stays); `None` takes the default for the client's kind.
+    pub token_endpoint_auth_method: Option<String>,
+    /// The public keys of a `private_key_jwt` client (a JWKS); may be replaced later.
+    pub jwks: Option<serde_json::Value>,
 }
 
 fn to_json(list: &[String]) -> String {
@@ -175,25 +130,52 @@ pub async fn create(
     db: &DatabaseConnection,
     staff: &Staff,
     public: bool,
+    backend_service: bool,
     fields: ClientFields,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<(Client, Option<String>)> {
     staff.require(Permission::ManageClients)?;
     let name = check_name(fields.name.as_deref().unwrap_or(""))?;
+    let auth = check_authentication(
+        public,
+        fields.token_endpoint_auth_method.as_deref(),
+        fields.jwks.as_ref(),
+        backend_service,
+    )?;
     let redirect_uris = fields.redirect_uris.unwrap_or_default();
-    check_uris("redirect_uris", &redirect_uris, true)?;
     let post_logout = fields.post_logout_redirect_uris.unwrap_or_default();
-    check_uris("post_logout_redirect_uris", &post_logout, false)?;
-    let scopes = fields.scopes.unwrap_or_else(|| vec!["openid".to_owned()]);
-    check_scopes(&scopes)?;
+    if backend_service {
+        // No user, no browser: a backend service never sees /oauth2/authorize.
+        if !redirect_uris.is_empty() || !post_logout.is_empty() {
+            return Err(Error::invalid(
+                "redirect_uris",
+                "a backend service has no redirect URIs",
+            ));
+        }
+    } else {
+        check_uris("redirect_uris", &redirect_uris, true)?;
+        check_uris("post_logout_redirect_uris", &post_logout, false)?;
+    }
+    let scopes = match fields.scopes {
+        Some(s) => s,
+        None if backend_service => {
+            return Err(Error::invalid(
+                "scopes",
+                "a backend service must list its system scopes",
+            ));
+        }
+        None => vec!["openid".to_owned()],
+    };
+    check_scopes(&scopes, backend_service)?;
     let alg = check_alg(
         fields
             .id_token_signed_response_alg
             .as_deref()
             .unwrap_or("RS256"),
     )?;
-    let secret = (!public).then(|| format!("{CLIENT_SECRET_PREFIX}{}", secrets::new_token()));
+    let secret = (auth.method == AuthMethod::ClientSecret)
+        .then(|| format!("{CLIENT_SECRET_PREFIX}{}", secrets::new_token()));
     let client_id = format!("{CLIENT_ID_PREFIX}{}", Uuid::new_v4().simple());
     let txn = db.begin().await?;
     let model = client_rows::insert(
@@ -209,6 +191,9 @@ pub async fn create(
             post_logout_redirect_uris: to_json(&post_logout),
             scopes: to_json(&scopes),
             id_token_alg: alg.as_str().to_owned(),
+            token_endpoint_auth_method: auth.method.as_str().to_owned(),
+            jwks: auth.jwks,
+            backend_service,
             created_at: now,
             updated_at: now,
         },
@@ -219,7 +204,13 @@ pub async fn create(
         meta,
         Event::new("oauth_client.created", staff.actor())
             .practice(staff.practice_id)
-            .detail(json!({"client_id": client_id, "name": name, "public": public})),
+            .detail(json!({
+                "client_id": client_id,
+                "name": name,
+                "public": public,
+                "token_endpoint_auth_method": auth.method.as_str(),
+                "backend_service": backend_service,
+            })),
         now,
     )
     .await?;
@@ -254,7 +245,8 @@ pub async fn get(db: &DatabaseConnection, staff: &Staff, client_id: &str) -> Res
     Client::from_model(find_own(db, staff, client_id).await?)
 }
 
-/// Changes a client. Its id, type and secret stay.
+/// Changes a client. Its id, type, authentication method and secret stay; a `private_key_jwt`
+/// client's keys may be replaced (a rotation registers the new key alongside the old first).
 pub async fn update(
     state: &AppState,
     staff: &Staff,
@@ -267,11 +259,27 @@ pub async fn update(
     let txn = state.db.begin().await?;
     let found = find_own(&txn, staff, client_id).await?;
     let mut changes = Changes::default();
+    let backend = found.backend_service;
+    if let Some(jwks) = &fields.jwks {
+        if found.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt.as_str() {
+            return Err(Error::invalid(
+                "jwks",
+                "is only for private_key_jwt clients",
+            ));
+        }
+        changes.jwks = Some(check_jwks(jwks)?);
+    }
     if let Some(name) = &fields.name {
         changes.name = Some(check_name(name)?);
     }
     if let Some(uris) = &fields.redirect_uris {
-        check_uris("redirect_uris", uris, true)?;
+        check_uris("redirect_uris", uris, !backend)?;
+        if backend && !uris.is_empty() {
+            return Err(Error::invalid(
+                "redirect_uris",
+                "a backend service has no redirect URIs",
+            ));
+        }
         changes.redirect_uris = Some(to_json(uris));
     }
     if let Some(uris) = &fields.post_logout_redirect_uris {
@@ -279,7 +287,7 @@ pub async fn update(
         changes.post_logout_redirect_uris = Some(to_json(uris));
     }
     if let Some(scopes) = &fields.scopes {
-        check_scopes(scopes)?;
+        check_scopes(scopes, backend)?;
         changes.scopes = Some(to_json(scopes));
     }
     if let Some(alg) = &fields.id_token_signed_response_alg {

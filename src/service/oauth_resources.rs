@@ -9,6 +9,7 @@ use crate::domain::oauth::{
     SCOPE_EMAIL, SCOPE_OPENID, SCOPE_PROFILE, parse_scope, wants_patient_context,
 };
 use crate::error::Error;
+use crate::service::oauth_client_credentials;
 use crate::service::oauth_clients::Client;
 use crate::service::oauth_tokens::OAuthError;
 use crate::service::patient_auth;
@@ -153,6 +154,9 @@ pub async fn introspect(
             Err(_) => Ok(inactive()),
         };
     }
+    if let Some(answer) = oauth_client_credentials::introspect(state, client, token, now).await? {
+        return Ok(answer);
+    }
     let Some((rt, session)) = sessions::find(&state.db, token).await? else {
         return Ok(inactive());
     };
@@ -222,7 +226,11 @@ pub async fn revoke(
                 .await
             {
                 Ok(claims) if claims.client_id == client.model.client_id => Some(claims.sid),
-                _ => None,
+                Ok(_) => None,
+                Err(_) => {
+                    oauth_client_credentials::refuse_revocation(state, client, token, now).await?;
+                    None
+                }
             }
         }
     };

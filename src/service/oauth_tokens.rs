@@ -10,8 +10,7 @@ use crate::auth::tokens;
 use crate::domain::acting;
 use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{
-    self, SCOPE_FHIR_USER, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, Scope, at_hash, parse_scope,
-    pkce_matches,
+    SCOPE_FHIR_USER, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, at_hash, parse_scope, pkce_matches,
 };
 use crate::error::Error;
 use crate::service::oauth_clients::{Client, IdTokenAlg};
@@ -40,6 +39,8 @@ pub enum OAuthError {
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
     InvalidScope(String),
+    /// RFC 7009 §2.2.1: a token the revocation endpoint cannot revoke.
+    UnsupportedTokenType(String),
     /// 401 at resource endpoints (userinfo).
     InvalidToken(String),
     /// 403 at resource endpoints: the token lacks a scope.
@@ -56,6 +57,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::UnsupportedTokenType(_) => "unsupported_token_type",
             OAuthError::InvalidToken(_) => "invalid_token",
             OAuthError::InsufficientScope(_) => "insufficient_scope",
             OAuthError::Server(Error::Unavailable) => "temporarily_unavailable",
@@ -71,6 +73,7 @@ impl OAuthError {
             | OAuthError::UnauthorizedClient(d)
             | OAuthError::UnsupportedGrantType(d)
             | OAuthError::InvalidScope(d)
+            | OAuthError::UnsupportedTokenType(d)
             | OAuthError::InvalidToken(d)
             | OAuthError::InsufficientScope(d) => d.clone(),
             OAuthError::Server(e) => e.to_string(),
@@ -469,17 +472,4 @@ pub async fn issue_code(
     .await?;
     txn.commit().await?;
     Ok(code)
-}
-
-/// The scopes of a `scope` parameter, each known and covered by one the client registered
-/// (a narrower SMART scope than the registered one is granted as asked); else why not.
-pub fn check_scopes(client: &Client, raw: &str) -> Result<Vec<Scope>, String> {
-    let scopes = oauth::parse_scopes(raw).map_err(|e| format!("The scope {e}."))?;
-    match scopes.iter().find(|s| !client.covers(s)) {
-        Some(bad) => Err(format!(
-            "The scope {:?} is not allowed for this client.",
-            bad.as_str()
-        )),
-        None => Ok(scopes),
-    }
 }

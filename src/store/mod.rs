@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod cache;
+pub mod client_assertions;
 pub mod demographic_changes;
 pub mod direct;
 pub mod entities;

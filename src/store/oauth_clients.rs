@@ -51,6 +51,8 @@ pub struct Changes {
     pub post_logout_redirect_uris: Option<String>,
     pub scopes: Option<String>,
     pub id_token_alg: Option<String>,
+    /// A `private_key_jwt` client's JWKS (JSON).
+    pub jwks: Option<String>,
 }
 
 /// Applies `changes` to client `id` (and `updated_at`), returning it as it now is; `None` when
@@ -76,6 +78,9 @@ pub async fn update<C: ConnectionTrait>(
         if let Some(v) = value {
             q = q.col_expr(column, Expr::value(v));
         }
+    }
+    if let Some(jwks) = changes.jwks {
+        q = q.col_expr(Column::Jwks, Expr::value(Some(jwks)));
     }
     let mut stmt = q.filter(Column::Id.eq(id)).into_query();
     returning::one(conn, stmt.returning_all()).await

@@ -4,6 +4,7 @@
 
 mod helpers;
 mod helpers_ageing;
+mod helpers_assertions;
 mod helpers_consent;
 mod helpers_invitations;
 mod helpers_login;
@@ -35,10 +36,12 @@ mod key_encryption;
 mod login;
 mod mfa;
 mod oidc;
+mod oidc_backend;
 mod oidc_clients;
 mod oidc_ehr_launch;
 mod oidc_features;
 mod oidc_logout;
+mod oidc_private_key_jwt;
 mod oidc_refusals;
 mod oidc_smart;
 mod openapi;

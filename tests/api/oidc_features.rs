@@ -25,8 +25,23 @@ async fn discovery_advertises_only_what_works() {
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(
         doc["grant_types_supported"],
-        json!(["authorization_code", "refresh_token"])
+        json!(["authorization_code", "refresh_token", "client_credentials"])
     );
+    for endpoint in ["token", "introspection", "revocation"] {
+        let methods = &doc[format!("{endpoint}_endpoint_auth_methods_supported")];
+        assert!(
+            methods
+                .as_array()
+                .unwrap()
+                .contains(&json!("private_key_jwt")),
+            "{endpoint}: {methods}"
+        );
+        assert_eq!(
+            doc[format!("{endpoint}_endpoint_auth_signing_alg_values_supported")],
+            json!(["RS256", "RS384", "ES256", "ES384", "EdDSA"]),
+            "{endpoint}"
+        );
+    }
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
         json!(["RS256", "EdDSA"])

@@ -259,7 +259,11 @@ async fn password_and_unknown_grants_are_unsupported() {
     let app = TestApp::spawn_oidc().await;
     let world = app.oidc_world(json!({})).await;
     let secret = world.client_secret.as_deref().unwrap();
-    for grant in ["password", "client_credentials", "implicit"] {
+    for grant in [
+        "password",
+        "implicit",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ] {
         let r = app
             .oauth_post(
                 "token",
@@ -273,6 +277,15 @@ async fn password_and_unknown_grants_are_unsupported() {
             .await;
         assert_oauth_error(r, 400, "unsupported_grant_type").await;
     }
+    // client_credentials exists, for backend services only (tests/api/oidc_backend.rs).
+    let r = app
+        .oauth_post(
+            "token",
+            Some((&world.client_id, secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_oauth_error(r, 400, "unauthorized_client").await;
 }
 
 #[tokio::test]

@@ -32,6 +32,7 @@ async fn smart_configuration_lists_the_endpoints_and_only_tested_capabilities() 
             "launch-standalone",
             "client-public",
             "client-confidential-symmetric",
+            "client-confidential-asymmetric",
             "sso-openid-connect",
             "context-standalone-patient",
             "context-ehr-patient",
@@ -56,6 +57,7 @@ async fn smart_configuration_lists_the_endpoints_and_only_tested_capabilities() 
         "response_types_supported",
         "code_challenge_methods_supported",
         "token_endpoint_auth_methods_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
     ] {
         assert!(!smart[key].is_null(), "{key}");
         assert_eq!(smart[key], oidc[key], "{key}");

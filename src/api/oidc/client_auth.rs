@@ -1,8 +1,11 @@
 //! Client authentication at the token, introspection and revocation endpoints:
-//! `client_secret_basic`, `client_secret_post`, and `none` for public clients (which then
-//! rely on PKCE). One method per request (RFC 6749 §2.3).
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523; checked in
+//! `service::oauth_client_assertions`), and `none` for public clients (which then rely on
+//! PKCE). One method per request (RFC 6749 §2.3), and the one the client registered.
 
 use crate::api::oidc::params::Params;
+use crate::service::oauth_client_assertions::{self, ASSERTION_TYPE};
+use crate::service::oauth_client_rules::AuthMethod;
 use crate::service::oauth_clients::{self, Client};
 use crate::service::oauth_tokens::OAuthError;
 use crate::state::AppState;
@@ -46,6 +49,14 @@ pub async fn authenticate(
     allow_public: bool,
 ) -> Result<Arc<Client>, OAuthError> {
     let from_header = basic(req)?;
+    if let Some(assertion) = params.get("client_assertion") {
+        return by_assertion(state, params, assertion, from_header.is_some()).await;
+    }
+    if params.get("client_assertion_type").is_some() {
+        return Err(OAuthError::InvalidRequest(
+            "client_assertion_type was sent without a client_assertion.".into(),
+        ));
+    }
     let (client_id, secret) = match (from_header, params.get("client_secret")) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::InvalidRequest(
@@ -84,8 +95,43 @@ pub async fn authenticate(
         }
         return Ok(client);
     }
+    if client.auth_method == AuthMethod::PrivateKeyJwt {
+        return Err(OAuthError::InvalidClient(
+            "This client authenticates with private_key_jwt.".into(),
+        ));
+    }
     match secret {
         Some(s) if client.secret_matches(&s) => Ok(client),
         _ => Err(unknown()),
     }
+}
+
+/// `private_key_jwt`: `client_assertion` and its type, and no other credentials; a
+/// `client_id`, when sent, must be the assertion's issuer.
+async fn by_assertion(
+    state: &AppState,
+    params: &Params,
+    assertion: &str,
+    with_basic: bool,
+) -> Result<Arc<Client>, OAuthError> {
+    if with_basic || params.get("client_secret").is_some() {
+        return Err(OAuthError::InvalidRequest(
+            "Use one client authentication method, not two.".into(),
+        ));
+    }
+    if params.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+        return Err(OAuthError::InvalidClient(format!(
+            "client_assertion_type must be {ASSERTION_TYPE}."
+        )));
+    }
+    let client = oauth_client_assertions::authenticate(state, assertion, state.now()).await?;
+    if params
+        .get("client_id")
+        .is_some_and(|id| id != client.model.client_id)
+    {
+        return Err(OAuthError::InvalidClient(
+            "client_id does not match the client assertion.".into(),
+        ));
+    }
+    Ok(client)
 }

@@ -33,18 +33,33 @@ const CLAIMS: &[&str] = &[
 ];
 
 /// The scopes both discovery documents list: the fixed ones and examples of the SMART
-/// patient scopes (any `patient/<Resource>.<cruds>` is accepted; see `domain::oauth`).
+/// patient and (backend services) system scopes (any `patient/<Resource>.<cruds>` or
+/// `system/<Resource>.<cruds>` is accepted; see `domain::oauth_scope`).
 pub fn scopes_supported() -> Vec<&'static str> {
     let mut scopes: Vec<&str> = BASE_SCOPES.to_vec();
-    scopes.extend(["patient/*.rs", "patient/*.read"]);
+    scopes.extend([
+        "patient/*.rs",
+        "patient/*.read",
+        "system/*.rs",
+        "system/*.read",
+    ]);
     scopes
 }
 
 /// Token endpoint client authentication methods, in both discovery documents.
-pub const TOKEN_AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+pub const TOKEN_AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+
+/// The algorithms a `private_key_jwt` assertion may be signed with
+/// (`auth::client_keys::ASSERTION_ALGS`), in both discovery documents.
+pub const TOKEN_AUTH_SIGNING_ALGS: &[&str] = &["RS256", "RS384", "ES256", "ES384", "EdDSA"];
 
 /// Grant types, in both discovery documents.
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 /// The discovery document for an issuer.
 pub fn document(issuer: &str) -> serde_json::Value {
@@ -65,8 +80,11 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "EdDSA"],
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": TOKEN_AUTH_SIGNING_ALGS,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": TOKEN_AUTH_SIGNING_ALGS,
+        "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": TOKEN_AUTH_SIGNING_ALGS,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login"],
         "claims_supported": CLAIMS,

@@ -3,7 +3,9 @@
 //! OpenID Connect discovery document (shared lists in `discovery`), and names a capability only
 //! once an end-to-end test shows it working (`tests/api/oidc_smart.rs` lists which).
 
-use crate::api::oidc::discovery::{GRANT_TYPES, TOKEN_AUTH_METHODS, fixed_json, scopes_supported};
+use crate::api::oidc::discovery::{
+    GRANT_TYPES, TOKEN_AUTH_METHODS, TOKEN_AUTH_SIGNING_ALGS, fixed_json, scopes_supported,
+};
 use poem::{Endpoint, Response};
 use serde_json::json;
 
@@ -17,11 +19,16 @@ use serde_json::json;
 ///   SMART v1, `cruds` subsets and narrower grants as in v2 (`tests/api/oidc_smart.rs`).
 /// - `launch-ehr`, `context-ehr-patient`, `context-ehr-encounter`: a launch context from the
 ///   practice API bound by the `launch` scope (`tests/api/oidc_ehr_launch.rs`).
+/// - `client-confidential-asymmetric`: `private_key_jwt` with a registered JWKS
+///   (`tests/api/oidc_private_key_jwt.rs`); SMART Backend Services (`client_credentials`,
+///   `system/` scopes: `tests/api/oidc_backend.rs`) have no capability of their own and show
+///   in `grant_types_supported` and `scopes_supported`.
 pub const CAPABILITIES: &[&str] = &[
     "launch-ehr",
     "launch-standalone",
     "client-public",
     "client-confidential-symmetric",
+    "client-confidential-asymmetric",
     "sso-openid-connect",
     "context-standalone-patient",
     "context-ehr-patient",
@@ -47,6 +54,7 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": TOKEN_AUTH_SIGNING_ALGS,
         "capabilities": CAPABILITIES,
     })
 }

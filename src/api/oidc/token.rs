@@ -1,9 +1,10 @@
-//! `POST /oauth2/token`: `authorization_code` and `refresh_token` grants only (no implicit, no
-//! password grant: RFC 9700 §2.1.2, §2.4).
+//! `POST /oauth2/token`: `authorization_code`, `refresh_token` and (SMART Backend Services)
+//! `client_credentials` grants only (no implicit, no password grant: RFC 9700 §2.1.2, §2.4).
 
 use crate::api::context::RequestMeta;
 use crate::api::oidc::client_auth;
 use crate::api::oidc::params::{Params, error_response, json_response, request_id};
+use crate::service::oauth_client_credentials;
 use crate::service::oauth_tokens::{self, OAuthError, TokenResponse};
 use crate::state::AppState;
 use poem::http::StatusCode;
@@ -63,8 +64,12 @@ async fn exchange(
             )
             .await
         }
+        "client_credentials" => {
+            oauth_client_credentials::grant(state, &client, params.get("scope"), meta, now).await
+        }
         other => Err(OAuthError::UnsupportedGrantType(format!(
-            "The grant type {other:?} is not supported; use authorization_code or refresh_token."
+            "The grant type {other:?} is not supported; use authorization_code, refresh_token \
+             or client_credentials."
         ))),
     }
 }

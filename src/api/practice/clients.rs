@@ -30,6 +30,13 @@ pub struct ClientView {
     pub scopes: Vec<String>,
     /// `RS256` (the default) or `EdDSA`.
     pub id_token_signed_response_alg: String,
+    /// `none` (public clients), `client_secret_basic` (a secret, sent with Basic or in the
+    /// form) or `private_key_jwt` (an assertion signed with a key of `jwks`).
+    pub token_endpoint_auth_method: String,
+    /// The public keys (a JWK Set) of a `private_key_jwt` client.
+    pub jwks: Option<serde_json::Value>,
+    /// A SMART backend service: `client_credentials` with `system/` scopes only.
+    pub backend_service: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -44,6 +51,13 @@ impl From<Client> for ClientView {
             post_logout_redirect_uris: c.post_logout_redirect_uris,
             scopes: c.scopes,
             id_token_signed_response_alg: c.id_token_alg.as_str().to_owned(),
+            token_endpoint_auth_method: c.auth_method.as_str().to_owned(),
+            jwks: c
+                .model
+                .jwks
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+            backend_service: c.model.backend_service,
             created_at: c.model.created_at,
             updated_at: c.model.updated_at,
         }
@@ -56,20 +70,39 @@ impl From<Client> for ClientView {
 #[serde(deny_unknown_fields)]
 pub struct NewClientBody {
     pub name: String,
-    /// `https` URIs, or `http` on the loopback address; matched exactly.
+    /// `https` URIs, or `http` on the loopback address; matched exactly. At least one, except
+    /// for a backend service, which has none.
+    #[oai(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub redirect_uris: Vec<String>,
     /// `true` for apps that cannot keep a secret (no secret is issued). Default `false`.
     #[oai(default)]
     #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub public: bool,
-    /// Allowed scopes: `openid`, `profile`, `email`, `offline_access`, `launch/patient`,
-    /// SMART `patient/<Resource>.<permissions>`. Default `["openid"]`.
+    /// Allowed scopes: `openid`, `profile`, `email`, `offline_access`, `launch`,
+    /// `launch/patient`, `fhirUser`, SMART `patient/<Resource>.<permissions>`; for a backend
+    /// service only `system/<Resource>.<permissions>`. Default `["openid"]` (a backend service
+    /// must list its scopes).
     pub scopes: Option<Vec<String>>,
     #[oai(default)]
     #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
     pub post_logout_redirect_uris: Vec<String>,
     /// `RS256` (default) or `EdDSA`.
     pub id_token_signed_response_alg: Option<String>,
+    /// `none` (the only one, and the default, for public clients), `client_secret_basic` or
+    /// `client_secret_post` (the default for confidential clients; either way of sending the
+    /// secret is accepted), or `private_key_jwt` (the default with `jwks` or for a backend
+    /// service). Fixed once registered.
+    pub token_endpoint_auth_method: Option<String>,
+    /// For `private_key_jwt`: a JWK Set of public keys, each with a `kid`: RSA (2048 bits or
+    /// more; RS256 or RS384), EC P-256 (ES256), EC P-384 (ES384) or OKP Ed25519 (EdDSA). A
+    /// key's `alg`, when given, pins it to that one algorithm.
+    pub jwks: Option<serde_json::Value>,
+    /// `true` for a SMART backend service (`client_credentials`, `system/` scopes, no redirect
+    /// URIs, `private_key_jwt`). Default `false`; fixed once registered.
+    #[oai(default)]
+    #[serde(default, deserialize_with = "crate::api::json::null_as_default")]
+    pub backend_service: bool,
 }
 
 /// A change to a client: fields left out stay as they are.
@@ -82,6 +115,9 @@ pub struct ClientPatchBody {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub scopes: Option<Vec<String>>,
     pub id_token_signed_response_alg: Option<String>,
+    /// Replaces a `private_key_jwt` client's keys (list the new key alongside the old one
+    /// while the client switches over).
+    pub jwks: Option<serde_json::Value>,
 }
 
 /// A new client. `client_secret` (confidential clients only) is shown this once.
@@ -130,10 +166,19 @@ impl ClientsApi {
             post_logout_redirect_uris: Some(b.post_logout_redirect_uris),
             scopes: b.scopes,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
+            token_endpoint_auth_method: b.token_endpoint_auth_method,
+            jwks: b.jwks,
         };
-        let (client, secret) =
-            oauth_clients::create(&state.db, &staff.0, b.public, fields, &meta, state.now())
-                .await?;
+        let (client, secret) = oauth_clients::create(
+            &state.db,
+            &staff.0,
+            b.public,
+            b.backend_service,
+            fields,
+            &meta,
+            state.now(),
+        )
+        .await?;
         Ok(ClientCreated::Created(Json(CreatedClient {
             client_secret: secret,
             client: client.into(),
@@ -171,7 +216,7 @@ impl ClientsApi {
         Ok(Json(c.into()))
     }
 
-    /// Change a client's name, URIs, scopes or ID-token algorithm.
+    /// Change a client's name, URIs, scopes, ID-token algorithm or (`private_key_jwt`) keys.
     ///
     /// Roles: admin.
     #[oai(
@@ -194,6 +239,8 @@ impl ClientsApi {
             post_logout_redirect_uris: b.post_logout_redirect_uris,
             scopes: b.scopes,
             id_token_signed_response_alg: b.id_token_signed_response_alg,
+            token_endpoint_auth_method: None,
+            jwks: b.jwks,
         };
         let c = oauth_clients::update(&state, &staff.0, &client_id.0, fields, &meta, state.now())
             .await?;

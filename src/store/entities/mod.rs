@@ -4,6 +4,7 @@ pub mod account;
 pub mod account_token;
 pub mod api_key;
 pub mod audit_event;
+pub mod client_assertion_jti;
 pub mod demographic_change;
 pub mod held_registration;
 pub mod intake_session;

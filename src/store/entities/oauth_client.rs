@@ -27,6 +27,15 @@ pub struct Model {
     pub scopes: String,
     /// `RS256` or `EdDSA`.
     pub id_token_alg: String,
+    /// How a confidential client authenticates at the token endpoint: `client_secret_basic`
+    /// (a secret, sent either way) or `private_key_jwt` (an assertion signed with a key of
+    /// `jwks`). Public clients have `client_secret_basic` here and no secret: they use none.
+    pub token_endpoint_auth_method: String,
+    /// The client's public keys (a JWKS, JSON) for `private_key_jwt`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub jwks: Option<String>,
+    /// A SMART backend service: `client_credentials` with `system/` scopes, no user.
+    pub backend_service: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
