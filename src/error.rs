@@ -87,6 +87,9 @@ pub enum Error {
     ConsentCodeUsed,
     #[error("{message}")]
     Validation { field: String, message: String },
+    /// A query parameter the operation does not declare (`api::known_params`).
+    #[error("`{0}` is not a query parameter of this operation.")]
+    UnknownQueryParameter(String),
     /// An invitation for an access only the front desk's own action may change: a blocked one
     /// (for every role: unblocking is its own action) or, for a key that may not revoke, a
     /// revoked one. Code `access_blocked` or `access_revoked`, with the access and its state.
@@ -157,7 +160,7 @@ impl Error {
             Error::InvalidConsentCode => "invalid_consent_code",
             Error::ConsentCodeExpired => "consent_code_expired",
             Error::ConsentCodeUsed => "consent_code_used",
-            Error::Validation { .. } => "validation_failed",
+            Error::Validation { .. } | Error::UnknownQueryParameter(_) => "validation_failed",
             Error::AccessNotInvitable { status, .. } => match status {
                 AccessStatus::Blocked => "access_blocked",
                 _ => "access_revoked",
@@ -203,6 +206,7 @@ impl Error {
             }
             Error::ConsentCodeExpired | Error::ConsentCodeUsed => StatusCode::GONE,
             Error::MalformedRequest(_) | Error::InvalidGrant => StatusCode::BAD_REQUEST,
+            Error::UnknownQueryParameter(_) => StatusCode::BAD_REQUEST,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -48,7 +48,7 @@ impl AllowIndex {
 
     pub fn methods_for(&self, path: &str) -> Vec<String> {
         let want = segments(path);
-        let mut out: Vec<String> = self
+        let matching: Vec<(usize, &Vec<String>)> = self
             .0
             .iter()
             .filter(|(tpl, _)| {
@@ -58,6 +58,13 @@ impl AllowIndex {
                         .zip(&want)
                         .all(|(t, w)| t == w || (t.starts_with('{') && !w.is_empty()))
             })
+            .map(|(tpl, m)| (tpl.iter().zip(&want).filter(|(t, w)| t == w).count(), m))
+            .collect();
+        // The router prefers literal segments: `/patients/export.csv` is not `/patients/{id}`.
+        let best = matching.iter().map(|(literal, _)| *literal).max();
+        let mut out: Vec<String> = matching
+            .iter()
+            .filter(|(literal, _)| Some(*literal) == best)
             .flat_map(|(_, m)| m.iter().cloned())
             .collect();
         if out.iter().any(|m| m == "GET") {
@@ -285,5 +292,12 @@ mod tests {
         );
         assert_eq!(idx.methods_for("/healthz"), ["GET", "HEAD"]);
         assert!(idx.methods_for("/nope").is_empty());
+        let spec = serde_json::json!({"paths": {
+            "/p/{id}": {"get": {}, "patch": {}},
+            "/p/export.csv": {"get": {}}
+        }});
+        let literal = AllowIndex::from_spec(&spec, &[]);
+        assert_eq!(literal.methods_for("/p/export.csv"), ["GET", "HEAD"]);
+        assert_eq!(literal.methods_for("/p/1"), ["GET", "HEAD", "PATCH"]);
     }
 }

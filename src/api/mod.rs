@@ -2,11 +2,13 @@
 //! (`crate::web`, outside the OpenAPI document) and the edge middleware.
 
 pub mod context;
+pub mod csv;
 pub mod edge;
 pub mod intake;
 pub mod invitations;
 pub mod json;
 pub mod jwks;
+pub mod known_params;
 pub mod oidc;
 pub mod ops;
 pub mod password_resets;
@@ -24,7 +26,7 @@ pub mod username_reminders;
 
 use crate::state::AppState;
 use edge::{AllowIndex, Edge};
-use poem::{Endpoint, EndpointExt, Route};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 use route_table::{RouteTable, get};
 use std::sync::Arc;
@@ -69,6 +71,7 @@ type EvenMoreApis = (
     patient::MyRepresentativesApi,
     practice::ConsentRequestsApi,
     practice::LaunchesApi,
+    practice::AccessReportsApi,
 );
 
 /// The OpenAPI service: every documented operation.
@@ -114,7 +117,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
                 .body(body)
         }
     };
-    let (route, pages) = crate::web::mount(Route::new().nest("/", service));
+    let params = known_params::KnownParams(Arc::new(known_params::ParamIndex::from_spec(&spec)));
+    let (route, pages) =
+        crate::web::mount(Route::new().nest("/", service.into_endpoint().with(params)));
     let (route, others) = RouteTable::new(route)
         .nest("/docs", "docs", docs)
         .at(

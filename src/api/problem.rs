@@ -89,7 +89,7 @@ fn title(err: &Error) -> &'static str {
         Error::InvalidConsentCode => "Consent code not valid",
         Error::ConsentCodeExpired => "Consent code expired",
         Error::ConsentCodeUsed => "Consent code already used",
-        Error::Validation { .. } => "Validation failed",
+        Error::Validation { .. } | Error::UnknownQueryParameter(_) => "Validation failed",
         Error::AccessNotInvitable { status, .. } => match status {
             AccessStatus::Blocked => "Access blocked",
             _ => "Access deactivated",
@@ -149,6 +149,7 @@ impl Problem {
             request_id: request_id.map(str::to_owned),
             field: match err {
                 Error::Validation { field, .. } => Some(field.clone()),
+                Error::UnknownQueryParameter(name) => Some(name.clone()),
                 _ => None,
             },
             practice,

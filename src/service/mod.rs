@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod access_changes;
+pub mod access_reports;
 pub mod accounts;
 pub mod ageing_out;
 pub mod api_keys;

@@ -3,6 +3,7 @@
 //! short transaction; services and handlers never touch an `Entity` themselves.
 
 pub mod access;
+pub mod access_reports;
 pub mod access_rows;
 pub mod account_tokens;
 pub mod accounts;

@@ -1,6 +1,7 @@
 //! Patient records and their practitioner links.
 
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode};
+use crate::store::access_reports::AccessFilter;
 use crate::store::pagination::PageRequest;
 use crate::store::{patient, patient_practitioner};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -147,6 +148,8 @@ pub struct PatientFilter {
     pub name: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
     pub external_ref: Option<String>,
+    /// The patient has at least one access matching all of these (`store::access_reports`).
+    pub access: AccessFilter,
 }
 
 /// Inserts a patient record. A taken `external_ref` is a unique violation.
@@ -243,6 +246,9 @@ pub async fn search<C: ConnectionTrait>(
     }
     if let Some(r) = &filter.external_ref {
         q = q.filter(patient::Column::ExternalRef.eq(r.trim()));
+    }
+    if !filter.access.is_empty() {
+        q = q.filter(patient::Column::Id.in_subquery(filter.access.patient_ids(practice_id)));
     }
     if let Some(after) = page.after {
         q = q.filter(patient::Column::Id.gt(after));

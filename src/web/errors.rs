@@ -64,6 +64,7 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         | Error::ConsentCodeExpired
         | Error::ConsentCodeUsed
         | Error::Validation { .. }
+        | Error::UnknownQueryParameter(_)
         | Error::Conflict(_)
         | Error::AccessNotInvitable { .. }
         | Error::MalformedRequest(_)

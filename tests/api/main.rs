@@ -15,6 +15,7 @@ mod mailbox;
 mod smtp_sink;
 
 mod access_changes;
+mod access_reports;
 mod accounts;
 mod acting;
 mod age_bands;

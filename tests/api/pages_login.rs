@@ -99,7 +99,7 @@ async fn logging_in_starts_a_session_at_the_practice_and_goes_to_continue() {
     assert!(account.contains("ann.lee") && account.contains("Ann (you)"));
     assert!(account.contains("tag--active"), "{}", account.body);
 
-    let r = app.audit_events(&c.key_a, "type=login.succeeded").await;
+    let r = app.audit_events(&c.key_a, "kind=login.succeeded").await;
     let events: serde_json::Value = r.json().await.unwrap();
     assert!(
         events.to_string().contains("web_session_id"),

@@ -189,14 +189,16 @@ async fn me_shows_the_account_and_its_practices_without_secrets() {
     assert_problem(app.me(&smith).await, 401, "unauthorized").await;
     let r = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_problem(r, 401, "unauthorized").await;
-    // Tokens only in the Authorization header.
+    // Tokens only in the Authorization header: `access_token` is no parameter of /me, and
+    // an undeclared query parameter is refused before anything else.
     let r = app
         .client
         .get(app.url(&format!("/api/v1/me?access_token={at}")))
         .send()
         .await
         .unwrap();
-    assert_problem(r, 401, "unauthorized").await;
+    let p = assert_problem(r, 400, "validation_failed").await;
+    assert_eq!(p["field"], "access_token");
 }
 
 #[tokio::test]

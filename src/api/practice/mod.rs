@@ -2,6 +2,7 @@
 //! staff API keys.
 
 pub mod access;
+pub mod access_reports;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod registrations;
 pub mod settings;
 
 pub use access::{AccessApi, AccessView};
+pub use access_reports::AccessReportsApi;
 pub use accounts::PatientAccountsApi;
 pub use api_keys::ApiKeysApi;
 pub use audit::AuditApi;

@@ -1,7 +1,9 @@
 use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
+use crate::api::practice::access_reports::access_filter;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
+use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode, parse_reference};
 use crate::domain::patient::{check_address, check_date_of_birth};
 use crate::error::Result;
@@ -192,8 +194,12 @@ impl PatientsApi {
     /// Search the practice's patients, a page at a time.
     ///
     /// Every given criterion must match. `name`: each word starts the first or last name,
-    /// case-insensitively. Roles: all.
+    /// case-insensitively. The access criteria keep patients with at least one portal access
+    /// matching all of them; dates are `YYYY-MM-DD` in UTC, `…_after` from the start of that
+    /// day, `…_before` up to it. `GET /patients/export.csv` gives the same list as CSV.
+    /// Roles: all.
     #[oai(path = "/patients", method = "get", operation_id = "listPatients")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         state: Data<&AppState>,
@@ -204,6 +210,24 @@ impl PatientsApi {
         date_of_birth: Query<Option<NaiveDate>>,
         /// The practice system's id.
         external_ref: Query<Option<String>>,
+        /// Only patients with an access in this state.
+        access_status: Query<Option<AccessStatus>>,
+        /// Only patients with an access of this relation (`self`: their own).
+        relation: Query<Option<Relation>>,
+        /// With an invitation sent on or after this day.
+        invited_after: Query<Option<NaiveDate>>,
+        /// With an invitation sent before this day.
+        invited_before: Query<Option<NaiveDate>>,
+        /// With an access registered on or after this day.
+        registered_after: Query<Option<NaiveDate>>,
+        /// With an access registered before this day.
+        registered_before: Query<Option<NaiveDate>>,
+        /// With a login on or after this day (the access's last).
+        last_login_after: Query<Option<NaiveDate>>,
+        /// With a last login before this day.
+        last_login_before: Query<Option<NaiveDate>>,
+        /// `true`: with an access never logged in; `false`: one that has.
+        never_logged_in: Query<Option<bool>>,
         /// From the previous page's `next_cursor`.
         cursor: Query<Option<String>>,
         /// 1 to 200; 50 by default.
@@ -214,6 +238,14 @@ impl PatientsApi {
             name: name.0,
             date_of_birth: date_of_birth.0,
             external_ref: external_ref.0,
+            access: access_filter(
+                access_status.0,
+                relation.0,
+                (invited_after.0, invited_before.0),
+                (registered_after.0, registered_before.0),
+                (last_login_after.0, last_login_before.0),
+                never_logged_in.0,
+            ),
         };
         let found = patients::search(&state.db, &staff.0, filter, page).await?;
         Ok(Json(PatientPage {
