@@ -90,6 +90,9 @@ pub enum Error {
     /// A query parameter the operation does not declare (`api::known_params`).
     #[error("`{0}` is not a query parameter of this operation.")]
     UnknownQueryParameter(String),
+    /// An `Idempotency-Key` already used for a different request (`api::idempotency`).
+    #[error("This Idempotency-Key was used for a different request; use a new key.")]
+    IdempotencyKeyReused,
     /// An invitation for an access only the front desk's own action may change: a blocked one
     /// (for every role: unblocking is its own action) or, for a key that may not revoke, a
     /// revoked one. Code `access_blocked` or `access_revoked`, with the access and its state.
@@ -161,6 +164,7 @@ impl Error {
             Error::ConsentCodeExpired => "consent_code_expired",
             Error::ConsentCodeUsed => "consent_code_used",
             Error::Validation { .. } | Error::UnknownQueryParameter(_) => "validation_failed",
+            Error::IdempotencyKeyReused => "idempotency_key_reused",
             Error::AccessNotInvitable { status, .. } => match status {
                 AccessStatus::Blocked => "access_blocked",
                 _ => "access_revoked",
@@ -207,6 +211,7 @@ impl Error {
             Error::ConsentCodeExpired | Error::ConsentCodeUsed => StatusCode::GONE,
             Error::MalformedRequest(_) | Error::InvalidGrant => StatusCode::BAD_REQUEST,
             Error::UnknownQueryParameter(_) => StatusCode::BAD_REQUEST,
+            Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

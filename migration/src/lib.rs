@@ -17,6 +17,7 @@ mod m20261206_001120_held_registrations;
 mod m20261207_001200_cache_versions;
 mod m20261207_001300_smart_launches;
 mod m20261207_001400_client_assertions;
+mod m20261207_001500_idempotency_keys;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_001200_cache_versions::Migration),
             Box::new(m20261207_001300_smart_launches::Migration),
             Box::new(m20261207_001400_client_assertions::Migration),
+            Box::new(m20261207_001500_idempotency_keys::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod csv;
 pub mod edge;
+pub mod idempotency;
 pub mod intake;
 pub mod invitations;
 pub mod json;
@@ -118,8 +119,15 @@ pub fn routes(state: AppState) -> impl Endpoint {
         }
     };
     let params = known_params::KnownParams(Arc::new(known_params::ParamIndex::from_spec(&spec)));
-    let (route, pages) =
-        crate::web::mount(Route::new().nest("/", service.into_endpoint().with(params)));
+    let (route, pages) = crate::web::mount(
+        Route::new().nest(
+            "/",
+            service
+                .into_endpoint()
+                .with(idempotency::Idempotency)
+                .with(params),
+        ),
+    );
     let (route, others) = RouteTable::new(route)
         .nest("/docs", "docs", docs)
         .at(

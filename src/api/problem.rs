@@ -90,6 +90,7 @@ fn title(err: &Error) -> &'static str {
         Error::ConsentCodeExpired => "Consent code expired",
         Error::ConsentCodeUsed => "Consent code already used",
         Error::Validation { .. } | Error::UnknownQueryParameter(_) => "Validation failed",
+        Error::IdempotencyKeyReused => "Idempotency key reused",
         Error::AccessNotInvitable { status, .. } => match status {
             AccessStatus::Blocked => "Access blocked",
             _ => "Access deactivated",

@@ -25,6 +25,8 @@ pub enum Purpose {
     SigningKey,
     /// Issue 6's TOTP seeds.
     TotpSecret,
+    /// A practice-API response kept for an `Idempotency-Key` (it may carry a new secret).
+    IdempotentResponse,
 }
 
 impl Purpose {
@@ -32,6 +34,7 @@ impl Purpose {
         match self {
             Purpose::SigningKey => b"signing-key",
             Purpose::TotpSecret => b"totp-secret",
+            Purpose::IdempotentResponse => b"idempotent-response",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod direct;
 pub mod entities;
 pub mod grant;
 pub mod held_registrations;
+pub mod idempotency;
 pub mod intake_sessions;
 pub mod invitations;
 pub mod oauth_clients;

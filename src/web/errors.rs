@@ -65,6 +65,7 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         | Error::ConsentCodeUsed
         | Error::Validation { .. }
         | Error::UnknownQueryParameter(_)
+        | Error::IdempotencyKeyReused
         | Error::Conflict(_)
         | Error::AccessNotInvitable { .. }
         | Error::MalformedRequest(_)

@@ -30,6 +30,7 @@ mod demographic_changes;
 mod email_change;
 mod errors;
 mod held_registrations;
+mod idempotency;
 mod intake;
 mod invitation_rules;
 mod invitations;

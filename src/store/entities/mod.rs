@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod client_assertion_jti;
 pub mod demographic_change;
 pub mod held_registration;
+pub mod idempotency_key;
 pub mod intake_session;
 pub mod invitation;
 pub mod oauth_client;
