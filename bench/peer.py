@@ -119,9 +119,66 @@ class Pairs:
                                   portico=median_row(runs[i][0]), peer=median_row(runs[i][1])))
 
 
+def checks_only():
+    """`BENCH_PEER_ONLY=checks`: W3 (userinfo, introspection) and W4 JWKS as the control, on
+    small seeds (a token check reads by primary key, so the table size barely matters), in a
+    few minutes instead of the full run. Writes bench/results/peer-checks.md."""
+    version, node = install()
+    root = tempfile.mkdtemp(prefix="portico-bench-peer-")
+    pairs = Pairs()
+    p, name = portico(root, "peer_checks", {
+        "BENCH_PRACTICES": "4", "BENCH_ACCOUNTS": "1000", "BENCH_PATIENTS": "1000",
+        "BENCH_REFRESH": "0", "BENCH_INVITATIONS": "10", "BENCH_OIDC_REFRESH": "1000"})
+    q = Peer(tempfile.mkdtemp(dir=root), 1000, 1000)
+    q.start()
+    p.start()
+    time.sleep(1)
+    rs_basic, _, _ = r.oidc_client(p.data)
+    spare = iter(open(os.path.join(p.data, "oidc_refresh.txt")).read().split())
+    q_access = open(os.path.join(q.data, "access_token.txt")).read().strip()
+
+    def args(path, script=None, token=None, body_basic=None):
+        def make(k):
+            env = {}
+            if token:
+                env["BENCH_TOKEN"] = token() if callable(token) else token
+            if body_basic:
+                env["BENCH_BASIC"] = body_basic
+            return dict(path=path, conns=16, script=script, extra_env=env)
+        return make
+
+    def p_access():
+        return r.oidc_refresh(p.base, rs_basic, next(spare))["access_token"]
+
+    pairs.run(["W3 userinfo", "W3 introspection", "W4 JWKS"], ["≥ 2×", "≥ 2×", "≥ 5×"],
+              [(p, args("/oauth2/userinfo", "bearer_get.lua", p_access),
+                q, args("/me", "bearer_get.lua", q_access)),
+               (p, args("/oauth2/introspect", "introspect.lua", p_access, rs_basic),
+                q, args("/token/introspection", "introspect.lua", q_access, basic("bench", SECRET))),
+               (p, args("/oauth2/jwks"), q, args("/jwks"))])
+    p.stop()
+    q.stop()
+    r.drop(name)
+    lines = [f"Token checks only (`BENCH_PEER_ONLY=checks`), {time.strftime('%Y-%m-%d %H:%M')},"
+             f" node-oidc-provider {version} on Node.js {node}; 1,000 refresh tokens each;"
+             f" {r.DURATION} s per run, median of {REPEAT}.", "",
+             "| Workload | Portico req per CPU-s | peer req per CPU-s | Portico ÷ peer | target |",
+             "|---|---:|---:|---:|---|"]
+    for row in pairs.rows:
+        a, b = row["portico"], row["peer"]
+        lines.append(f"| {row['name']} | {a['per_cpu']:.0f} | {b['per_cpu']:.0f} |"
+                     f" **{a['per_cpu'] / max(b['per_cpu'], 1e-9):.2f}×** | {row['target']} |")
+    report = "\n".join(lines) + "\n"
+    with open(os.path.join(r.ROOT, "bench/results/peer-checks.md"), "w") as f:
+        f.write(report)
+    print("\n" + report)
+
+
 def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (bench/run.sh installs it)")
+    if os.environ.get("BENCH_PEER_ONLY") == "checks":
+        return checks_only()
     version, node = install()
     root = tempfile.mkdtemp(prefix="portico-bench-peer-")
     pairs = Pairs()
@@ -131,8 +188,9 @@ def main():
     # Phase 1: 1,000 refresh tokens each (per client), RS256 and EdDSA ID tokens.
     p, name = portico(root, "peer_small", {
         "BENCH_PRACTICES": "4", "BENCH_ACCOUNTS": "1000", "BENCH_PATIENTS": "1000",
-        "BENCH_REFRESH": "0", "BENCH_INVITATIONS": "10", "BENCH_OIDC_REFRESH": "1000"})
-    q = Peer(tempfile.mkdtemp(dir=root), 1000, 1000)
+        "BENCH_REFRESH": "1000", "BENCH_INVITATIONS": "10", "BENCH_OIDC_REFRESH": "1000"})
+    # The EdDSA client's tokens serve two workloads here (refresh, and beside the API refresh).
+    q = Peer(tempfile.mkdtemp(dir=root), 1000, 2 * REPEAT * SLICE)
     q.start()
     p.start()
     time.sleep(1)
@@ -149,12 +207,22 @@ def main():
             "BENCH_BASIC": basic_auth, "BENCH_PATH": path,
             "BENCH_POOL": slice_file(server.data, tokens, k, tag)})
 
-    pairs.run(["W2 refresh, RS256 ID token (1k tokens)", "W2 refresh, EdDSA ID token (1k tokens)"],
-              ["≥ 2×", "≥ 2×"],
+    def api_refresh(k):
+        # Portico's own login API (`POST /api/v1/token/refresh`): an access token and the next
+        # refresh token, no ID token. The peer has no such endpoint; its nearest is a refresh
+        # with an EdDSA ID token (one signature more than Portico's).
+        return dict(path="/", conns=16, script="refresh.lua", extra_env={
+            "BENCH_POOL_FROM": str(k * SLICE), "BENCH_POOL_TO": str((k + 1) * SLICE)})
+
+    pairs.run(["W2 refresh, RS256 ID token (1k tokens)", "W2 refresh, EdDSA ID token (1k tokens)",
+               "W2 API refresh, no ID token (1k tokens; peer: EdDSA ID token)"],
+              ["≥ 2×", "≥ 2×", "≥ 2×"],
               [(p, refresh(p, rs_basic, p_rs, "/oauth2/token", "rs"),
                 q, refresh(q, peer_basic, q_rs, "/token", "rs")),
                (p, refresh(p, ed_basic, p_ed, "/oauth2/token", "ed"),
-                q, refresh(q, peer_basic_ed, q_ed, "/token", "ed"))])
+                q, refresh(q, peer_basic_ed, q_ed, "/token", "ed")),
+               (p, api_refresh,
+                q, refresh(q, peer_basic_ed, q_ed[REPEAT * SLICE:], "/token", "ed_api"))])
     peak_small = (r.rss_mb(p.proc.pid, "VmHWM"), r.rss_mb(q.proc.pid, "VmHWM"))
     p.stop()
     q.stop()
@@ -173,13 +241,6 @@ def main():
     q_access = open(os.path.join(q.data, "access_token.txt")).read().strip()
     q_ed = open(os.path.join(q.data, "refresh_tokens_ed.txt")).read().split()
     spare = iter(p_rs[REPEAT * SLICE:])
-
-    def api_refresh(k):
-        # Portico's own login API (`POST /api/v1/token/refresh`): an access token and the next
-        # refresh token, no ID token. The peer has no such endpoint; its nearest is a refresh
-        # with an EdDSA ID token (one signature more than Portico's).
-        return dict(path="/", conns=16, script="refresh.lua", extra_env={
-            "BENCH_POOL_FROM": str(k * SLICE), "BENCH_POOL_TO": str((k + 1) * SLICE)})
 
     def p_access():
         # A fresh one per run: Portico's access tokens live 5 minutes.

@@ -95,16 +95,22 @@ async fn main() -> anyhow::Result<()> {
     let now = SystemClock.now();
     let started = Instant::now();
 
-    // The argon2 cost per hash at the configured parameters (A in the report).
-    let mut times = Vec::new();
+    // The argon2 cost per hash at the configured parameters (A in the report), in CPU time:
+    // on a shared machine the wall-clock time of a hash includes waiting for a core, and the
+    // report sets A beside logins per server CPU-second.
+    let mut cpu = Vec::new();
+    let mut wall = Vec::new();
     let mut hash = String::new();
     for _ in 0..9 {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), process_cpu_ns());
         hash = state.hasher.hash(PASSWORD).await?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        cpu.push(process_cpu_ns().saturating_sub(c) as f64 / 1e6);
+        wall.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    times.sort_by(f64::total_cmp);
-    println!("argon2_ms {:.2}", times[times.len() / 2]);
+    cpu.sort_by(f64::total_cmp);
+    wall.sort_by(f64::total_cmp);
+    println!("argon2_ms {:.2}", cpu[cpu.len() / 2]);
+    println!("argon2_wall_ms {:.2}", wall[wall.len() / 2]);
 
     let mut practice_ids = Vec::new();
     let mut keys = Vec::new();
@@ -391,4 +397,17 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// CPU time of every thread of this process so far, in nanoseconds (Linux: the first field of
+/// each thread's `schedstat`); 0 where it cannot be read.
+fn process_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }

@@ -13,6 +13,7 @@
 //! RS256 (RSA 2048, PKCS#1 v1.5 with SHA-256) signs ID tokens by default, as OpenID Connect
 //! requires every provider to support it. Both are generated with aws-lc-rs (no OpenSSL). Key material is never logged: `Debug` shows the `kid` only.
 
+use crate::auth::verified::VerifiedTokens;
 use crate::crypto::sealed::Sealer;
 use crate::error::Error;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
@@ -269,6 +270,8 @@ pub struct KeyStore {
     current: RwLock<Arc<Keyset>>,
     reloading: tokio::sync::Mutex<()>,
     last_kid_miss: Mutex<Option<Instant>>,
+    /// Access tokens whose signature checked out (`auth::verified`).
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -295,7 +298,13 @@ impl KeyStore {
             current: RwLock::new(Arc::new(keyset)),
             reloading: tokio::sync::Mutex::new(()),
             last_kid_miss: Mutex::new(None),
+            verified: VerifiedTokens::default(),
         }))
+    }
+
+    /// Access tokens whose signature this process has checked.
+    pub fn verified(&self) -> &VerifiedTokens {
+        &self.verified
     }
 
     fn snapshot(&self) -> Arc<Keyset> {

@@ -8,18 +8,15 @@
 //!
 //! Audience: `{issuer}/practices/{slug}`; a token is for one practice.
 
-use crate::auth::keys::{KeyAlg, KeyStore, PublishedKey};
-use crate::domain::access::Relation;
-use crate::domain::acting::ActClaim;
+use crate::auth::keys::{KeyAlg, KeyStore, Keyset, PublishedKey};
+use crate::auth::verified::Verified;
 use crate::error::Error;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Validation, decode, decode_header};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use uuid::Uuid;
 
 pub use crate::auth::keys::LEEWAY_SECS;
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
@@ -31,65 +28,7 @@ pub const PORTAL_SCOPE: &str = "portal";
 /// Longer strings are refused before any parsing.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// The practice a token is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PracticeClaim {
-    pub id: Uuid,
-    pub slug: String,
-}
-
-/// A patient the token's subject may act for at that practice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PatientClaim {
-    pub id: Uuid,
-    pub relation: Relation,
-    /// Only for a representative whose access the age bands limit: the record scopes left for
-    /// this patient (an empty list: none yet, pending the teenager's consent). Absent: no
-    /// restriction beyond the token's `scope`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-}
-
-/// The claims of an access token. Only ids, scopes and times: no names or other PHI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    /// The account id.
-    pub sub: String,
-    pub aud: String,
-    pub exp: i64,
-    pub iat: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    pub jti: String,
-    pub client_id: String,
-    pub scope: String,
-    /// The session (refresh-token family) the token belongs to; ending the session ends the
-    /// token at once, not at `exp`.
-    pub sid: Uuid,
-    pub practice: PracticeClaim,
-    pub patients: Vec<PatientClaim>,
-    /// For each patient listed, the ids of the practitioners they may book with in the portal
-    /// (seed 001: none selected means none).
-    #[serde(default)]
-    pub practitioners: BTreeMap<Uuid, Vec<Uuid>>,
-    pub amr: Vec<String>,
-    /// The patient in context (SMART App Launch), when there is one: see `domain::acting`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub patient: Option<Uuid>,
-    /// RFC 8693 §4.1-style actor: present when `sub` acts for someone else (a representative).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub act: Option<ActClaim>,
-    /// SMART `fhirUser`, with the `fhirUser` scope: `Patient/<id>` or `RelatedPerson/<access id>`.
-    #[serde(default, rename = "fhirUser", skip_serializing_if = "Option::is_none")]
-    pub fhir_user: Option<String>,
-}
-
-impl AccessClaims {
-    pub fn account_id(&self) -> Result<Uuid, Error> {
-        self.sub.parse().map_err(|_| Error::Unauthorized)
-    }
-}
+pub use crate::auth::claims::{AccessClaims, PatientClaim, PracticeClaim};
 
 /// The audience of a practice's tokens.
 pub fn audience(issuer: &str, practice_slug: &str) -> String {
@@ -129,25 +68,61 @@ fn is_access_token_typ(typ: Option<&str>) -> bool {
 /// Checks an access token and returns its claims; anything wrong is `unauthorized`. It does
 /// not look at the database: the caller checks that the access still stands. A backend
 /// service's token (`auth::system_tokens`) is never a patient's: it has no session, patients
-/// or `amr`, and its subject is the client.
+/// or `amr`, and its subject is the client. A token whose signature verified before skips the
+/// parsing and the signature (`auth::verified`), not the checks of its key, time and audience.
 pub async fn verify_access_token(
     keys: &KeyStore,
     token: &str,
     issuer: &str,
     now: DateTime<Utc>,
 ) -> Result<AccessClaims, Error> {
-    let claims: AccessClaims = verify_signed(keys, token, issuer, now).await?;
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Error::Unauthorized);
+    }
+    if let Some(hit) = keys.verified().get(token) {
+        // The key that signed it must still be usable now, as on a first check.
+        usable_key(keys, &hit.kid, now).await?;
+        return current(hit.claims.clone(), issuer, now);
+    }
+    let (claims, kid) = verify_signed_by::<AccessClaims>(keys, token, issuer, now).await?;
+    let claims = current(claims, issuer, now)?;
+    let verified = Verified {
+        kid,
+        claims: claims.clone(),
+    };
+    keys.verified().put(token, verified, now.timestamp());
+    Ok(claims)
+}
+
+/// The checks an access token's claims pass on every use: ours, in time, for its practice,
+/// and a patient's (not a backend service's).
+fn current(claims: AccessClaims, issuer: &str, now: DateTime<Utc>) -> Result<AccessClaims, Error> {
     let now_secs = now.timestamp();
     let fresh = claims.exp + LEEWAY_SECS >= now_secs
         && claims.iat <= now_secs + LEEWAY_SECS
         && claims.nbf.is_none_or(|nbf| nbf <= now_secs + LEEWAY_SECS);
     if !fresh
+        || claims.iss != issuer
         || claims.aud != audience(issuer, &claims.practice.slug)
         || claims.sub == claims.client_id
     {
         return Err(Error::Unauthorized);
     }
     Ok(claims)
+}
+
+/// The keyset holding `kid`, when that key may verify access tokens now.
+async fn usable_key(
+    keys: &KeyStore,
+    kid: &str,
+    now: DateTime<Utc>,
+) -> Result<std::sync::Arc<Keyset>, Error> {
+    let keyset = keys.for_kid(kid, now).await.ok_or(Error::Unauthorized)?;
+    keyset
+        .verifying_key(kid, now)
+        .filter(|k| k.alg == KeyAlg::EdDsa)
+        .ok_or(Error::Unauthorized)?;
+    Ok(keyset)
 }
 
 /// The header, key, signature and `iss` checks every access token passes (see the module
@@ -158,6 +133,16 @@ pub async fn verify_signed<T: DeserializeOwned>(
     issuer: &str,
     now: DateTime<Utc>,
 ) -> Result<T, Error> {
+    Ok(verify_signed_by(keys, token, issuer, now).await?.0)
+}
+
+/// [`verify_signed`], also naming the key that signed the token.
+async fn verify_signed_by<T: DeserializeOwned>(
+    keys: &KeyStore,
+    token: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<(T, String), Error> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Error::Unauthorized);
     }
@@ -173,12 +158,9 @@ pub async fn verify_signed<T: DeserializeOwned>(
     {
         return Err(Error::Unauthorized);
     }
-    let kid = header.kid.as_deref().ok_or(Error::Unauthorized)?;
-    let keyset = keys.for_kid(kid, now).await.ok_or(Error::Unauthorized)?;
-    let key = keyset
-        .verifying_key(kid, now)
-        .filter(|k| k.alg == alg)
-        .ok_or(Error::Unauthorized)?;
+    let kid = header.kid.ok_or(Error::Unauthorized)?;
+    let keyset = usable_key(keys, &kid, now).await?;
+    let key = keyset.verifying_key(&kid, now).ok_or(Error::Unauthorized)?;
 
     let mut validation = Validation::new(alg.jwt());
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -189,9 +171,10 @@ pub async fn verify_signed<T: DeserializeOwned>(
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.leeway = 0;
-    decode::<T>(token, &key.decoding, &validation)
+    let claims = decode::<T>(token, &key.decoding, &validation)
         .map(|d| d.claims)
-        .map_err(|_| Error::Unauthorized)
+        .map_err(|_| Error::Unauthorized)?;
+    Ok((claims, kid))
 }
 
 #[cfg(test)]
