@@ -171,7 +171,6 @@ const LONG_FILES_NOT_YET_SPLIT: &[&str] = &[
     "service::login::mfa",
     "service::login::passwords",
     "service::oauth::tokens",
-    "service::registration::redemption",
     "service::representation::consent_requests",
     "store::access",
     "store::sessions",

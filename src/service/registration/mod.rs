@@ -5,6 +5,7 @@
 pub mod confirmation;
 pub mod held;
 pub mod intake;
+pub mod link_checks;
 pub mod redemption;
 pub mod sign_up;
 pub mod staff_created;
