@@ -70,7 +70,10 @@ impl AccessReportsApi {
     /// Every given criterion must match. Dates are `YYYY-MM-DD` in UTC: `…_after` counts
     /// from the start of that day, `…_before` up to the start of that day. Roles: all.
     #[oai(path = "/access", method = "get", operation_id = "listAccess")]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     async fn list(
         &self,
         state: Data<&AppState>,
@@ -126,7 +129,10 @@ impl AccessReportsApi {
         method = "get",
         operation_id = "exportAccess"
     )]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     async fn export(
         &self,
         state: Data<&AppState>,
@@ -202,7 +208,10 @@ impl AccessReportsApi {
         operation_id = "exportPatients",
         tag = "ApiTags::Patients"
     )]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     async fn export_patients(
         &self,
         state: Data<&AppState>,
