@@ -88,6 +88,10 @@ impl App {
             )));
             workers.push(tokio::spawn(consent_lapse::run(
                 state.clone(),
+                workers_stopped.clone(),
+            )));
+            workers.push(tokio::spawn(crate::service::webhooks::delivery::run(
+                state.clone(),
                 workers_stopped,
             )));
         }

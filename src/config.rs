@@ -100,6 +100,14 @@ pub struct Settings {
     /// A breached-password set built by `portico breached-passwords build`, used instead of
     /// the bundled one (4.2 million passwords).
     pub breached_passwords_file: Option<PathBuf>,
+    /// Lets webhook URLs use plain http and resolve to loopback, private and other non-public
+    /// addresses (development and tests only; see `domain::destination`).
+    pub webhook_allow_private: bool,
+    /// The first webhook retry waits this long; each next one twice as long (capped at 6 h),
+    /// for 3 days.
+    pub webhook_retry_base_ms: u64,
+    /// How long a webhook receiver has to answer.
+    pub webhook_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -135,6 +143,9 @@ impl Default for Settings {
             outbox_poll_ms: 1000,
             ageing_out_interval_ms: 3_600_000,
             breached_passwords_file: None,
+            webhook_allow_private: false,
+            webhook_retry_base_ms: 30_000,
+            webhook_timeout_ms: 10_000,
         }
     }
 }

@@ -101,6 +101,10 @@ pub enum Error {
         access_id: uuid::Uuid,
         status: AccessStatus,
     },
+    /// A URL Portico would call (a webhook) that is not https or does not resolve to public
+    /// addresses (`domain::destination`); the code names which.
+    #[error("{message}")]
+    DestinationRefused { code: &'static str, message: String },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -169,6 +173,7 @@ impl Error {
                 AccessStatus::Blocked => "access_blocked",
                 _ => "access_revoked",
             },
+            Error::DestinationRefused { code, .. } => code,
             Error::Conflict(_) => "conflict",
             Error::MalformedRequest(_) => "malformed_request",
             Error::Unauthorized => "unauthorized",
@@ -211,7 +216,9 @@ impl Error {
             Error::ConsentCodeExpired | Error::ConsentCodeUsed => StatusCode::GONE,
             Error::MalformedRequest(_) | Error::InvalidGrant => StatusCode::BAD_REQUEST,
             Error::UnknownQueryParameter(_) => StatusCode::BAD_REQUEST,
-            Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::IdempotencyKeyReused | Error::DestinationRefused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -245,6 +252,15 @@ impl Error {
     /// Wraps any unexpected failure; its cause is logged, never shown.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Error::Internal(err.into())
+    }
+}
+
+impl From<crate::domain::destination::Refusal> for Error {
+    fn from(r: crate::domain::destination::Refusal) -> Self {
+        Error::DestinationRefused {
+            code: r.code(),
+            message: r.message(),
+        }
     }
 }
 

@@ -73,6 +73,8 @@ type EvenMoreApis = (
     practice::ConsentRequestsApi,
     practice::LaunchesApi,
     practice::AccessReportsApi,
+    practice::WebhooksApi,
+    practice::EventsApi,
 );
 
 /// The OpenAPI service: every documented operation.

@@ -95,6 +95,7 @@ fn title(err: &Error) -> &'static str {
             AccessStatus::Blocked => "Access blocked",
             _ => "Access deactivated",
         },
+        Error::DestinationRefused { .. } => "Destination not allowed",
         Error::Conflict(_) => "Conflict",
         Error::MalformedRequest(_) => "Malformed request",
         Error::Unauthorized => "Unauthorized",

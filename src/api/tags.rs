@@ -27,6 +27,8 @@ pub enum ApiTags {
     Intake,
     /// The practice's audit trail.
     Audit,
+    /// Webhook subscriptions, their delivery attempts, and the event feed.
+    Webhooks,
     /// Representative rules: teen consent codes and guardianship or emancipation overrides.
     Representation,
     /// Logging in: tokens for one practice, refresh, logout.

@@ -5,3 +5,4 @@
 pub mod client_keys;
 pub mod sealed;
 pub mod secrets;
+pub mod webhook_signatures;

@@ -27,6 +27,8 @@ pub enum Purpose {
     TotpSecret,
     /// A practice-API response kept for an `Idempotency-Key` (it may carry a new secret).
     IdempotentResponse,
+    /// A webhook subscription's signing secret (it must sign, so it cannot be a hash).
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -35,6 +37,7 @@ impl Purpose {
             Purpose::SigningKey => b"signing-key",
             Purpose::TotpSecret => b"totp-secret",
             Purpose::IdempotentResponse => b"idempotent-response",
+            Purpose::WebhookSecret => b"webhook-secret",
         }
     }
 }

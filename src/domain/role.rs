@@ -53,6 +53,8 @@ pub enum Permission {
     ReadOutbox,
     /// Teen consent codes and guardianship or emancipation overrides (issue 11).
     ManageRepresentation,
+    /// Webhook subscriptions and the event feed (issue 21).
+    ManageWebhooks,
 }
 
 impl Role {
@@ -67,7 +69,7 @@ impl Role {
                 matches!(self, Role::Admin | Role::Reception)
             }
             ManageSettings | ManageApiKeys | ReadAudit | ManageClients | ManagePractitioners
-            | ReadOutbox => self == Role::Admin,
+            | ReadOutbox | ManageWebhooks => self == Role::Admin,
         }
     }
 

@@ -10,4 +10,5 @@ pub mod notices;
 pub mod onboarding;
 pub mod transport;
 pub mod username_reminder;
+pub mod webhooks;
 pub mod worker;

@@ -6,7 +6,8 @@
 //! `tests/api/architecture.rs` fails on a cycle), lowest first:
 //!
 //! `practice` → `sessions` → `patients` → `access` → `representation` → `login` → `accounts`
-//! → `registration`, with `oauth` beside `accounts` (it uses `login` and `sessions`).
+//! → `registration`, with `oauth` beside `accounts` (it uses `login` and `sessions`), and
+//! `webhooks` beside `sessions` (it uses `practice` only).
 
 pub mod access;
 pub mod accounts;
@@ -17,3 +18,4 @@ pub mod practice;
 pub mod registration;
 pub mod representation;
 pub mod sessions;
+pub mod webhooks;

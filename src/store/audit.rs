@@ -2,7 +2,8 @@
 //! attempt writes one row, in the same transaction as the change it describes (HIPAA
 //! 164.312(b)). Rows never hold a password, token or message body.
 
-use crate::store::audit_event;
+use crate::domain::webhook_event;
+use crate::store::{audit_event, practice_events};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 use uuid::Uuid;
@@ -89,12 +90,32 @@ impl Event {
 }
 
 /// Appends the event. Pass the transaction that makes the change, so both commit or neither.
+///
+/// An event a practice's systems can follow (`domain::webhook_event`) is published in the
+/// same transaction, with its webhook deliveries: every audit point of those changes is a
+/// publishing point too, so none can be missed.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     meta: &RequestMeta,
     event: Event,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    if let Some(practice_id) = event.practice_id
+        && let Some((event_type, mut data)) = webhook_event::from_audit(event.kind, &event.detail)
+    {
+        let ids = [
+            ("practice_id", Some(practice_id)),
+            ("patient_id", event.patient_id),
+            ("account_id", event.account_id),
+            ("access_id", event.access_id),
+        ];
+        for (key, id) in ids {
+            if let Some(id) = id {
+                data.insert(key.to_owned(), serde_json::Value::String(id.to_string()));
+            }
+        }
+        practice_events::publish(conn, practice_id, event_type, data.into(), now).await?;
+    }
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         practice_id: Set(event.practice_id),

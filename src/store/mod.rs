@@ -26,6 +26,7 @@ pub mod oauth_launches;
 pub mod outbox;
 pub mod pagination;
 pub mod patients;
+pub mod practice_events;
 pub mod practices;
 pub mod practitioners;
 pub mod recovery_codes;
@@ -39,5 +40,7 @@ mod stored_values;
 pub mod teen_consent_codes;
 pub mod throttles;
 pub mod web_sessions;
+pub mod webhook_deliveries;
+pub mod webhook_subscriptions;
 
 pub use entities::*;

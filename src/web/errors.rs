@@ -66,6 +66,7 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         | Error::Validation { .. }
         | Error::UnknownQueryParameter(_)
         | Error::IdempotencyKeyReused
+        | Error::DestinationRefused { .. }
         | Error::Conflict(_)
         | Error::AccessNotInvitable { .. }
         | Error::MalformedRequest(_)

@@ -75,3 +75,4 @@ mod statement_budgets;
 mod throttling;
 mod tokens;
 mod username_reminders;
+mod webhooks;
