@@ -63,8 +63,14 @@ pub fn from_audit(kind: &str, detail: &Value) -> Option<(EventType, Map<String, 
         | "invitation.delivered"
         | "invitation.failed"
         | "invitation.expired" => kind,
-        "access.activated" | "access.blocked" | "access.unblocked" | "access.revoked"
-        | "access.expired" => kind,
+        "access.activated" | "access.blocked" | "access.unblocked" | "access.revoked" => kind,
+        "access.expired" => {
+            // A code here (`age_of_majority`, `emancipation`), not free text.
+            if let Some(reason) = detail.get("reason").and_then(Value::as_str) {
+                note("reason", reason);
+            }
+            kind
+        }
         // A confirmed sign-up that opens the access at once (the practice's `verify_email`
         // mode); in review modes the practice's own activation publishes it.
         "registration.verified" if detail.get("status") == Some(&Value::from("active")) => {
@@ -92,11 +98,6 @@ pub fn from_audit(kind: &str, detail: &Value) -> Option<(EventType, Map<String, 
         "access.consent_declined" | "access.consent_expired" | "access.ended_by_patient" => {
             note("consent", "adult_representative");
             note("reason", kind.trim_start_matches("access."));
-            "consent.ended"
-        }
-        "teen_consent.refused" => {
-            note("consent", "teen");
-            note("reason", "refused");
             "consent.ended"
         }
         _ => return None,

@@ -509,3 +509,81 @@ async fn the_event_feed_returns_events_in_order_after_a_cursor() {
         .await;
     assert_problem(r, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn a_subscription_failing_for_five_days_is_turned_off_and_the_practice_is_told() {
+    use portico::service::practice::practices::{self, NewPractice};
+    let app = spawn().await;
+    let new = NewPractice::parse(
+        "smith",
+        "Smith Family Clinic",
+        "555-0100",
+        Some("office@smith.example"),
+    )
+    .unwrap();
+    let (_, admin) = practices::create(&app.state.db, new, app.clock_now())
+        .await
+        .unwrap();
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let receiver = Receiver::start(0, tx).await;
+    let url = receiver.url();
+    receiver.stop();
+    let sub = subscribe(&app, &admin, &url, &["invitation.sent"]).await;
+    let id = sub["id"].as_str().unwrap();
+    invite_someone(&app, &admin).await;
+    for _ in 0..200 {
+        if !attempts(&app, &admin, id).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let get = || async {
+        let v: Value = app
+            .get(&format!("/api/v1/practice/webhooks/{id}"), &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        v
+    };
+    assert_eq!(get().await["status"], "active");
+
+    app.clock.advance(TimeDelta::days(5) + TimeDelta::hours(1));
+    let mut now = get().await;
+    for _ in 0..200 {
+        if now["status"] == "disabled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        now = get().await;
+    }
+    assert_eq!(now["status"], "disabled", "{now}");
+    assert!(now["disabled_at"].is_string());
+    let mail = crate::mailbox::wait_for_mail(&app.mail_dir(), "office@smith.example", 1).await;
+    assert!(
+        mail[0]
+            .subject
+            .contains("webhook subscription was turned off"),
+        "{:?}",
+        mail[0].subject
+    );
+    assert!(mail[0].text.contains(&url));
+    assert!(
+        app.audit_kinds()
+            .await
+            .contains(&"webhook.disabled".to_owned())
+    );
+
+    // Turned back on by the admin, it delivers again (and forgets the failures).
+    let r = app
+        .patch(
+            &format!("/api/v1/practice/webhooks/{id}"),
+            &admin,
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let on: Value = r.json().await.unwrap();
+    assert_eq!(on["status"], "active");
+    assert!(on.get("failing_since").is_none(), "{on}");
+}
