@@ -19,3 +19,6 @@ pub mod registration;
 pub mod representation;
 pub mod sessions;
 pub mod webhooks;
+
+/// A page of a list: every list a service hands out is paged the same way.
+pub use crate::store::pagination::PageRequest;

@@ -5,7 +5,6 @@ use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::webhooks::events;
 use crate::state::AppState;
-use crate::store::practice_event;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Query;
@@ -28,8 +27,8 @@ pub struct PracticeEventView {
     pub data: serde_json::Value,
 }
 
-impl From<practice_event::Model> for PracticeEventView {
-    fn from(e: practice_event::Model) -> Self {
+impl From<events::PracticeEvent> for PracticeEventView {
+    fn from(e: events::PracticeEvent) -> Self {
         Self {
             data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
             id: e.id,

@@ -7,7 +7,6 @@ use crate::api::tags::ApiTags;
 use crate::error::Result;
 use crate::service::webhooks::{events, subscriptions};
 use crate::state::AppState;
-use crate::store::{webhook_attempt, webhook_subscription};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -37,8 +36,8 @@ pub struct WebhookView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<webhook_subscription::Model> for WebhookView {
-    fn from(s: webhook_subscription::Model) -> Self {
+impl From<subscriptions::Subscription> for WebhookView {
+    fn from(s: subscriptions::Subscription) -> Self {
         Self {
             event_types: subscriptions::types_of(&s),
             id: s.id,
@@ -108,8 +107,8 @@ pub struct WebhookAttemptView {
     pub duration_ms: i32,
 }
 
-impl From<webhook_attempt::Model> for WebhookAttemptView {
-    fn from(a: webhook_attempt::Model) -> Self {
+impl From<events::DeliveryAttempt> for WebhookAttemptView {
+    fn from(a: events::DeliveryAttempt) -> Self {
         Self {
             id: a.id,
             delivery_id: a.delivery_id,

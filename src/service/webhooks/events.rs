@@ -10,6 +10,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+/// An event of the feed, and the body of its webhooks.
+pub use crate::store::practice_event::Model as PracticeEvent;
+/// One attempt to deliver an event to a subscription.
+pub use crate::store::webhook_attempt::Model as DeliveryAttempt;
+
 /// Events appear in the feed this long after they happen: a transaction that began earlier
 /// but commits later (PostgreSQL, concurrent requests) lands before the feed reaches it, so
 /// a reader's cursor never skips it.

@@ -19,6 +19,9 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
+/// A subscription as the service hands it out (its secret stays sealed in it).
+pub use crate::store::webhook_subscription::Model as Subscription;
+
 /// How long the secret before a rotation still signs.
 pub const PREVIOUS_SECRET_VALID: TimeDelta = TimeDelta::hours(24);
 /// Subscriptions a practice may have.
