@@ -1,7 +1,6 @@
 //! A practice (tenant): its slug and the settings that shape every rule applied to its patients.
 
 use crate::error::Error;
-use poem_openapi::Enum;
 use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 use std::collections::BTreeSet;
 
@@ -35,13 +34,11 @@ impl Slug {
     Copy,
     PartialEq,
     Eq,
-    Enum,
     serde::Serialize,
     serde::Deserialize,
     EnumIter,
     DeriveActiveEnum,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     rs_type = "String",
@@ -70,9 +67,8 @@ impl SelfRegistration {
 /// Details that must be on a patient's file before portal access can be granted
 /// (seed 003: "a home zip code and email address on file"; seed 004: email, or mobile for SMS).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Enum, serde::Serialize, serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum RequiredField {
     Email,
