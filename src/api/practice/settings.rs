@@ -5,9 +5,8 @@ use crate::api::tags::ApiTags;
 use crate::domain::contact::EmailAddress;
 use crate::domain::practice::{RequiredField, SelfRegistration};
 use crate::error::{Error, Result};
-use crate::service::practice::practices::{self, PracticeSettings, SettingsChange};
+use crate::service::practice::practices::{self, Practice, PracticeSettings, SettingsChange};
 use crate::state::AppState;
-use crate::store::practice;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -54,8 +53,8 @@ pub struct PracticeSettingsView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<practice::Model> for PracticeSettingsView {
-    fn from(p: practice::Model) -> Self {
+impl From<Practice> for PracticeSettingsView {
+    fn from(p: Practice) -> Self {
         let s = PracticeSettings::from(&p);
         Self {
             id: p.id,

@@ -23,6 +23,9 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
+/// A practice and its settings, as this capability hands them out.
+pub use crate::store::practice::Model as Practice;
+
 /// A practice's settings, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PracticeSettings {
