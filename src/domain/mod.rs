@@ -8,6 +8,7 @@ pub mod breached_passwords;
 pub mod contact;
 pub mod demographics;
 pub mod destination;
+pub mod fhir_audience;
 pub mod invitation;
 pub mod login;
 pub mod oauth;

@@ -198,6 +198,7 @@ mod tests {
             limited_scopes: "[]".into(),
             teen_consent_required: false,
             min_self_service_age: 13,
+            fhir_base_urls: "[]".into(),
         };
         assert_eq!(PracticeView::from(&p).phone_href, "+15550100100");
     }
