@@ -18,8 +18,8 @@ mod m20261207_001200_cache_versions;
 mod m20261207_001300_smart_launches;
 mod m20261207_001400_client_assertions;
 mod m20261207_001500_idempotency_keys;
-mod m20261207_issue_20_aud_practice_fhir_base_urls;
 mod m20261207_002100_issue_21_webhooks;
+mod m20261207_issue_20_aud_practice_fhir_base_urls;
 
 pub struct Migrator;
 
