@@ -167,14 +167,15 @@ fn the_image_builds_and_compose_serves_portico_on_postgresql_where_an_engine_can
             return;
         }
     }
-    for image in [
-        "rust:1.95-bookworm",
-        "debian:bookworm-slim",
-        "postgres:17-alpine",
+    // The small image first, with a short limit: it tells quickly whether a registry answers.
+    for (image, secs) in [
+        ("postgres:17-alpine", 90),
+        ("debian:bookworm-slim", 300),
+        ("rust:1.95-bookworm", 900),
     ] {
         match run(
             Command::new(engine).args(["pull", "-q", image]),
-            Duration::from_secs(180),
+            Duration::from_secs(secs),
         ) {
             Some(out) if out.status.success() => {}
             other => {
