@@ -6,13 +6,15 @@
 //! `tests/api/architecture.rs` fails on a cycle), lowest first:
 //!
 //! `practice` → `sessions` → `patients` → `access` → `representation` → `login` → `accounts`
-//! → `registration`, with `oauth` beside `accounts` (it uses `login` and `sessions`), and
-//! `webhooks` beside `sessions` (it uses `practice` only).
+//! → `registration`, with `oauth` beside `accounts` (it uses `login` and `sessions`),
+//! `webhooks` beside `sessions` (it uses `practice` only), and `operations` (what `/metrics`
+//! shows) apart, using none of them.
 
 pub mod access;
 pub mod accounts;
 pub mod login;
 pub mod oauth;
+pub mod operations;
 pub mod patients;
 pub mod practice;
 pub mod registration;
