@@ -104,7 +104,8 @@ fn form_page(
         minijinja::context! {
             needs => minijinja::context! {
                 email => verify || needs(RequiredField::Email),
-                mobile => needs(RequiredField::Mobile),
+                mobile => needs(RequiredField::Mobile) || needs(RequiredField::EmailOrMobile),
+                either => !verify && needs(RequiredField::EmailOrMobile),
                 postal_code => needs(RequiredField::PostalCode),
             },
             verify_email => verify,

@@ -61,6 +61,7 @@ mod pages_mfa;
 mod pages_reset;
 mod password_resets;
 mod patients;
+mod phone_first;
 mod practitioners;
 mod quick_add;
 mod refresh;
