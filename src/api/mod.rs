@@ -4,6 +4,7 @@
 pub mod context;
 pub mod csv;
 pub mod edge;
+pub mod enum_schemas;
 pub mod idempotency;
 pub mod intake;
 pub mod invitations;

@@ -5,7 +5,6 @@ pub use crate::domain::access_status::AccessStatus;
 use crate::domain::patient::age_on;
 use crate::error::Error;
 use chrono::NaiveDate;
-use poem_openapi::Enum;
 use sea_orm::{DeriveValueType, EnumIter};
 
 /// Who the account holder is to the patient.
@@ -18,13 +17,11 @@ use sea_orm::{DeriveValueType, EnumIter};
     PartialEq,
     Eq,
     Hash,
-    Enum,
     serde::Serialize,
     serde::Deserialize,
     EnumIter,
     DeriveValueType,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     value_type = "String",
@@ -33,7 +30,6 @@ use sea_orm::{DeriveValueType, EnumIter};
 )]
 pub enum Relation {
     /// The patient themself.
-    #[oai(rename = "self")]
     #[serde(rename = "self")]
     Own,
     Parent,

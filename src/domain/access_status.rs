@@ -1,7 +1,6 @@
 //! Where a portal access stands: its own module, so that the error enum can name a status
 //! without depending on the access rules (which return that error).
 
-use poem_openapi::Enum;
 use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 
 /// Where a portal access stands.
@@ -11,13 +10,11 @@ use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
     Copy,
     PartialEq,
     Eq,
-    Enum,
     serde::Serialize,
     serde::Deserialize,
     EnumIter,
     DeriveActiveEnum,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     rs_type = "String",

@@ -6,15 +6,11 @@ use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode}
 use crate::domain::patient::{check_address, check_date_of_birth};
 use crate::error::Error;
 use chrono::NaiveDate;
-use poem_openapi::Enum;
 use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 use serde::{Deserialize, Serialize};
 
 /// Where a request stands. Only `pending` ones can be decided, once.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize, EnumIter, DeriveActiveEnum,
-)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     rs_type = "String",

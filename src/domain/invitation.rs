@@ -6,7 +6,6 @@ use crate::domain::contact::{EmailAddress, MobileNumber, PersonName};
 use crate::domain::practice::RequiredField;
 use crate::error::Error;
 use chrono::{DateTime, Utc};
-use poem_openapi::Enum;
 use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 use std::collections::BTreeSet;
 
@@ -21,13 +20,11 @@ pub const MAX_FAILED_ATTEMPTS: i32 = 10;
     Copy,
     PartialEq,
     Eq,
-    Enum,
     serde::Serialize,
     serde::Deserialize,
     EnumIter,
     DeriveActiveEnum,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     rs_type = "String",
@@ -49,8 +46,7 @@ impl Channel {
 }
 
 /// Where the message carrying a link stands in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     /// Queued, or waiting to be retried (a mail server that is down delays, never loses).
@@ -75,8 +71,7 @@ impl Delivery {
 }
 
 /// Where one invitation link stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationStatus {
     /// Can be redeemed until `expires_at`.
@@ -130,8 +125,7 @@ impl Lifecycle {
 
 /// Whether redeeming creates a new login or links one the person already has (seed 004:
 /// "the same login credentials they initially had").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountMode {
     New,

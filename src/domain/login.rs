@@ -2,14 +2,12 @@
 //! is for (seeds 000, 001, 003, 004).
 
 use crate::domain::access::AccessStatus;
-use poem_openapi::Enum;
 
 /// Authentication methods (RFC 8176) of a password login.
 pub const AMR_PASSWORD: &[&str] = &["pwd"];
 
 /// Where an account stands at one practice, from its portal accesses there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PracticeStanding {
     /// At least one access is active: the account may log in, for the active patients.

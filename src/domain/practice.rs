@@ -1,7 +1,6 @@
 //! A practice (tenant): its slug and the settings that shape every rule applied to its patients.
 
 use crate::error::Error;
-use poem_openapi::Enum;
 use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 use std::collections::BTreeSet;
 
@@ -35,13 +34,11 @@ impl Slug {
     Copy,
     PartialEq,
     Eq,
-    Enum,
     serde::Serialize,
     serde::Deserialize,
     EnumIter,
     DeriveActiveEnum,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     rs_type = "String",
@@ -71,9 +68,8 @@ impl SelfRegistration {
 /// (seed 003: "a home zip code and email address on file"; seed 004: "email address or cell
 /// phone number", so `email_or_mobile`, the default, lets a cell number alone do).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Enum, serde::Serialize, serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum RequiredField {
     Email,

@@ -24,7 +24,6 @@ use crate::domain::oauth::{SCOPE_LAUNCH_PATIENT, is_known_scope, parse_scope};
 use crate::domain::patient::age_on;
 use crate::error::Error;
 use chrono::{Datelike, NaiveDate};
-use poem_openapi::Enum;
 use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 
 /// The scope that lets a first-party token call the patient API.
@@ -54,13 +53,11 @@ pub const DEFAULT_MIN_SELF_SERVICE_AGE: i32 = 13;
     Copy,
     PartialEq,
     Eq,
-    Enum,
     serde::Serialize,
     serde::Deserialize,
     EnumIter,
     DeriveActiveEnum,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     rs_type = "String",

@@ -1,6 +1,5 @@
 //! Staff API key roles and what each may do: one table, consulted by every practice endpoint.
 
-use poem_openapi::Enum;
 use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
 
 /// The role of a staff API key.
@@ -10,13 +9,11 @@ use sea_orm::{DeriveActiveEnum, EnumIter, prelude::StringLen};
     Copy,
     PartialEq,
     Eq,
-    Enum,
     serde::Serialize,
     serde::Deserialize,
     EnumIter,
     DeriveActiveEnum,
 )]
-#[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(
     rs_type = "String",
