@@ -38,8 +38,7 @@ pub enum ReminderRequested {
 }
 
 /// What every reminder request is told.
-pub const ACCEPTED_MESSAGE: &str =
-    "If any portal account uses this email address or mobile number, its username has been sent there.";
+pub const ACCEPTED_MESSAGE: &str = "If any portal account uses this email address or mobile number, its username has been sent there.";
 
 #[derive(Default)]
 pub struct UsernameRemindersApi;
@@ -67,9 +66,7 @@ impl UsernameRemindersApi {
     ) -> Result<ReminderRequested> {
         let contact = match (body.0.email, body.0.mobile) {
             (Some(email), _) => email,
-            (None, Some(mobile)) => MobileNumber::parse("mobile", &mobile)?
-                .as_str()
-                .to_owned(),
+            (None, Some(mobile)) => MobileNumber::parse("mobile", &mobile)?.as_str().to_owned(),
             (None, None) => {
                 return Err(Error::invalid(
                     "email",

@@ -76,8 +76,14 @@ mod tests {
         ];
         let msg = password_reset("+15550100123", "Smith", &links, 30);
         assert!(msg.text.starts_with("Smith: "), "{}", msg.text);
-        assert!(msg.text.contains("ann.lee: https://p.example/reset-password/aaa, "));
-        assert!(msg.text.contains("bob.lee: https://p.example/reset-password/bbb. "));
+        assert!(
+            msg.text
+                .contains("ann.lee: https://p.example/reset-password/aaa, ")
+        );
+        assert!(
+            msg.text
+                .contains("bob.lee: https://p.example/reset-password/bbb. ")
+        );
         assert!(msg.html.is_none() && msg.subject.is_none());
     }
 

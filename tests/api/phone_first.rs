@@ -86,7 +86,10 @@ async fn quick_add_with_a_cell_number_alone_works_by_default_and_the_patient_res
     let token = links[0].strip_prefix(&app.reset_prefix()).unwrap();
     let r = app.complete_reset(token, NEW_PASSWORD).await;
     assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
-    assert_eq!(app.login("kai.moss", NEW_PASSWORD, None).await.status(), 200);
+    assert_eq!(
+        app.login("kai.moss", NEW_PASSWORD, None).await.status(),
+        200
+    );
     assert_eq!(app.login("kai.moss", PASSWORD, None).await.status(), 401);
 
     // The notice goes where the link went; nothing was emailed, nothing texted elsewhere.
@@ -107,12 +110,14 @@ async fn a_username_alone_sends_a_phone_only_account_its_link_by_text() {
     let (_, links) = app.text_links(KAI_MOBILE, 2, &app.reset_prefix()).await;
     let token = links[0].strip_prefix(&app.reset_prefix()).unwrap();
     assert_eq!(app.complete_reset(token, NEW_PASSWORD).await.status(), 204);
-    assert_eq!(app.login("kai.moss", NEW_PASSWORD, None).await.status(), 200);
+    assert_eq!(
+        app.login("kai.moss", NEW_PASSWORD, None).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
-async fn a_username_reminder_by_mobile_texts_the_username_and_says_nothing_about_unknown_numbers()
-{
+async fn a_username_reminder_by_mobile_texts_the_username_and_says_nothing_about_unknown_numbers() {
     let app = TestApp::spawn_with(fast).await;
     kai_by_text(&app).await;
     let known = status_and_body(app.request_username_reminder_by_text("+15550100177").await).await;
@@ -157,7 +162,10 @@ async fn the_pages_take_a_mobile_number_and_the_texted_link_opens_the_reset_form
     kai_by_text(&app).await;
     let browser = app.browser();
     let sent = browser
-        .fill_and_submit("/forgot-username", &[("email_or_mobile", "+1 555 010 0177")])
+        .fill_and_submit(
+            "/forgot-username",
+            &[("email_or_mobile", "+1 555 010 0177")],
+        )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert_eq!(sent.h1(), "Check your messages");
@@ -174,16 +182,22 @@ async fn the_pages_take_a_mobile_number_and_the_texted_link_opens_the_reset_form
     let form = browser.open(&links[0]).await;
     assert_eq!(form.status, 200, "{}", form.body);
     assert_eq!(form.h1(), "Choose a new password");
-    let path = links[0].replace(&app.state.settings.issuer(), "");
+    let path = links[0].replace(app.state.settings.issuer(), "");
     let done = browser
         .submit_on(
             &form,
             &path,
-            &[("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert_eq!(app.login("kai.moss", NEW_PASSWORD, None).await.status(), 200);
+    assert_eq!(
+        app.login("kai.moss", NEW_PASSWORD, None).await.status(),
+        200
+    );
 }
 
 #[tokio::test]

@@ -206,10 +206,16 @@ async fn forgot_username_page_is_linked_from_login_and_answers_the_same() {
     assert_eq!(blank.status, 422, "{}", blank.body);
 
     let known = browser
-        .fill_and_submit("/forgot-username", &[("email_or_mobile", "lee@example.org")])
+        .fill_and_submit(
+            "/forgot-username",
+            &[("email_or_mobile", "lee@example.org")],
+        )
         .await;
     let unknown = browser
-        .fill_and_submit("/forgot-username", &[("email_or_mobile", "nobody@example.org")])
+        .fill_and_submit(
+            "/forgot-username",
+            &[("email_or_mobile", "nobody@example.org")],
+        )
         .await;
     assert_eq!(known.status, 200, "{}", known.body);
     assert_eq!(known.h1(), "Check your messages");

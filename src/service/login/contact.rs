@@ -64,8 +64,10 @@ pub fn reach_of(a: &account::Model) -> Option<Reach> {
 /// The name a text message to the account starts with: its first practice's, so the patient
 /// knows who wrote (`compose::sms`).
 pub async fn sender_name<C: ConnectionTrait>(conn: &C, a: &account::Model) -> Result<String> {
-    Ok(by_practice(access_rows::for_account(conn, a.id, None).await?)
-        .into_iter()
-        .next()
-        .map_or_else(|| "Patient portal".to_owned(), |p| p.name))
+    Ok(
+        by_practice(access_rows::for_account(conn, a.id, None).await?)
+            .into_iter()
+            .next()
+            .map_or_else(|| "Patient portal".to_owned(), |p| p.name),
+    )
 }

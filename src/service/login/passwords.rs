@@ -9,7 +9,6 @@ use crate::domain::throttle;
 use crate::error::{Error, Result};
 use crate::mail::{account_security, account_texts};
 use crate::service::login::contact::{self, Reach};
-use crate::store::outbox::OutgoingMessage;
 use crate::service::sessions::browser;
 use crate::service::sessions::ending;
 use crate::service::sessions::ending::ended;
@@ -18,9 +17,8 @@ use crate::service::sessions::throttle::{Key, Kinds, attempt_guess};
 use crate::state::AppState;
 use crate::store::access_rows::{self, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{
-    account, account_tokens, accounts, outbox, sessions as session_rows,
-};
+use crate::store::outbox::OutgoingMessage;
+use crate::store::{account, account_tokens, accounts, outbox, sessions as session_rows};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde_json::json;
@@ -173,7 +171,11 @@ async fn changed_notice<C: ConnectionTrait>(
         )),
         Some(Reach::Mobile(to)) => {
             let sender = contact::sender_name(conn, account).await?;
-            Some(account_texts::password_changed(&to, &sender, &account.username))
+            Some(account_texts::password_changed(
+                &to,
+                &sender,
+                &account.username,
+            ))
         }
         None => None,
     })

@@ -43,8 +43,7 @@ async fn send_reset_links(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let (accounts, reach) =
-        contact::find(&state.db, identifier, Names::ContactOrUsername).await?;
+    let (accounts, reach) = contact::find(&state.db, identifier, Names::ContactOrUsername).await?;
     let Some(reach) = reach else {
         audit::record(
             &state.db,
