@@ -1,4 +1,5 @@
-//! `Idempotency-Key` on the practice API's POSTs (IETF httpapi idempotency-key draft): a retry
+//! `Idempotency-Key` on the practice API's POSTs (IETF httpapi idempotency-key draft; the
+//! rules are `service::practice::idempotency`, this is the HTTP side): a retry
 //! with the same key and body within 24 hours gets the first response again, without the work
 //! being done twice; the same key with another body is 422 `idempotency_key_reused`. The key's
 //! row is inserted before the work, so of two concurrent requests with one key only one does
@@ -7,17 +8,14 @@
 
 use crate::crypto::sealed::{Purpose, Sealer};
 use crate::error::Error;
+use crate::service::practice::idempotency::{self, Earlier, KeyUse, Replay};
 use crate::state::AppState;
-use crate::store::idempotency::{self, Stored};
-use chrono::TimeDelta;
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 pub const HEADER: &str = "idempotency-key";
-/// How long a key is remembered.
-const TTL_HOURS: i64 = 24;
 /// How long a retry waits for the first request's response before answering 409.
 const WAIT_STEPS: u32 = 100;
 const WAIT_STEP: Duration = Duration::from_millis(50);
@@ -83,42 +81,29 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
         )
         .map_err(Error::Internal)?;
         let db = &state.db;
-        let now = state.now();
-        idempotency::forget_before(db, now - TimeDelta::hours(TTL_HOURS))
-            .await
-            .map_err(Error::from)?;
-        if let Some(id) = idempotency::reserve(db, &scope, &key, &fingerprint, now)
-            .await
-            .map_err(Error::from)?
-        {
+        let used = KeyUse {
+            scope: &scope,
+            key: &key,
+            fingerprint: &fingerprint,
+        };
+        if let Some(id) = idempotency::reserve(db, &used, state.now()).await? {
             let outcome = self.inner.call(req).await.map(IntoResponse::into_response);
             return match outcome {
                 Ok(resp) if resp.status().is_success() => keep(&state, &sealer, id, resp).await,
                 other => {
-                    idempotency::release(db, id).await.map_err(Error::from)?;
+                    idempotency::release(db, id).await?;
                     other
                 }
             };
         }
         for _ in 0..WAIT_STEPS {
-            let Some(row) = idempotency::find(db, &scope, &key)
-                .await
-                .map_err(Error::from)?
-            else {
+            match idempotency::earlier(db, &sealer, &used).await? {
+                Earlier::Answered(first) => return Ok(replay(first)),
+                Earlier::Working => tokio::time::sleep(WAIT_STEP).await,
                 // The first request failed and gave the key back: this one may do the work,
                 // but only after a fresh reservation; the client retries.
-                break;
-            };
-            if row.fingerprint != fingerprint {
-                return Err(Error::IdempotencyKeyReused.into());
+                Earlier::GivenBack => break,
             }
-            if let (Some(status), Some(body)) = (row.status, row.body.as_deref()) {
-                let body = sealer
-                    .open(body, &row.id.to_string())
-                    .map_err(Error::Internal)?;
-                return Ok(replay(status, row.content_type, row.location, body));
-            }
-            tokio::time::sleep(WAIT_STEP).await;
         }
         Err(Error::Conflict(
             "A request with this Idempotency-Key is still being answered; retry shortly.".into(),
@@ -142,26 +127,23 @@ async fn keep(
             .and_then(|v: &HeaderValue| v.to_str().ok())
             .map(str::to_owned)
     };
-    let stored = Stored {
+    let first = Replay {
         status: i32::from(parts.status.as_u16()),
         content_type: text(header::CONTENT_TYPE),
         location: text(header::LOCATION),
-        body: sealer
-            .seal(&bytes[..], &id.to_string())
-            .map_err(Error::Internal)?,
+        body: bytes.to_vec(),
     };
-    idempotency::complete(&state.db, id, stored)
-        .await
-        .map_err(Error::from)?;
+    idempotency::keep(&state.db, sealer, id, first).await?;
     Ok(Response::from_parts(parts, bytes.into()))
 }
 
-fn replay(
-    status: i32,
-    content_type: Option<String>,
-    location: Option<String>,
-    body: Vec<u8>,
-) -> Response {
+fn replay(first: Replay) -> Response {
+    let Replay {
+        status,
+        content_type,
+        location,
+        body,
+    } = first;
     let status = u16::try_from(status)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())

@@ -27,8 +27,8 @@ pub struct PracticeRef {
     pub name: String,
 }
 
-impl From<&crate::store::practice::Model> for PracticeRef {
-    fn from(p: &crate::store::practice::Model) -> Self {
+impl From<&crate::service::practice::practices::Practice> for PracticeRef {
+    fn from(p: &crate::service::practice::practices::Practice) -> Self {
         Self {
             slug: p.slug.clone(),
             name: p.name.clone(),

@@ -7,6 +7,7 @@ pub mod acting;
 pub mod breached_passwords;
 pub mod contact;
 pub mod demographics;
+pub mod fhir_audience;
 pub mod invitation;
 pub mod login;
 pub mod oauth;

@@ -35,30 +35,6 @@ pub fn wants_patient_context<'a>(scopes: impl IntoIterator<Item = &'a str>) -> b
         .any(|s| s == SCOPE_LAUNCH_PATIENT || s.starts_with("patient/"))
 }
 
-/// SMART App Launch: why an authorization request's `aud` (the FHIR server the app will call)
-/// is refused, if it is. With a configured FHIR base URL, a request with a SMART scope must
-/// name it; without one, `aud` may be left out or be the issuer. Any `aud` that is sent must
-/// match (a trailing `/` aside), so a token is never issued for a server Portico does not
-/// know (SMART's defence against a malicious resource server).
-pub fn aud_problem(
-    aud: Option<&str>,
-    smart: bool,
-    fhir_base_url: Option<&str>,
-    issuer: &str,
-) -> Option<String> {
-    let expected = fhir_base_url.unwrap_or(issuer).trim_end_matches('/');
-    match aud {
-        None if smart && fhir_base_url.is_some() => Some(format!(
-            "aud is required with SMART scopes: the FHIR base URL {expected}."
-        )),
-        None => None,
-        Some(a) if a.trim_end_matches('/') == expected => None,
-        Some(_) => Some(format!(
-            "aud is not a FHIR server of this authorization server; use {expected}."
-        )),
-    }
-}
-
 /// Why a redirect URI cannot be registered, if it cannot.
 pub fn redirect_uri_problem(uri: &str) -> Option<&'static str> {
     if uri.is_empty() || uri.len() > MAX_URI_LEN {
@@ -126,24 +102,6 @@ pub fn at_hash(access_token: &str, eddsa: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn aud_must_name_the_fhir_server_and_is_required_for_smart_scopes_once_configured() {
-        let fhir = Some("https://fhir.example/r4");
-        let issuer = "https://portal.example";
-        assert_eq!(
-            aud_problem(Some("https://fhir.example/r4/"), true, fhir, issuer),
-            None
-        );
-        assert!(aud_problem(None, true, fhir, issuer).is_some());
-        assert_eq!(aud_problem(None, false, fhir, issuer), None);
-        assert!(aud_problem(Some(issuer), true, fhir, issuer).is_some());
-        assert!(aud_problem(Some("https://evil.example/fhir"), false, fhir, issuer).is_some());
-        // Unset: the issuer, or nothing.
-        assert_eq!(aud_problem(None, true, None, issuer), None);
-        assert_eq!(aud_problem(Some(issuer), true, None, issuer), None);
-        assert!(aud_problem(Some("https://fhir.example/r4"), true, None, issuer).is_some());
-    }
 
     #[test]
     fn redirect_uris_must_be_https_or_loopback_http() {

@@ -17,3 +17,6 @@ pub mod practice;
 pub mod registration;
 pub mod representation;
 pub mod sessions;
+
+/// A page of a list: every list a service hands out is paged the same way.
+pub use crate::store::pagination::PageRequest;

@@ -4,10 +4,10 @@
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
+use crate::service::accounts::logins::Account;
 use crate::service::accounts::own_email;
 use crate::service::login::passwords::{Acting, Keep};
 use crate::state::AppState;
-use crate::store::account;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::{CsrfForm, LoggedIn};
@@ -42,7 +42,7 @@ fn form_page(
 }
 
 /// The account the page session is for.
-async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<account::Model> {
+async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<Account> {
     Ok(
         crate::service::accounts::logins::of_page_session(&state.db, live.session.account_id)
             .await?,

@@ -4,10 +4,10 @@
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
+use crate::service::accounts::logins::Account;
 use crate::service::login::mfa;
 use crate::service::login::passwords::{Acting, Keep};
 use crate::state::AppState;
-use crate::store::account;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::{CsrfForm, LoggedIn};
@@ -25,7 +25,7 @@ use uuid::Uuid;
 pub const URL: &str = "/account/two-step";
 
 /// The account the page session is for.
-async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<account::Model> {
+async fn account_of(state: &AppState, live: &LiveSession) -> poem::Result<Account> {
     Ok(
         crate::service::accounts::logins::of_page_session(&state.db, live.session.account_id)
             .await?,
@@ -132,7 +132,7 @@ async fn start(
     meta: &RequestMeta,
     csrf: &Csrf,
     form: &FormData,
-    account: &account::Model,
+    account: &Account,
     practice_id: Option<Uuid>,
     session_id: Uuid,
 ) -> poem::Result<Response> {

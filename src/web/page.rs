@@ -2,7 +2,7 @@
 //! HTML response gets (a strict Content-Security-Policy, `Cache-Control: no-store`). The edge
 //! adds `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY` and `nosniff` to everything.
 
-use crate::store::practice;
+use crate::service::practice::practices::Practice;
 use crate::web::csrf::Csrf;
 use crate::web::templates;
 use minijinja::Value;
@@ -38,8 +38,8 @@ pub fn phone_href(phone: &str) -> String {
         .collect()
 }
 
-impl From<&practice::Model> for PracticeView {
-    fn from(p: &practice::Model) -> Self {
+impl From<&Practice> for PracticeView {
+    fn from(p: &Practice) -> Self {
         let phone_href = phone_href(&p.contact_phone);
         Self {
             slug: p.slug.clone(),
@@ -86,7 +86,7 @@ impl Page {
     }
 
     /// The practice whose name and contact details the page shows.
-    pub fn practice(self, practice: &practice::Model) -> Self {
+    pub fn practice(self, practice: &Practice) -> Self {
         self.with(minijinja::context! { practice => Serde(PracticeView::from(practice)) })
     }
 
@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn phone_links_keep_digits_and_a_leading_plus() {
-        let p = practice::Model {
+        let p = Practice {
             id: uuid::Uuid::nil(),
             slug: "s".into(),
             name: "S".into(),
@@ -198,6 +198,7 @@ mod tests {
             limited_scopes: "[]".into(),
             teen_consent_required: false,
             min_self_service_age: 13,
+            fhir_base_urls: "[]".into(),
         };
         assert_eq!(PracticeView::from(&p).phone_href, "+15550100100");
     }

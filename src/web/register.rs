@@ -10,11 +10,10 @@ use crate::domain::patient::check_date_of_birth;
 use crate::domain::practice::{RequiredField, SelfRegistration};
 use crate::domain::username::Username;
 use crate::error::Error;
-use crate::service::practice::practices::{self, PracticeSettings};
+use crate::service::practice::practices::{self, Practice, PracticeSettings};
 use crate::service::registration::confirmation::EMAIL_VERIFICATION_TTL_HOURS;
 use crate::service::registration::sign_up::{self, Registration};
 use crate::state::AppState;
-use crate::store::practice;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
 use crate::web::guards::CsrfForm;
@@ -80,22 +79,17 @@ fn specs() -> Vec<FieldSpec> {
     ]
 }
 
-async fn practice_for(state: &AppState, slug: &str) -> poem::Result<practice::Model> {
+async fn practice_for(state: &AppState, slug: &str) -> poem::Result<Practice> {
     Ok(practices::find_by_slug(&state.db, slug)
         .await?
         .ok_or(Error::NotFound)?)
 }
 
-fn closed(practice: &practice::Model) -> Page {
+fn closed(practice: &Practice) -> Page {
     Page::new("register/closed.html", ()).practice(practice)
 }
 
-fn form_page(
-    practice: &practice::Model,
-    csrf: &Csrf,
-    form: &FormData,
-    errors: &FormErrors,
-) -> Page {
+fn form_page(practice: &Practice, csrf: &Csrf, form: &FormData, errors: &FormErrors) -> Page {
     let settings = PracticeSettings::from(practice);
     let needs = |f: RequiredField| settings.required_fields.contains(&f);
     let verify = settings.self_registration == SelfRegistration::VerifyEmail;

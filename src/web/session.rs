@@ -2,8 +2,7 @@
 //! Sessions themselves (start, end, revoke) are `service::sessions::browser`.
 
 use crate::api::context::state_of;
-use crate::service::sessions::browser;
-use crate::store::web_session;
+use crate::service::sessions::browser::{self, PageSession};
 use crate::web::cookies;
 use poem::{FromRequest, Request, RequestBody};
 
@@ -32,7 +31,7 @@ pub fn clear_session_cookie(settings: &crate::config::Settings) -> String {
 /// A live session and the token from its cookie.
 #[derive(Debug, Clone)]
 pub struct LiveSession {
-    pub session: web_session::Model,
+    pub session: PageSession,
     pub token: String,
 }
 

@@ -90,6 +90,12 @@ fn service_capabilities_depend_on_each_other_in_one_direction() {
 /// Where a module may not point: (from, to). `to` is a module of this crate or an outside
 /// crate's name.
 const BANNED: &[(&str, &str)] = &[
+    // Handlers reach the database only through services; the records a service hands out
+    // are re-exported by it under the capability's own names.
+    ("api", "store"),
+    ("api", "sea_orm"),
+    ("web", "store"),
+    ("web", "sea_orm"),
     ("service", "api"),
     ("service", "web"),
     ("domain", "auth"),

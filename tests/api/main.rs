@@ -49,6 +49,7 @@ mod oidc_logout;
 mod oidc_private_key_jwt;
 mod oidc_refusals;
 mod oidc_smart;
+mod oidc_smart_aud;
 mod openapi;
 mod openapi_nullable;
 mod ops;

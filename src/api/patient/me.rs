@@ -6,10 +6,12 @@ use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::login::PracticeStanding;
 use crate::error::Result;
 use crate::service::{
-    accounts::me, accounts::own_email, login::passwords, patients::practitioners,
+    accounts::me::{self, AtPractice},
+    accounts::own_email,
+    login::passwords,
+    patients::practitioners,
 };
 use crate::state::AppState;
-use crate::store::access_rows::AtPractice;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;

@@ -8,9 +8,8 @@ use crate::api::security::PatientAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::access::{AccessStatus, Relation};
 use crate::error::Result;
-use crate::service::representation::my_representatives::{self, MyRepresentative};
+use crate::service::representation::my_representatives::{self, MyRepresentative, PortalAccess};
 use crate::state::AppState;
-use crate::store::portal_access;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -61,8 +60,8 @@ pub struct RenewedView {
     pub consent_expires_at: Option<DateTime<Utc>>,
 }
 
-impl From<portal_access::Model> for RenewedView {
-    fn from(a: portal_access::Model) -> Self {
+impl From<PortalAccess> for RenewedView {
+    fn from(a: PortalAccess) -> Self {
         Self {
             access_id: a.id,
             status: a.status,

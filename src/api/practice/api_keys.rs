@@ -4,9 +4,8 @@ use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::domain::role::Role;
 use crate::error::{Error, Result};
-use crate::service::practice::api_keys;
+use crate::service::practice::api_keys::{self, ApiKey};
 use crate::state::AppState;
-use crate::store::api_key;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -29,9 +28,9 @@ pub struct ApiKeyView {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<api_key::Model> for ApiKeyView {
+impl TryFrom<ApiKey> for ApiKeyView {
     type Error = Error;
-    fn try_from(k: api_key::Model) -> Result<Self> {
+    fn try_from(k: ApiKey) -> Result<Self> {
         Ok(Self {
             id: k.id,
             role: k.role,

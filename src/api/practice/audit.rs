@@ -1,10 +1,9 @@
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::practice::audit_events::{self, AuditFilter};
+use crate::service::PageRequest;
+use crate::service::practice::audit_events::{self, AuditEvent, AuditFilter};
 use crate::state::AppState;
-use crate::store::audit_event;
-use crate::store::pagination::PageRequest;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Query;
@@ -35,8 +34,8 @@ pub struct AuditEventView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<audit_event::Model> for AuditEventView {
-    fn from(e: audit_event::Model) -> Self {
+impl From<AuditEvent> for AuditEventView {
+    fn from(e: AuditEvent) -> Self {
         Self {
             detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::String(e.detail)),
             id: e.id,

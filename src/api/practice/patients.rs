@@ -7,10 +7,9 @@ use crate::domain::access::{AccessStatus, Relation};
 use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode, parse_reference};
 use crate::domain::patient::{check_address, check_date_of_birth};
 use crate::error::Result;
-use crate::service::patients::records::{self, NewPatient, PatientChange, PatientFilter};
+use crate::service::PageRequest;
+use crate::service::patients::records::{self, NewPatient, Patient, PatientChange, PatientFilter};
 use crate::state::AppState;
-use crate::store::pagination::PageRequest;
-use crate::store::patient;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -41,8 +40,8 @@ pub struct PatientView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<patient::Model> for PatientView {
-    fn from(p: patient::Model) -> Self {
+impl From<Patient> for PatientView {
+    fn from(p: Patient) -> Self {
         Self {
             id: p.id,
             first_name: p.first_name,

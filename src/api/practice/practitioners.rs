@@ -3,9 +3,8 @@ use crate::api::json::JsonBody;
 use crate::api::security::StaffAuth;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::patients::practitioners::{self, PractitionerChange};
+use crate::service::patients::practitioners::{self, Practitioner, PractitionerChange};
 use crate::state::AppState;
-use crate::store::practitioner;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -28,8 +27,8 @@ pub struct PractitionerView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<practitioner::Model> for PractitionerView {
-    fn from(p: practitioner::Model) -> Self {
+impl From<Practitioner> for PractitionerView {
+    fn from(p: Practitioner) -> Self {
         Self {
             id: p.id,
             name: p.name,

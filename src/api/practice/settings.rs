@@ -5,9 +5,8 @@ use crate::api::tags::ApiTags;
 use crate::domain::contact::EmailAddress;
 use crate::domain::practice::{RequiredField, SelfRegistration};
 use crate::error::{Error, Result};
-use crate::service::practice::practices::{self, PracticeSettings, SettingsChange};
+use crate::service::practice::practices::{self, Practice, PracticeSettings, SettingsChange};
 use crate::state::AppState;
-use crate::store::practice;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -47,11 +46,15 @@ pub struct PracticeSettingsView {
     /// How long a patient's consent to an adult representative (spouse, caregiver, other)
     /// lasts before it lapses and the patient must renew it (18).
     pub adult_representative_consent_months: i32,
+    /// The FHIR base URLs this practice's SMART apps call: an authorization request with a
+    /// SMART scope must name one of them as `aud`. Empty: none set (the server-wide
+    /// `PORTICO_FHIR_BASE_URL` applies, or else `aud` may be absent or the issuer).
+    pub fhir_base_urls: Vec<String>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<practice::Model> for PracticeSettingsView {
-    fn from(p: practice::Model) -> Self {
+impl From<Practice> for PracticeSettingsView {
+    fn from(p: Practice) -> Self {
         let s = PracticeSettings::from(&p);
         Self {
             id: p.id,
@@ -70,6 +73,7 @@ impl From<practice::Model> for PracticeSettingsView {
             teen_consent_required: s.teen_consent_required,
             min_self_service_age: s.min_self_service_age,
             adult_representative_consent_months: s.adult_representative_consent_months,
+            fhir_base_urls: s.fhir_base_urls,
             updated_at: p.updated_at,
         }
     }
@@ -101,6 +105,10 @@ pub struct SettingsPatch {
     pub min_self_service_age: Option<i32>,
     /// 1 to 120. Applies to consents given or renewed from now on.
     pub adult_representative_consent_months: Option<i32>,
+    /// Replaces the FHIR base URLs (an empty list clears them): at most 10 absolute `https`
+    /// URLs (`http` only for a loopback address), without user information, query or
+    /// fragment; stored with the scheme and host in lower case and no trailing `/`.
+    pub fhir_base_urls: Option<Vec<String>>,
 }
 
 fn maybe<T, U>(v: MaybeUndefined<T>, f: impl FnOnce(T) -> Result<U>) -> Result<Option<Option<U>>> {
@@ -130,6 +138,7 @@ impl TryFrom<SettingsPatch> for SettingsChange {
             teen_consent_required: p.teen_consent_required,
             min_self_service_age: p.min_self_service_age,
             adult_representative_consent_months: p.adult_representative_consent_months,
+            fhir_base_urls: p.fhir_base_urls,
         })
     }
 }

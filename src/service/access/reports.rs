@@ -6,13 +6,16 @@ use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service::access::listing::AccessRecord;
 use crate::service::practice::api_keys::Staff;
-use crate::store::access_reports::{self, AccessFilter};
+use crate::store::access_reports;
 use crate::store::pagination::{MAX_LIMIT, Page, PageRequest};
 use crate::store::patients::{self, PatientFilter};
 use crate::store::{accounts, patient, portal_access};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
+
+/// The report's filters.
+pub use crate::store::access_reports::{AccessFilter, Window};
 
 /// One page of the practice's accesses matching `filter`, oldest first.
 pub async fn list_access(

@@ -9,6 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+/// A login (its record, never its password).
+pub use crate::store::account::Model as Account;
+
 /// What a new account is made of. The password is already hashed.
 #[derive(Debug, Clone)]
 pub struct NewAccount {

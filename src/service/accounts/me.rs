@@ -2,8 +2,11 @@
 
 use crate::error::Result;
 use crate::service::sessions::patient_auth::PatientPrincipal;
-use crate::store::access_rows::{self, AtPractice, by_practice};
+use crate::store::access_rows::{self, by_practice};
 use sea_orm::DatabaseConnection;
+
+/// One of the caller's accesses at a practice, with the practice.
+pub use crate::store::access_rows::AtPractice;
 
 /// Every practice where the account has (or had) portal access, with each patient link.
 pub async fn practices(

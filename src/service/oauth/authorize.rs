@@ -3,10 +3,9 @@
 //! decide between a code, the login page, the "contact your practice" page, the SMART patient
 //! chooser, and an error sent back to the client.
 
+use crate::domain::fhir_audience::{self, Audiences, aud_problem};
 use crate::domain::login::PracticeStanding;
-use crate::domain::oauth::{
-    self, SCOPE_LAUNCH, Scope, aud_problem, is_pkce_string, is_smart_request,
-};
+use crate::domain::oauth::{self, SCOPE_LAUNCH, Scope, is_pkce_string, is_smart_request};
 use crate::error::Error;
 use crate::service::oauth::clients::{self, Client};
 use crate::service::oauth::launches;
@@ -168,8 +167,16 @@ pub async fn decide(
             ));
         }
     };
-    let fhir_base_url = state.settings.fhir_base_url.as_deref();
-    if let Some(msg) = aud_problem(p("aud"), smart, fhir_base_url, state.settings.issuer()) {
+    // The practice is the app's: the one that registered the client (an EHR launch must be
+    // that practice's too, below), so its FHIR base URLs decide.
+    let practice_urls = fhir_audience::from_db(&req.practice.fhir_base_urls)
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("unreadable practices.fhir_base_urls")))?;
+    let allowed = Audiences::of(
+        &practice_urls,
+        state.settings.fhir_base_url.as_deref(),
+        state.settings.issuer(),
+    );
+    if let Some(msg) = aud_problem(p("aud"), smart, allowed) {
         return Ok(error("invalid_request", &msg));
     }
     let mut prompt = Prompt::Default;

@@ -37,6 +37,9 @@ pub fn check_name(raw: &str) -> Result<String> {
 
 pub use crate::store::practitioners::PractitionerChange;
 
+/// A practitioner of a practice.
+pub use crate::store::practitioner::Model as Practitioner;
+
 pub async fn create(
     db: &DatabaseConnection,
     staff: &Staff,

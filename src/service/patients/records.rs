@@ -15,6 +15,9 @@ use uuid::Uuid;
 
 pub use crate::store::patients::{NewPatient, PatientChange, PatientFilter};
 
+/// A patient's record at a practice.
+pub use crate::store::patient::Model as Patient;
+
 fn external_ref_taken(e: &sea_orm::DbErr) -> Option<Error> {
     crate::db::is_unique_violation(e).then(|| {
         Error::Conflict("Another patient at this practice already has that external_ref.".into())

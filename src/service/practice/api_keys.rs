@@ -11,6 +11,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
+/// A staff API key's record (never its secret).
+pub use crate::store::api_key::Model as ApiKey;
+
 /// An authenticated practice system: which key, which practice, which role.
 #[derive(Debug, Clone)]
 pub struct Staff {

@@ -10,6 +10,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+/// One entry of the audit trail.
+pub use crate::store::audit_event::Model as AuditEvent;
+
 /// Which events; every given criterion must match.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -5,5 +5,6 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod idempotency;
 pub mod key_encryption;
 pub mod practices;

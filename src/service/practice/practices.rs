@@ -1,6 +1,7 @@
 //! Creating a practice and reading or changing its settings.
 
 use crate::domain::contact::EmailAddress;
+use crate::domain::fhir_audience::{self, check_fhir_base_urls};
 use crate::domain::practice::{
     DEFAULT_CONSENT_MONTHS, RequiredField, SelfRegistration, Slug, check_age_of_majority,
     check_consent_months, check_contact_phone, check_invitation_ttl_hours, required_fields_from_db,
@@ -22,6 +23,9 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
+/// A practice and its settings, as this capability hands them out.
+pub use crate::store::practice::Model as Practice;
+
 /// A practice's settings, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PracticeSettings {
@@ -38,6 +42,8 @@ pub struct PracticeSettings {
     pub teen_consent_required: bool,
     pub min_self_service_age: i32,
     pub adult_representative_consent_months: i32,
+    /// The FHIR base URLs the practice's SMART apps may name as `aud` (empty: none set).
+    pub fhir_base_urls: Vec<String>,
 }
 
 impl PracticeSettings {
@@ -78,6 +84,7 @@ impl From<&practice::Model> for PracticeSettings {
             teen_consent_required: p.teen_consent_required,
             min_self_service_age: p.min_self_service_age,
             adult_representative_consent_months: p.adult_representative_consent_months,
+            fhir_base_urls: fhir_audience::from_db(&p.fhir_base_urls).unwrap_or_default(),
         }
     }
 }
@@ -99,6 +106,8 @@ pub struct SettingsChange {
     pub teen_consent_required: Option<bool>,
     pub min_self_service_age: Option<i32>,
     pub adult_representative_consent_months: Option<i32>,
+    /// Replaces the list (empty: clears it); checked and normalised when applied.
+    pub fhir_base_urls: Option<Vec<String>>,
 }
 
 /// What `portico practice create` needs.
@@ -162,6 +171,7 @@ pub async fn create(
         teen_consent_required: DEFAULT_TEEN_CONSENT_REQUIRED,
         min_self_service_age: DEFAULT_MIN_SELF_SERVICE_AGE,
         adult_representative_consent_months: DEFAULT_CONSENT_MONTHS,
+        fhir_base_urls: fhir_audience::to_db(&[]),
         created_at: now,
         updated_at: now,
     };
@@ -294,6 +304,10 @@ pub async fn update_settings(
     if let Some(v) = change.adult_representative_consent_months {
         next.adult_representative_consent_months = check_consent_months(v)?;
         changed.push("adult_representative_consent_months");
+    }
+    if let Some(v) = change.fhir_base_urls {
+        next.fhir_base_urls = fhir_audience::to_db(&check_fhir_base_urls(&v)?);
+        changed.push("fhir_base_urls");
     }
     next.updated_at = now;
     let updated = practices::update_changed(&txn, current, &next).await?;

@@ -22,6 +22,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
+/// A portal access: one account's link to one patient record.
+pub use crate::store::portal_access::Model as PortalAccess;
+
 /// Why the representative's sessions ended; stored in `sessions.revoked_reason`.
 pub const SESSIONS_ENDED: &str = "access_ended_by_patient";
 

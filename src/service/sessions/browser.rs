@@ -20,6 +20,9 @@ use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
+/// A page session's record.
+pub use crate::store::web_session::Model as PageSession;
+
 /// How long a session may last: idle, and in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

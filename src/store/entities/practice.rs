@@ -31,6 +31,10 @@ pub struct Model {
     pub teen_consent_required: bool,
     /// The youngest patient who may sign up or redeem an invitation for themself.
     pub min_self_service_age: i32,
+    /// JSON array of the FHIR base URLs the practice's SMART apps name as `aud` (normalised,
+    /// no trailing `/`); `[]`: none set, the server-wide rule applies.
+    #[sea_orm(column_type = "Text")]
+    pub fhir_base_urls: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
