@@ -104,8 +104,7 @@ pub fn spec_json_for(public_url: &str) -> String {
 }
 
 /// Every route, behind the edge middleware. The `Allow` header of a 405 comes from the
-/// OpenAPI document and from the tables of what is mounted beside it (the OpenID Connect
-/// routes are still listed by hand, in `oidc::OIDC_ROUTES`).
+/// OpenAPI document and from the tables of what is mounted beside it.
 pub fn routes(state: AppState) -> impl Endpoint {
     let service = openapi_service();
     let published = spec_json_for(&state.settings.public_url);
@@ -129,7 +128,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
                 .with(params),
         ),
     );
-    let (route, others) = RouteTable::new(route)
+    let table = RouteTable::new(route)
         .nest("/docs", "docs", docs)
         .at(
             "/openapi.json",
@@ -139,21 +138,18 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/healthz", "healthz", get(ops::healthz))
         .at("/readyz", "readyz", get(ops::readyz))
         .at("/metrics", "metrics", get(ops::metrics))
-        .at("/oauth2/jwks", "jwks", get(jwks::jwks))
-        .into_parts();
+        .at("/oauth2/jwks", "jwks", get(jwks::jwks));
+    let (route, others) = oidc::mount(table, state.settings.issuer()).into_parts();
     let mounted: Vec<(&str, &[&str])> = pages
         .iter()
         .chain(&others)
         .map(|m| (m.template.as_str(), m.methods.as_slice()))
-        .chain(oidc::OIDC_ROUTES.iter().copied())
         .collect();
     let allow = Arc::new(AllowIndex::from_spec(&spec, &mounted));
     let pages = Arc::new(crate::web::PagePaths::new(&pages));
-    oidc::mount(route, state.settings.issuer())
-        .data(state.clone())
-        .with(Edge {
-            state,
-            allow,
-            pages,
-        })
+    route.data(state.clone()).with(Edge {
+        state,
+        allow,
+        pages,
+    })
 }

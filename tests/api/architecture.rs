@@ -156,7 +156,6 @@ const LONG_FILES_NOT_YET_SPLIT: &[&str] = &[
     "service::oauth::tokens",
     "service::representation::consent_requests",
     "store::access",
-    "store::sessions",
 ];
 
 #[test]

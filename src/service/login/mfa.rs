@@ -270,7 +270,8 @@ pub async fn disable(
     accounts::clear_totp(&txn, account.id, now).await?;
     recovery_codes::delete_all(&txn, account.id).await?;
     // Whoever else was logged in logged in with two steps; they log in again without.
-    let ended = passwords::end_others(&txn, account.id, who.keep, now).await?;
+    let ended =
+        crate::service::sessions::ending::end_others(&txn, account.id, who.keep, now).await?;
     if let Some(to) = &account.email {
         outbox::enqueue(
             &txn,

@@ -9,8 +9,9 @@ use crate::domain::throttle;
 use crate::error::{Error, Result};
 use crate::mail::{account_security, account_texts};
 use crate::service::login::contact::{self, Reach};
-use crate::service::sessions::browser;
 use crate::service::sessions::ending;
+/// Which session a password change keeps (sessions end in `sessions::ending`).
+pub use crate::service::sessions::ending::Keep;
 use crate::service::sessions::ending::ended;
 use crate::service::sessions::patient_auth::PatientPrincipal;
 use crate::service::sessions::throttle::{Key, Kinds, attempt_guess};
@@ -18,9 +19,9 @@ use crate::state::AppState;
 use crate::store::access_rows::{self, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::outbox::OutgoingMessage;
-use crate::store::{account, account_tokens, accounts, outbox, sessions as session_rows};
+use crate::store::{account, account_tokens, accounts, outbox};
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -189,15 +190,6 @@ pub struct Acting<'a> {
     pub keep: Keep,
 }
 
-/// The session a password change keeps.
-#[derive(Debug, Clone, Copy)]
-pub enum Keep {
-    /// An API session (tokens): every page session ends.
-    Tokens(Uuid),
-    /// A page session: every API session ends.
-    Page(Uuid),
-}
-
 impl<'a> From<&'a PatientPrincipal> for Acting<'a> {
     fn from(p: &'a PatientPrincipal) -> Self {
         Acting {
@@ -246,7 +238,7 @@ pub async fn change_as(
 
     let txn = state.db.begin().await?;
     accounts::set_password(&txn, account.id, &hash, now).await?;
-    let ended = end_others(&txn, account.id, who.keep, now).await?;
+    let ended = ending::end_others(&txn, account.id, who.keep, now).await?;
     if let Some(msg) = changed_notice(&txn, account, false).await? {
         outbox::enqueue(&txn, None, msg, now).await?;
     }
@@ -303,25 +295,4 @@ pub async fn verify_current_as(
     }
     attempt.succeeded(state, now).await?;
     Ok(())
-}
-
-/// Ends the account's sessions and page sessions other than `keep`.
-pub async fn end_others<C: ConnectionTrait>(
-    conn: &C,
-    account_id: Uuid,
-    keep: Keep,
-    now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let keep_tokens = match keep {
-        Keep::Tokens(id) => Some(id),
-        Keep::Page(_) => None,
-    };
-    let tokens =
-        session_rows::end_all_but(conn, account_id, keep_tokens, ended::PASSWORD_CHANGED, now)
-            .await?;
-    let pages = match keep {
-        Keep::Tokens(_) => browser::revoke_web_sessions(conn, account_id, None, now).await?,
-        Keep::Page(id) => browser::revoke_other_web_sessions(conn, account_id, id, now).await?,
-    };
-    Ok(tokens + pages)
 }

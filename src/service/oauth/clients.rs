@@ -246,8 +246,13 @@ pub async fn delete(
     staff.require(Permission::ManageClients)?;
     let txn = state.db.begin().await?;
     let found = find_own(&txn, staff, client_id).await?;
-    let ended =
-        session_rows::end_for_client(&txn, client_id, ending::ended::CLIENT_DELETED, now).await?;
+    let ended = session_rows::end_live(
+        &txn,
+        session_rows::Live::OfClient(client_id),
+        ending::ended::CLIENT_DELETED,
+        now,
+    )
+    .await?;
     client_rows::delete(&txn, found.id).await?;
     audit::record(
         &txn,

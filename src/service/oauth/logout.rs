@@ -17,7 +17,7 @@ use crate::service::sessions::browser;
 use crate::service::sessions::ending::ended;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::sessions::{self as session_rows, Owner};
+use crate::store::sessions::{self as session_rows, Live, Owner};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Validation, decode, decode_header};
 use sea_orm::TransactionTrait;
@@ -202,7 +202,8 @@ pub async fn end(
             client_id: &h.client.model.client_id,
             practice_id: h.client.model.practice_id,
         };
-        let was_live = session_rows::end_if_owned(&txn, sid, owner, ended::LOGOUT, now).await?;
+        let was_live =
+            session_rows::end_live(&txn, Live::Owned(sid, owner), ended::LOGOUT, now).await? == 1;
         if was_live {
             let event = Event::new("logout", Actor::Account(h.account_id))
                 .account(h.account_id)

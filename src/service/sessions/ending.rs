@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::service::sessions::browser;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::sessions as store_sessions;
+use crate::store::sessions::{self as store_sessions, Live};
 use crate::store::{refresh_token, session};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
@@ -41,7 +41,11 @@ pub async fn end_all<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let tokens = store_sessions::end_all(conn, account_id, practice_id, reason, now).await?;
+    let which = Live::OfAccount {
+        account_id,
+        practice_id,
+    };
+    let tokens = store_sessions::end_live(conn, which, reason, now).await?;
     // The browser sessions of Portico's own pages end with them.
     let pages = browser::revoke_web_sessions(conn, account_id, practice_id, now).await?;
     Ok(tokens + pages)
@@ -54,7 +58,44 @@ pub async fn end_one<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    store_sessions::end_one(conn, session_id, reason, now).await
+    Ok(store_sessions::end_live(conn, Live::One(session_id), reason, now).await? == 1)
+}
+
+/// The session a password change keeps.
+#[derive(Debug, Clone, Copy)]
+pub enum Keep {
+    /// An API session (tokens): every page session ends.
+    Tokens(Uuid),
+    /// A page session: every API session ends.
+    Page(Uuid),
+}
+
+/// After a password change: ends the account's sessions and page sessions other than `keep`.
+pub async fn end_others<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    keep: Keep,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let keep_tokens = match keep {
+        Keep::Tokens(id) => Some(id),
+        Keep::Page(_) => None,
+    };
+    let tokens = store_sessions::end_live(
+        conn,
+        Live::OfAccountBut {
+            account_id,
+            keep: keep_tokens,
+        },
+        ended::PASSWORD_CHANGED,
+        now,
+    )
+    .await?;
+    let pages = match keep {
+        Keep::Tokens(_) => browser::revoke_web_sessions(conn, account_id, None, now).await?,
+        Keep::Page(id) => browser::revoke_other_web_sessions(conn, account_id, id, now).await?,
+    };
+    Ok(tokens + pages)
 }
 
 /// The refresh token's row and its session, whatever their state (introspection and
