@@ -3,7 +3,10 @@
 use crate::config::Settings;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseConnectionType, DbErr,
+    RuntimeErr,
+};
 use std::time::Duration;
 
 /// Opens the pool. SQLite runs in WAL mode with foreign keys on and a busy timeout, on one
@@ -38,6 +41,37 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// How much of the connection pool is in use, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// The pool's connections now; `None` for a connection that is not a pool.
+pub fn pool_use(db: &DatabaseConnection) -> Option<PoolUse> {
+    let (size, idle, max) = match &db.inner {
+        DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            let max = pool.options().get_max_connections();
+            (pool.size(), pool.num_idle(), max)
+        }
+        DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            let max = pool.options().get_max_connections();
+            (pool.size(), pool.num_idle(), max)
+        }
+        _ => return None,
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+    Some(PoolUse {
+        in_use: size - idle,
+        idle,
+        max,
+    })
 }
 
 /// Whether the database answered at all (for `/readyz`).

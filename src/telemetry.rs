@@ -1,4 +1,5 @@
 //! Logs (tracing; JSON with `PORTICO_LOG_FORMAT=json`) and Prometheus metrics.
+//! The process, build, outbox and pool figures are added by `service::operations::metrics`.
 //!
 //! Logs name the operation, never the raw path: paths such as `/api/v1/invitations/{token}`
 //! carry secrets.
@@ -6,10 +7,13 @@
 use crate::config::LogFormat;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
+pub mod json_log;
+pub mod process;
 pub mod statements;
 
 /// Installs the global subscriber once; later calls (tests) are ignored.
@@ -18,12 +22,25 @@ pub fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,poem=warn"));
     // Logs go to stderr: stdout belongs to the CLI commands' output (a new API key, a key
     // id), which scripts read; a service manager or container runtime collects both.
+    // Colour only for a person at a terminal: a pipe to journald, Docker or a log shipper
+    // gets plain text (https://no-color.org: NO_COLOR turns it off at a terminal too).
+    let ansi = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(ansi);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .event_format(json_log::TopLevelRequestId(
+                tracing_subscriber::fmt::format()
+                    .json()
+                    .flatten_event(true)
+                    .with_target(false),
+            ))
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

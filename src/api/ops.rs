@@ -3,6 +3,7 @@
 use crate::crypto::secrets;
 use crate::db;
 use crate::error::Error;
+use crate::service::operations;
 use crate::state::AppState;
 use poem::http::{StatusCode, header};
 use poem::web::Data;
@@ -32,7 +33,7 @@ pub async fn readyz(state: Data<&AppState>) -> Response {
 /// Prometheus text exposition. With `PORTICO_METRICS_TOKEN` set, only for a request that
 /// presents it as a bearer token (compared in constant time); `401` otherwise.
 #[handler]
-pub fn metrics(req: &Request, state: Data<&AppState>) -> Response {
+pub async fn metrics(req: &Request, state: Data<&AppState>) -> Response {
     if let Some(want) = &state.settings.metrics_token {
         let presented = req
             .headers()
@@ -59,11 +60,5 @@ pub fn metrics(req: &Request, state: Data<&AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )
-        .body({
-            let mut text = state.metrics.render();
-            if let Some(direct) = &state.direct {
-                direct.render_metrics(&mut text);
-            }
-            text
-        })
+        .body(operations::metrics::render(&state, state.now()).await)
 }

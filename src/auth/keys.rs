@@ -11,22 +11,22 @@
 //!
 //! EdDSA (Ed25519) signs access tokens (and the ID tokens of clients that ask for EdDSA);
 //! RS256 (RSA 2048, PKCS#1 v1.5 with SHA-256) signs ID tokens by default, as OpenID Connect
-//! requires every provider to support it. Both are generated with aws-lc-rs (no OpenSSL). Key material is never logged: `Debug` shows the `kid` only.
+//! requires every provider to support it. Both are generated with aws-lc-rs (no OpenSSL) in
+//! `auth::key_material`; `auth::key_generations` writes the generations. Key material is never
+//! logged: `Debug` shows the `kid` only.
 
+pub use crate::auth::key_generations::{Rotation, ensure_key, rotate};
+use crate::auth::key_material::PrivateKey;
+pub use crate::auth::key_material::{ALL_ALGS, KeyAlg};
 use crate::auth::verified::VerifiedTokens;
 use crate::crypto::sealed::Sealer;
 use crate::error::Error;
-use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::{signing_key, signing_keys};
-use anyhow::{Context, anyhow};
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
+use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
-use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey};
-use sea_orm::{DatabaseConnection, TransactionTrait};
-use serde_json::json;
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::JwkSet;
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -38,127 +38,6 @@ pub const RELOAD_EVERY: TimeDelta = TimeDelta::seconds(30);
 pub const KID_MISS_RELOAD_EVERY: Duration = Duration::from_secs(2);
 /// `Cache-Control: max-age` of the JWKS document.
 pub const JWKS_MAX_AGE_SECS: u32 = 300;
-
-/// An algorithm Portico signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyAlg {
-    /// Ed25519: access tokens.
-    EdDsa,
-    /// RSA 2048 with SHA-256: ID tokens (the OpenID Connect default).
-    Rs256,
-}
-
-/// Every algorithm Portico keeps a key for: created at first start, rotated together.
-pub const ALL_ALGS: &[KeyAlg] = &[KeyAlg::EdDsa, KeyAlg::Rs256];
-
-impl KeyAlg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyAlg::EdDsa => "EdDSA",
-            KeyAlg::Rs256 => "RS256",
-        }
-    }
-
-    pub fn from_db(raw: &str) -> Option<Self> {
-        match raw {
-            "EdDSA" => Some(KeyAlg::EdDsa),
-            "RS256" => Some(KeyAlg::Rs256),
-            _ => None,
-        }
-    }
-
-    pub fn jwt(self) -> Algorithm {
-        match self {
-            KeyAlg::EdDsa => Algorithm::EdDSA,
-            KeyAlg::Rs256 => Algorithm::RS256,
-        }
-    }
-}
-
-/// A parsed private key, kept for the life of the keyset so signing does not re-parse it.
-enum PrivateKey {
-    Ed25519(Ed25519KeyPair),
-    Rsa(RsaKeyPair),
-}
-
-impl PrivateKey {
-    /// A new key and its PKCS#8 v1 encoding (the 48-byte form jsonwebtoken also reads).
-    fn generate(alg: KeyAlg) -> anyhow::Result<(Self, Vec<u8>)> {
-        match alg {
-            KeyAlg::EdDsa => {
-                let pair =
-                    Ed25519KeyPair::generate().map_err(|_| anyhow!("generating an Ed25519 key"))?;
-                let der = pair
-                    .to_pkcs8v1()
-                    .map_err(|_| anyhow!("encoding the Ed25519 key"))?
-                    .as_ref()
-                    .to_vec();
-                Ok((PrivateKey::Ed25519(pair), der))
-            }
-            KeyAlg::Rs256 => {
-                let pair = RsaKeyPair::generate(KeySize::Rsa2048)
-                    .map_err(|_| anyhow!("generating an RSA key"))?;
-                let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'static>>::as_der(&pair)
-                    .map_err(|_| anyhow!("encoding the RSA key"))?
-                    .as_ref()
-                    .to_vec();
-                Ok((PrivateKey::Rsa(pair), der))
-            }
-        }
-    }
-
-    fn from_der(alg: KeyAlg, der: &[u8]) -> anyhow::Result<Self> {
-        match alg {
-            KeyAlg::EdDsa => Ed25519KeyPair::from_pkcs8(der)
-                .map(PrivateKey::Ed25519)
-                .map_err(|_| anyhow!("not an Ed25519 PKCS#8 key")),
-            KeyAlg::Rs256 => RsaKeyPair::from_pkcs8(der)
-                .map(PrivateKey::Rsa)
-                .map_err(|_| anyhow!("not an RSA PKCS#8 key")),
-        }
-    }
-
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
-        match self {
-            PrivateKey::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
-            PrivateKey::Rsa(pair) => {
-                let mut signature = vec![0u8; pair.public_modulus_len()];
-                // Signing with a valid, loaded key and a correctly sized buffer cannot fail.
-                #[allow(clippy::expect_used, reason = "cannot fail, see above")]
-                pair.sign(
-                    &RSA_PKCS1_SHA256,
-                    &aws_lc_rs::rand::SystemRandom::new(),
-                    message,
-                    &mut signature,
-                )
-                .expect("RSA signing with a loaded key");
-                signature
-            }
-        }
-    }
-
-    fn decoding_key(&self) -> DecodingKey {
-        match self {
-            PrivateKey::Ed25519(pair) => DecodingKey::from_ed_der(pair.public_key().as_ref()),
-            PrivateKey::Rsa(pair) => {
-                let parts = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
-                DecodingKey::from_rsa_raw_components(&parts.n, &parts.e)
-            }
-        }
-    }
-
-    /// The public JWK, with its RFC 7638 thumbprint as `kid`.
-    fn public_jwk(&self, alg: KeyAlg) -> anyhow::Result<Jwk> {
-        let mut jwk = Jwk::from_decoding_key(&self.decoding_key(), Some(alg.jwt()))
-            .context("building the public JWK")?;
-        jwk.common.key_id = Some(
-            jwk.thumbprint(ThumbprintHash::SHA256)
-                .context("computing the key thumbprint")?,
-        );
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        Ok(jwk)
-    }
-}
 
 /// One published key: verifies tokens until `retires_at`; signs while it is its algorithm's
 /// newest generation.
@@ -415,155 +294,6 @@ async fn load(
         }
     }
     Keyset::build(keys, now)
-}
-
-/// A new key row for generation `generation`, with its audit event, in one transaction;
-/// with `retire_previous_at`, the older unretired keys of the algorithm retire then. Returns
-/// the new kid and the kids retiring; `Ok(None)`: another instance inserted that generation
-/// first.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one generation's fields, written once"
-)]
-async fn insert_generation(
-    db: &DatabaseConnection,
-    sealer: &Sealer,
-    alg: KeyAlg,
-    generation: i64,
-    retire_previous_at: Option<DateTime<Utc>>,
-    kind: &'static str,
-    actor: Actor,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Option<(String, Vec<String>)>> {
-    let (private, der) = PrivateKey::generate(alg)?;
-    let jwk = private.public_jwk(alg)?;
-    let kid = jwk
-        .common
-        .key_id
-        .clone()
-        .context("the public JWK has no kid")?;
-    let txn = db.begin().await?;
-    let row = signing_key::Model {
-        kid: kid.clone(),
-        alg: alg.as_str().to_owned(),
-        private_key: sealer.seal(&der, &kid)?,
-        public_jwk: serde_json::to_string(&jwk)?,
-        created_at: now,
-        retires_at: None,
-        generation,
-    };
-    match signing_keys::insert(&txn, &row).await {
-        Ok(()) => {}
-        Err(e) if crate::db::is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        Err(e) => return Err(e).context("storing the signing key"),
-    }
-    let retired = match retire_previous_at {
-        Some(at) => signing_keys::retire_older(&txn, alg.as_str(), generation, at).await?,
-        None => Vec::new(),
-    };
-    audit::record(
-        &txn,
-        &RequestMeta::none(),
-        Event::new(kind, actor).detail(json!({
-            "kid": kid,
-            "alg": alg.as_str(),
-            "generation": generation,
-            "retiring": retired,
-            "retires_at": retire_previous_at,
-        })),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Some((kid, retired)))
-}
-
-async fn newest(
-    db: &DatabaseConnection,
-    alg: KeyAlg,
-) -> anyhow::Result<Option<signing_key::Model>> {
-    Ok(signing_keys::newest(db, alg.as_str()).await?)
-}
-
-/// Creates the first key of `alg` unless a usable one exists. When two instances start at
-/// once, both try generation N+1 and the unique (alg, generation) index keeps one.
-pub async fn ensure_key(
-    db: &DatabaseConnection,
-    sealer: &Sealer,
-    alg: KeyAlg,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    for _ in 0..3 {
-        let latest = newest(db, alg).await?;
-        if latest
-            .as_ref()
-            .is_some_and(|k| k.retires_at.is_none_or(|t| t > now))
-        {
-            return Ok(());
-        }
-        let generation = latest.map_or(1, |k| k.generation + 1);
-        if let Some((kid, _)) = insert_generation(
-            db,
-            sealer,
-            alg,
-            generation,
-            None,
-            "signing_key.created",
-            Actor::System,
-            now,
-        )
-        .await?
-        {
-            tracing::info!(kid, alg = alg.as_str(), "signing keys: created a key");
-            return Ok(());
-        }
-    }
-    Err(anyhow!(
-        "could not create a signing key: the key table keeps changing"
-    ))
-}
-
-/// What a rotation did.
-#[derive(Debug, Clone)]
-pub struct Rotation {
-    pub kid: String,
-    pub retired: Vec<String>,
-    pub retires_at: DateTime<Utc>,
-}
-
-/// Adds a new generation that signs from now on; the previous keys stay published until
-/// `now + retire_after`, which must cover the access-token lifetime.
-pub async fn rotate(
-    db: &DatabaseConnection,
-    sealer: &Sealer,
-    alg: KeyAlg,
-    retire_after: TimeDelta,
-    now: DateTime<Utc>,
-) -> Result<Rotation, Error> {
-    let generation = newest(db, alg).await?.map_or(1, |k| k.generation + 1);
-    let retires_at = now + retire_after;
-    let (kid, retired) = insert_generation(
-        db,
-        sealer,
-        alg,
-        generation,
-        Some(retires_at),
-        "signing_key.rotated",
-        Actor::Cli,
-        now,
-    )
-    .await?
-    .ok_or_else(|| {
-        Error::Conflict("Another rotation ran at the same moment; run it again.".into())
-    })?;
-    Ok(Rotation {
-        kid,
-        retired,
-        retires_at,
-    })
 }
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 8725 asks for a small one; ≤ 30 s). It

@@ -2,6 +2,8 @@
 //! `crypto`).
 
 pub mod claims;
+mod key_generations;
+mod key_material;
 pub mod keys;
 pub mod password;
 pub mod system_tokens;

@@ -6,12 +6,14 @@
 //! `tests/api/architecture.rs` fails on a cycle), lowest first:
 //!
 //! `practice` → `sessions` → `patients` → `access` → `representation` → `login` → `accounts`
-//! → `registration`, with `oauth` beside `accounts` (it uses `login` and `sessions`).
+//! → `registration`, with `oauth` beside `accounts` (it uses `login` and `sessions`), and
+//! `operations` (what `/metrics` shows) apart, using none of them.
 
 pub mod access;
 pub mod accounts;
 pub mod login;
 pub mod oauth;
+pub mod operations;
 pub mod patients;
 pub mod practice;
 pub mod registration;

@@ -10,8 +10,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -41,6 +41,32 @@ pub const FAILED: &str = "failed";
 pub const MAX_ATTEMPTS: i32 = 14;
 /// How long a claimed message is reserved for the worker that claimed it.
 pub const LEASE: TimeDelta = TimeDelta::minutes(2);
+
+/// Messages of one channel in one status (`pending` or `failed`), and when the oldest of them
+/// was queued: the outbox's backlog, for `/metrics`.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Backlog {
+    pub channel: Channel,
+    pub status: String,
+    pub messages: i64,
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// The backlog by channel and status, in one grouped query (sent rows are not counted).
+pub async fn backlog<C: ConnectionTrait>(conn: &C) -> Result<Vec<Backlog>, DbErr> {
+    outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Channel)
+        .column(outbox::Column::Status)
+        .column_as(Expr::col(outbox::Column::Id).count(), "messages")
+        .column_as(Expr::col(outbox::Column::CreatedAt).min(), "oldest")
+        .filter(outbox::Column::Status.is_in([PENDING, FAILED]))
+        .group_by(outbox::Column::Channel)
+        .group_by(outbox::Column::Status)
+        .into_model::<Backlog>()
+        .all(conn)
+        .await
+}
 
 /// Queues a message. Call with the transaction that makes the change it reports.
 pub async fn enqueue<C: ConnectionTrait>(

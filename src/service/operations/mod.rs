@@ -1,0 +1,3 @@
+//! What operators watch: the figures `/metrics` shows beyond the request counters.
+
+pub mod metrics;
