@@ -200,5 +200,5 @@ openapi_enum! {
 openapi_enum! {
     /// Where an account stands at one practice, from its portal accesses there.
     #[oai(rename = "PracticeStanding", rename_all = "snake_case")]
-    PracticeStanding { Active, Blocked, Revoked, ConsentPending, ConsentExpired }
+    PracticeStanding { Active, Blocked, Revoked, ConsentPending, ConsentExpired, EmailUnconfirmed }
 }

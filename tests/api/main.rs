@@ -32,6 +32,7 @@ mod cli;
 mod container;
 mod demographic_changes;
 mod email_change;
+mod email_unconfirmed;
 mod errors;
 mod held_registrations;
 mod idempotency;
