@@ -6,6 +6,7 @@ pub mod choice;
 pub mod continuation;
 pub mod flow;
 pub mod mfa;
+mod mfa_codes;
 pub mod page;
 pub mod passwords;
 pub mod refresh;
