@@ -7,7 +7,7 @@ use crate::api::oidc::params::Params;
 use crate::service::oauth::client_assertions::{self, ASSERTION_TYPE};
 use crate::service::oauth::client_rules::AuthMethod;
 use crate::service::oauth::clients::{self, Client};
-use crate::service::oauth::tokens::OAuthError;
+use crate::service::oauth::errors::OAuthError;
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

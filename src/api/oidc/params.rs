@@ -1,7 +1,7 @@
 //! OAuth request parameters and error responses. Parameters come from the query string or an
 //! `application/x-www-form-urlencoded` body; one sent twice is an error (RFC 6749 §3.1, §3.2).
 
-use crate::service::oauth::tokens::OAuthError;
+use crate::service::oauth::errors::OAuthError;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Body, Request, Response};
 use std::collections::HashMap;

@@ -4,8 +4,8 @@
 use crate::api::context::RequestMeta;
 use crate::api::oidc::client_auth;
 use crate::api::oidc::params::{Params, error_response, json_response, request_id};
+use crate::service::oauth::errors::OAuthError;
 use crate::service::oauth::resources;
-use crate::service::oauth::tokens::OAuthError;
 use crate::state::AppState;
 use poem::http::{Method, StatusCode, header};
 use poem::web::Data;

@@ -7,6 +7,7 @@ pub mod contact;
 pub mod continuation;
 pub mod flow;
 pub mod mfa;
+mod mfa_codes;
 pub mod page;
 pub mod passwords;
 pub mod refresh;

@@ -15,7 +15,7 @@ use crate::auth::tokens::LEEWAY_SECS;
 use crate::crypto::client_keys::{ASSERTION_ALGS, KeyRefusal, alg_name};
 use crate::service::oauth::client_rules::AuthMethod;
 use crate::service::oauth::clients::{self, Client};
-use crate::service::oauth::tokens::OAuthError;
+use crate::service::oauth::errors::OAuthError;
 use crate::state::AppState;
 use crate::store::client_assertions;
 use chrono::{DateTime, TimeDelta, Utc};

@@ -7,6 +7,8 @@ pub mod client_assertions;
 pub mod client_credentials;
 pub mod client_rules;
 pub mod clients;
+pub mod errors;
+pub mod id_tokens;
 pub mod launches;
 pub mod logout;
 pub mod resources;

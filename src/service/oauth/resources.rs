@@ -11,7 +11,7 @@ use crate::domain::oauth::{
 use crate::error::Error;
 use crate::service::oauth::client_credentials;
 use crate::service::oauth::clients::Client;
-use crate::service::oauth::tokens::OAuthError;
+use crate::service::oauth::errors::OAuthError;
 use crate::service::sessions::ending::{self, ended};
 use crate::service::sessions::patient_auth;
 use crate::state::AppState;

@@ -4,18 +4,19 @@
 //!
 //! Failures are [`OAuthError`]s, which the endpoint renders in RFC 6749 §5.2 form.
 
-use crate::auth::keys::{KeyAlg, Keyset};
-use crate::auth::tokens;
+use crate::auth::keys::Keyset;
 use crate::crypto::secrets;
 use crate::domain::acting;
 use crate::domain::login::PracticeStanding;
 use crate::domain::oauth::{
-    SCOPE_FHIR_USER, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, at_hash, parse_scope, pkce_matches,
+    SCOPE_FHIR_USER, SCOPE_OFFLINE_ACCESS, SCOPE_OPENID, parse_scope, pkce_matches,
 };
 use crate::error::Error;
 use crate::service::login::refresh;
 use crate::service::login::tokens::{self as issuing, ClientGrant, IssuedTokens};
-use crate::service::oauth::clients::{Client, IdTokenAlg};
+use crate::service::oauth::clients::Client;
+use crate::service::oauth::errors::OAuthError;
+use crate::service::oauth::id_tokens::id_token;
 use crate::service::sessions::ending;
 use crate::service::sessions::ending::ended;
 use crate::state::AppState;
@@ -31,84 +32,6 @@ use uuid::Uuid;
 
 /// How long an authorization code may wait for its exchange (RFC 6749 §4.1.2: short).
 pub const CODE_TTL_SECS: i64 = 120;
-
-/// An OAuth error (RFC 6749 §5.2, RFC 6750 §3.1), with a human-readable description.
-#[derive(Debug)]
-pub enum OAuthError {
-    InvalidRequest(String),
-    /// 401: unknown client, or wrong, missing or unexpected credentials.
-    InvalidClient(String),
-    InvalidGrant(String),
-    UnauthorizedClient(String),
-    UnsupportedGrantType(String),
-    InvalidScope(String),
-    /// RFC 7009 §2.2.1: a token the revocation endpoint cannot revoke.
-    UnsupportedTokenType(String),
-    /// 401 at resource endpoints (userinfo).
-    InvalidToken(String),
-    /// 403 at resource endpoints: the token lacks a scope.
-    InsufficientScope(String),
-    Server(Error),
-}
-
-impl OAuthError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            OAuthError::InvalidRequest(_) => "invalid_request",
-            OAuthError::InvalidClient(_) => "invalid_client",
-            OAuthError::InvalidGrant(_) => "invalid_grant",
-            OAuthError::UnauthorizedClient(_) => "unauthorized_client",
-            OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
-            OAuthError::InvalidScope(_) => "invalid_scope",
-            OAuthError::UnsupportedTokenType(_) => "unsupported_token_type",
-            OAuthError::InvalidToken(_) => "invalid_token",
-            OAuthError::InsufficientScope(_) => "insufficient_scope",
-            OAuthError::Server(Error::Unavailable) => "temporarily_unavailable",
-            OAuthError::Server(_) => "server_error",
-        }
-    }
-
-    pub fn description(&self) -> String {
-        match self {
-            OAuthError::InvalidRequest(d)
-            | OAuthError::InvalidClient(d)
-            | OAuthError::InvalidGrant(d)
-            | OAuthError::UnauthorizedClient(d)
-            | OAuthError::UnsupportedGrantType(d)
-            | OAuthError::InvalidScope(d)
-            | OAuthError::UnsupportedTokenType(d)
-            | OAuthError::InvalidToken(d)
-            | OAuthError::InsufficientScope(d) => d.clone(),
-            OAuthError::Server(e) => e.to_string(),
-        }
-    }
-
-    pub fn status(&self) -> u16 {
-        match self {
-            OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => 401,
-            OAuthError::InsufficientScope(_) => 403,
-            OAuthError::Server(e) => e.status().as_u16(),
-            _ => 400,
-        }
-    }
-}
-
-impl From<Error> for OAuthError {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::InvalidGrant => OAuthError::InvalidGrant(e.to_string()),
-            Error::NoAccess => OAuthError::InvalidGrant(e.to_string()),
-            e if e.is_practice_refusal() => OAuthError::InvalidGrant(e.to_string()),
-            other => OAuthError::Server(other),
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for OAuthError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        OAuthError::Server(e.into())
-    }
-}
 
 /// A successful token response (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3, SMART).
 #[derive(Debug, Serialize)]
@@ -127,63 +50,6 @@ pub struct TokenResponse {
     /// SMART EHR launch: the encounter in context (code exchange only, not on refresh).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encounter: Option<String>,
-}
-
-/// The claims of an ID token (OpenID Connect Core §2).
-#[derive(Debug, Serialize)]
-struct IdTokenClaims<'a> {
-    iss: &'a str,
-    sub: String,
-    aud: &'a str,
-    azp: &'a str,
-    exp: i64,
-    iat: i64,
-    auth_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nonce: Option<&'a str>,
-    amr: Vec<&'a str>,
-    at_hash: String,
-    /// The session: `/oauth2/logout` ends it when this token is the `id_token_hint`.
-    sid: String,
-    /// SMART App Launch: the user's FHIR resource, with the `fhirUser` scope (`domain::acting`).
-    #[serde(rename = "fhirUser", skip_serializing_if = "Option::is_none")]
-    fhir_user: Option<String>,
-}
-
-/// Signs an ID token for a session, with the client's algorithm.
-#[allow(clippy::too_many_arguments)]
-pub fn id_token(
-    state: &AppState,
-    keyset: &Keyset,
-    client: &Client,
-    session: &session::Model,
-    nonce: Option<&str>,
-    access_token: &str,
-    fhir_user: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<String, Error> {
-    let alg = match client.id_token_alg {
-        IdTokenAlg::Rs256 => KeyAlg::Rs256,
-        IdTokenAlg::EdDsa => KeyAlg::EdDsa,
-    };
-    let key = keyset
-        .signing_key(alg)
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("no {} key is loaded", alg.as_str())))?;
-    let claims = IdTokenClaims {
-        iss: state.settings.issuer(),
-        sub: session.account_id.to_string(),
-        aud: &client.model.client_id,
-        azp: &client.model.client_id,
-        exp: now.timestamp() + state.settings.access_token_ttl_secs,
-        iat: now.timestamp(),
-        auth_time: session.auth_time.timestamp(),
-        nonce,
-        amr: session.amr.split_whitespace().collect(),
-        at_hash: at_hash(access_token, alg == KeyAlg::EdDsa),
-        sid: session.id.to_string(),
-        fhir_user,
-    };
-    tokens::sign(key, "JWT", &claims)
 }
 
 #[allow(
