@@ -45,6 +45,16 @@ pub enum Error {
         slug: String,
         phone: String,
     },
+    /// A sign-up waits for its emailed confirmation link (shown, like a block, only after a
+    /// correct password); `POST /api/v1/email-verifications/resend` sends it again.
+    #[error(
+        "Your portal access at {practice} starts when you confirm your email address: please follow the link in the email we sent you. No email? Ask for a new link (POST /api/v1/email-verifications/resend, or \"Send the link again\" on the login page). Questions? Call the practice on {phone}."
+    )]
+    EmailUnconfirmed {
+        practice: String,
+        slug: String,
+        phone: String,
+    },
     /// A two-step verification code (TOTP or recovery code) that is wrong, outside the ±1 step
     /// window, or already used. One code for all, like `invalid_credentials`.
     #[error("The verification code is not valid. Please try again with a new code.")]
@@ -153,6 +163,7 @@ impl Error {
             Error::AccessRevoked { .. } => "access_revoked",
             Error::ConsentPending { .. } => "consent_pending",
             Error::ConsentExpired { .. } => "consent_expired",
+            Error::EmailUnconfirmed { .. } => "email_unconfirmed",
             Error::InvalidMfaCode => "invalid_mfa_code",
             Error::MfaRequired => "mfa_required",
             Error::NoAccess => "no_access",
@@ -199,6 +210,7 @@ impl Error {
             | Error::AccessRevoked { .. }
             | Error::ConsentPending { .. }
             | Error::ConsentExpired { .. }
+            | Error::EmailUnconfirmed { .. }
             | Error::NoAccess
             | Error::Forbidden
             | Error::PolicyDenied(_) => StatusCode::FORBIDDEN,
@@ -238,6 +250,7 @@ impl Error {
                 | Error::AccessRevoked { .. }
                 | Error::ConsentPending { .. }
                 | Error::ConsentExpired { .. }
+                | Error::EmailUnconfirmed { .. }
         )
     }
 

@@ -20,6 +20,7 @@ mod m20261207_001400_client_assertions;
 mod m20261207_001500_idempotency_keys;
 mod m20261207_002100_issue_21_webhooks;
 mod m20261207_issue_20_aud_practice_fhir_base_urls;
+mod m20261207_issue_22_phone_000001_account_mobile;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_001400_client_assertions::Migration),
             Box::new(m20261207_001500_idempotency_keys::Migration),
             Box::new(m20261207_issue_20_aud_practice_fhir_base_urls::Migration),
+            Box::new(m20261207_issue_22_phone_000001_account_mobile::Migration),
             Box::new(m20261207_002100_issue_21_webhooks::Migration),
         ]
     }

@@ -177,9 +177,10 @@ openapi_enum! {
 
 openapi_enum! {
     /// Details that must be on a patient's file before portal access can be granted
-    /// (seed 003: "a home zip code and email address on file"; seed 004: email, or mobile for SMS).
+    /// (seed 003: "a home zip code and email address on file"; seed 004: "email address or
+    /// cell phone number"). `email_or_mobile`, the default: either will do.
     #[oai(rename = "RequiredField", rename_all = "snake_case")]
-    RequiredField { Email, PostalCode, Mobile }
+    RequiredField { Email, PostalCode, Mobile, EmailOrMobile }
 }
 
 openapi_enum! {
@@ -199,5 +200,5 @@ openapi_enum! {
 openapi_enum! {
     /// Where an account stands at one practice, from its portal accesses there.
     #[oai(rename = "PracticeStanding", rename_all = "snake_case")]
-    PracticeStanding { Active, Blocked, Revoked, ConsentPending, ConsentExpired }
+    PracticeStanding { Active, Blocked, Revoked, ConsentPending, ConsentExpired, EmailUnconfirmed }
 }

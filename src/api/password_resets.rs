@@ -4,7 +4,7 @@ use crate::api::context::RequestMeta;
 use crate::api::json::JsonBody;
 use crate::api::tags::ApiTags;
 use crate::error::Result;
-use crate::service::login::passwords;
+use crate::service::login::{passwords, reset_requests};
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -17,7 +17,9 @@ use serde::Deserialize;
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
-    /// A username, or an email address (every account using it gets a link).
+    /// A username, an email address (every account using it gets a link) or a mobile number
+    /// in international form, `+15550100123` (every account whose contact it is gets a link,
+    /// by text message).
     pub username_or_email: String,
 }
 
@@ -30,7 +32,8 @@ pub struct PasswordResetAccepted {
 
 #[derive(ApiResponse)]
 pub enum ResetRequested {
-    /// Accepted. If an account matched, a link is on its way to its email address.
+    /// Accepted. If an account matched, a link is on its way to its email address or mobile
+    /// number.
     #[oai(status = 202)]
     Accepted(Json<PasswordResetAccepted>),
 }
@@ -63,8 +66,9 @@ impl PasswordResetsApi {
     ///
     /// Always `202` with the same body, whether or not the username or address is known (the
     /// work is done after the answer). Each matching account gets a single-use link, valid 30
-    /// minutes, at its email address; accounts sharing an address get one message naming each
-    /// username with its own link.
+    /// minutes, at its email address, or by text message at its mobile number when it has no
+    /// email (or when the request named the number); accounts sharing an address or number get
+    /// one message naming each username with its own link. At most 3 links an hour per account.
     #[oai(
         path = "/password-resets",
         method = "post",
@@ -76,9 +80,9 @@ impl PasswordResetsApi {
         meta: RequestMeta,
         body: JsonBody<PasswordResetRequest>,
     ) -> Result<ResetRequested> {
-        passwords::request_reset(&state, body.0.username_or_email, meta);
+        reset_requests::request(&state, body.0.username_or_email, meta);
         Ok(ResetRequested::Accepted(Json(PasswordResetAccepted {
-            message: "If an account matches, a link to reset its password has been sent to its email address.".into(),
+            message: "If an account matches, a link to reset its password has been sent to its email address or mobile number.".into(),
         })))
     }
 
@@ -86,7 +90,7 @@ impl PasswordResetsApi {
     ///
     /// A password the policy refuses is `422 weak_password` and the link stays usable; an
     /// unknown, used or expired link is `410 token_invalid`. Ends every session of the account
-    /// and emails a notice.
+    /// and sends a notice (by email, or by text to an account with only a mobile number).
     #[oai(
         path = "/password-resets/:token",
         method = "post",

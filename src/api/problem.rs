@@ -52,8 +52,8 @@ pub struct Problem {
     /// For `validation_failed`: the request field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// For `access_blocked`, `access_revoked`, `consent_pending` and `consent_expired`: whom
-    /// to contact.
+    /// For `access_blocked`, `access_revoked`, `consent_pending`, `consent_expired` and
+    /// `email_unconfirmed`: whom to contact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub practice: Option<ProblemPractice>,
     /// For an invitation refused with `access_blocked` or `access_revoked` (409): the access
@@ -77,6 +77,7 @@ fn title(err: &Error) -> &'static str {
         Error::AccessRevoked { .. } => "Access deactivated",
         Error::ConsentPending { .. } => "Waiting for the patient's consent",
         Error::ConsentExpired { .. } => "Patient's consent expired",
+        Error::EmailUnconfirmed { .. } => "Email address not confirmed",
         Error::NoAccess => "No access",
         Error::InvalidGrant => "Session ended",
         Error::InvitationInvalid => "Invitation not valid",
@@ -131,6 +132,11 @@ impl Problem {
                 phone,
             }
             | Error::ConsentExpired {
+                practice,
+                slug,
+                phone,
+            }
+            | Error::EmailUnconfirmed {
                 practice,
                 slug,
                 phone,

@@ -9,13 +9,14 @@ use crate::domain::contact::{EmailAddress, MobileNumber, PersonName, PostalCode}
 use crate::domain::patient::check_date_of_birth;
 use crate::domain::username::Username;
 use crate::error::Result;
-use crate::service::registration::confirmation;
 use crate::service::registration::sign_up::{self, Registration};
+use crate::service::registration::{confirmation, confirmation_resend};
 use crate::state::AppState;
 use chrono::NaiveDate;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+
 use serde::Deserialize;
 
 /// A sign-up at a practice. Give the details the practice requires (see its
@@ -117,6 +118,32 @@ pub struct EmailVerifiedView {
     pub practice: PracticeRef,
 }
 
+/// Whose confirmation link to send again.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmationResendBody {
+    /// The username, or the email address the sign-up gave.
+    pub username_or_email: String,
+}
+
+/// Always the same, whether or not an account matched.
+#[derive(Debug, Object)]
+pub struct ConfirmationResendAccepted {
+    pub message: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ConfirmationResent {
+    /// Accepted. If an account matched and waits for its confirmation, a new link is on its
+    /// way to its email address.
+    #[oai(status = 202)]
+    Accepted(Json<ConfirmationResendAccepted>),
+}
+
+/// What every resend request is told.
+pub const RESEND_ACCEPTED: &str = "If an account matches and waits for its email address to be confirmed, a new confirmation link has been sent there.";
+
 #[derive(Default)]
 pub struct RegistrationsApi;
 
@@ -173,5 +200,30 @@ impl RegistrationsApi {
             status: v.access.status,
             practice: PracticeRef::from(&v.practice),
         }))
+    }
+
+    /// Send a sign-up's confirmation link again.
+    ///
+    /// For a login answered `403 email_unconfirmed`. Always `202` with the same body, whether
+    /// or not the username or address is known or waits for a confirmation (the work is done
+    /// after the answer). Each waiting access gets a new link, valid 24 hours; older links stop
+    /// working. At most 3 an hour per account.
+    #[oai(
+        path = "/email-verifications/resend",
+        method = "post",
+        operation_id = "resendEmailVerification"
+    )]
+    async fn resend(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<ConfirmationResendBody>,
+    ) -> Result<ConfirmationResent> {
+        confirmation_resend::request(&state, body.0.username_or_email, meta);
+        Ok(ConfirmationResent::Accepted(Json(
+            ConfirmationResendAccepted {
+                message: RESEND_ACCEPTED.into(),
+            },
+        )))
     }
 }

@@ -193,10 +193,15 @@ pub fn check_required_fields(
             RequiredField::Email => on_file.email.is_some(),
             RequiredField::PostalCode => on_file.postal_code.is_some(),
             RequiredField::Mobile => on_file.mobile.is_some(),
+            RequiredField::EmailOrMobile => on_file.email.is_some() || on_file.mobile.is_some(),
         };
         if !present {
             return Err(Error::invalid(
-                field.as_str(),
+                match field {
+                    // Named by the field a form shows first.
+                    RequiredField::EmailOrMobile => "email",
+                    f => f.as_str(),
+                },
                 format!(
                     "must be on the patient's record before portal access can be granted \
                      (the practice requires {})",

@@ -21,6 +21,9 @@ pub enum PracticeStanding {
     ConsentPending,
     /// Nothing active, blocked or pending; the patient's consent to a representative ran out.
     ConsentExpired,
+    /// A sign-up waits for its emailed confirmation link (issue 22: the person is told to
+    /// confirm, and can have the link sent again).
+    EmailUnconfirmed,
 }
 
 impl PracticeStanding {
@@ -32,13 +35,14 @@ impl PracticeStanding {
             PracticeStanding::Blocked => 1,
             PracticeStanding::ConsentPending => 2,
             PracticeStanding::ConsentExpired => 3,
-            PracticeStanding::Revoked => 4,
+            PracticeStanding::EmailUnconfirmed => 4,
+            PracticeStanding::Revoked => 5,
         }
     }
 }
 
 /// The standing of an account at a practice, or `None` when it has nothing there that a
-/// login could use or be told about (only invitations, pending sign-ups or expired links).
+/// login could use or be told about (only invitations or expired links).
 /// Active wins: a parent with one child blocked still logs in for the other children.
 pub fn standing(statuses: impl IntoIterator<Item = AccessStatus>) -> Option<PracticeStanding> {
     let mut best = None;
@@ -49,7 +53,8 @@ pub fn standing(statuses: impl IntoIterator<Item = AccessStatus>) -> Option<Prac
             AccessStatus::Revoked => PracticeStanding::Revoked,
             AccessStatus::PendingConsent => PracticeStanding::ConsentPending,
             AccessStatus::ConsentExpired => PracticeStanding::ConsentExpired,
-            AccessStatus::Invited | AccessStatus::PendingVerification | AccessStatus::Expired => {
+            AccessStatus::PendingVerification => PracticeStanding::EmailUnconfirmed,
+            AccessStatus::Invited | AccessStatus::Expired => {
                 continue;
             }
         };
@@ -120,7 +125,15 @@ mod tests {
         assert_eq!(standing([Revoked, Blocked]), Some(S::Blocked));
         assert_eq!(standing([Blocked, Revoked]), Some(S::Blocked));
         assert_eq!(standing([Revoked, Invited]), Some(S::Revoked));
-        assert_eq!(standing([Invited, PendingVerification, Expired]), None);
+        assert_eq!(standing([Invited, Expired]), None);
+        assert_eq!(
+            standing([Invited, PendingVerification, Expired]),
+            Some(S::EmailUnconfirmed)
+        );
+        assert_eq!(
+            standing([Revoked, PendingVerification]),
+            Some(S::EmailUnconfirmed)
+        );
         assert_eq!(standing([]), None);
         assert_eq!(standing([Revoked, PendingConsent]), Some(S::ConsentPending));
         assert_eq!(standing([PendingConsent, Blocked]), Some(S::Blocked));

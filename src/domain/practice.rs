@@ -65,7 +65,8 @@ impl SelfRegistration {
 }
 
 /// Details that must be on a patient's file before portal access can be granted
-/// (seed 003: "a home zip code and email address on file"; seed 004: email, or mobile for SMS).
+/// (seed 003: "a home zip code and email address on file"; seed 004: "email address or cell
+/// phone number", so `email_or_mobile`, the default, lets a cell number alone do).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -74,6 +75,8 @@ pub enum RequiredField {
     Email,
     PostalCode,
     Mobile,
+    /// An email address or a mobile number, either will do.
+    EmailOrMobile,
 }
 
 impl RequiredField {
@@ -82,6 +85,7 @@ impl RequiredField {
             Self::Email => "email",
             Self::PostalCode => "postal_code",
             Self::Mobile => "mobile",
+            Self::EmailOrMobile => "email_or_mobile",
         }
     }
     fn from_db(raw: &str) -> Option<Self> {
@@ -89,6 +93,7 @@ impl RequiredField {
             "email" => Some(Self::Email),
             "postal_code" => Some(Self::PostalCode),
             "mobile" => Some(Self::Mobile),
+            "email_or_mobile" => Some(Self::EmailOrMobile),
             _ => None,
         }
     }
@@ -184,6 +189,9 @@ mod tests {
         let set: BTreeSet<_> = [RequiredField::PostalCode, RequiredField::Email].into();
         assert_eq!(required_fields_to_db(&set), "email,postal_code");
         assert_eq!(required_fields_from_db("email,postal_code"), set);
+        let either: BTreeSet<_> = [RequiredField::EmailOrMobile].into();
+        assert_eq!(required_fields_to_db(&either), "email_or_mobile");
+        assert_eq!(required_fields_from_db("email_or_mobile"), either);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! default) and SMS through an HTTP gateway (or JSON files in a folder by default).
 
 pub mod account_security;
+pub mod account_texts;
 pub mod age_bands;
 pub mod compose;
 pub mod consent;

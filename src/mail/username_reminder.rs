@@ -14,7 +14,8 @@ pub struct UsernameEntry {
     pub first_names: Vec<String>,
 }
 
-fn line(e: &UsernameEntry) -> String {
+/// `ann.lee (for Ann)`: a username with its patients' first names.
+pub fn line(e: &UsernameEntry) -> String {
     if e.first_names.is_empty() {
         e.username.clone()
     } else {

@@ -47,6 +47,35 @@ pub async fn with_email_folded<C: ConnectionTrait>(
         .await
 }
 
+/// Every account whose contact is this E.164 mobile number, oldest first.
+pub async fn with_mobile<C: ConnectionTrait>(
+    conn: &C,
+    mobile: &str,
+) -> Result<Vec<account::Model>, DbErr> {
+    account::Entity::find()
+        .filter(account::Column::Mobile.eq(mobile))
+        .order_by_asc(account::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Gives an account without a mobile number this one (a texted link it followed proved it).
+pub async fn set_mobile_if_none<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    mobile: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    account::Entity::update_many()
+        .col_expr(account::Column::Mobile, Expr::value(mobile))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::Mobile.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Stores a new, not yet confirmed TOTP seed (its last step cleared), only while two-step
 /// verification is off.
 pub async fn start_totp<C: ConnectionTrait>(

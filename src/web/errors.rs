@@ -34,7 +34,8 @@ pub fn error_page(err: &Error, request_id: Option<&str>) -> Page {
         Error::AccessBlocked { .. }
         | Error::AccessRevoked { .. }
         | Error::ConsentPending { .. }
-        | Error::ConsentExpired { .. } => {
+        | Error::ConsentExpired { .. }
+        | Error::EmailUnconfirmed { .. } => {
             ("Your portal access is not available", vec![err.to_string()])
         }
         Error::RateLimited { .. } => ("Too many attempts", vec![err.to_string()]),

@@ -173,6 +173,11 @@ pub async fn blocked_page(
             slug,
             phone,
         } => ("consent_expired", practice, slug, phone),
+        Error::EmailUnconfirmed {
+            practice,
+            slug,
+            phone,
+        } => ("email_unconfirmed", practice, slug, phone),
         _ => return Err(refusal.into()),
     };
     let page = Page::new(
@@ -183,6 +188,7 @@ pub async fn blocked_page(
                 "blocked" => "blocked",
                 "revoked" => "deactivated",
                 "consent_pending" => "waiting for the patient's consent",
+                "email_unconfirmed" => "waiting for you to confirm your email address",
                 _ => "paused: the patient's consent has run out",
             },
             refused => minijinja::context! {

@@ -98,7 +98,8 @@ fn form_page(practice: &Practice, csrf: &Csrf, form: &FormData, errors: &FormErr
         minijinja::context! {
             needs => minijinja::context! {
                 email => verify || needs(RequiredField::Email),
-                mobile => needs(RequiredField::Mobile),
+                mobile => needs(RequiredField::Mobile) || needs(RequiredField::EmailOrMobile),
+                either => !verify && needs(RequiredField::EmailOrMobile),
                 postal_code => needs(RequiredField::PostalCode),
             },
             verify_email => verify,

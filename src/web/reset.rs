@@ -5,7 +5,7 @@
 
 use crate::api::context::RequestMeta;
 use crate::error::Error;
-use crate::service::login::passwords;
+use crate::service::login::{passwords, reset_requests};
 use crate::state::AppState;
 use crate::web::csrf::Csrf;
 use crate::web::form::{FormData, FormErrors};
@@ -53,10 +53,13 @@ pub async fn request(
 ) -> Page {
     let Some(identifier) = form.optional("identifier") else {
         let mut errors = FormErrors::default();
-        errors.add("identifier", "Enter your username or email address.");
+        errors.add(
+            "identifier",
+            "Enter your username, email address or mobile number.",
+        );
         return request_page(&csrf, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    passwords::request_reset(&state, identifier.to_owned(), meta);
+    reset_requests::request(&state, identifier.to_owned(), meta);
     Page::new(
         "reset/sent.html",
         minijinja::context! { minutes => passwords::RESET_TTL.num_minutes() },

@@ -22,6 +22,11 @@ pub fn mount(route: Route) -> (Route, Vec<Mounted>) {
             get(register::show).post(register::submit),
         )
         .at(
+            "/verify-email",
+            "page_verify_email_resend",
+            get(verify_email::resend_form).post(verify_email::resend),
+        )
+        .at(
             "/verify-email/:token",
             "page_verify_email",
             get(verify_email::show).post(verify_email::submit),

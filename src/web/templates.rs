@@ -27,6 +27,8 @@ pub const TEMPLATES: &[(&str, &str)] = embed!(
     "verify_email/confirm.html",
     "verify_email/done.html",
     "verify_email/invalid.html",
+    "verify_email/resend.html",
+    "verify_email/resent.html",
     "login/form.html",
     "login/choose.html",
     "login/blocked.html",

@@ -8,6 +8,7 @@ fn new_account(username: &str) -> NewAccount {
         username: Username::parse(username).unwrap(),
         email: None,
         email_verified: false,
+        mobile: None,
         password_hash: "$argon2id$placeholder".into(),
         must_change_password: false,
         first_name: None,

@@ -64,6 +64,12 @@ impl TestApp {
                     username: Username::parse(username).unwrap(),
                     email,
                     email_verified: true,
+                    mobile: (relation == "self")
+                        .then(|| created["mobile"].as_str())
+                        .flatten()
+                        .map(|m| {
+                            portico::domain::contact::MobileNumber::parse("mobile", m).unwrap()
+                        }),
                     password_hash: self.state.hasher.hash(password).await.unwrap(),
                     must_change_password: false,
                     first_name: (relation == "self")

@@ -41,7 +41,7 @@ async fn asking_for_a_link_answers_the_same_whether_or_not_an_account_matches() 
         .fill_and_submit("/reset-password", &[("identifier", "  ")])
         .await;
     assert_eq!(blank.status, 422, "{}", blank.body);
-    assert!(blank.contains("Enter your username or email address."));
+    assert!(blank.contains("Enter your username, email address or mobile number."));
 
     let known = browser
         .fill_and_submit("/reset-password", &[("identifier", "Ann.Lee")])
@@ -50,7 +50,7 @@ async fn asking_for_a_link_answers_the_same_whether_or_not_an_account_matches() 
         .fill_and_submit("/reset-password", &[("identifier", "nobody@example.org")])
         .await;
     assert_eq!(known.status, 200, "{}", known.body);
-    assert_eq!(known.h1(), "Check your email");
+    assert_eq!(known.h1(), "Check your messages");
     assert_eq!((unknown.status, unknown.body), (known.status, known.body));
 
     let mails = mailbox::wait_for_mail(&app.mail_dir(), "ann@example.org", 1).await;

@@ -124,8 +124,10 @@ async fn quick_add_refused_by_the_invitation_rules_rolls_the_patient_back() {
     let (_, admin) = app
         .create_practice("smith", "Smith Family Clinic", "555-0100")
         .await;
-    // No email on file: the invitation alone would be refused the same way (the practice
-    // requires an email by default).
+    // No email on file, at a practice that asks for one: the invitation alone would be
+    // refused the same way. (By default a cell number alone will do: `phone_first`.)
+    app.set_settings(&admin, json!({"required_fields": ["email"]}))
+        .await;
     let r = app
         .post(
             "/api/v1/practice/quick-add",

@@ -19,7 +19,7 @@ async fn new_practice_has_defaults_that_match_the_seeds() {
         "seed 004: the link is valid for 72 hours"
     );
     assert_eq!(s["self_registration"], "off");
-    assert_eq!(s["required_fields"], json!(["email"]));
+    assert_eq!(s["required_fields"], json!(["email_or_mobile"]));
     assert_eq!(s["age_of_majority"], 18);
     assert_eq!(s["mfa_required"], false);
     assert_eq!(s["contact_phone"], "555-0100");

@@ -201,18 +201,24 @@ async fn forgot_username_page_is_linked_from_login_and_answers_the_same() {
     assert_eq!(form.status, 200, "{}", form.body);
     assert_eq!(form.h1(), "Find your username");
     let blank = browser
-        .fill_and_submit("/forgot-username", &[("email", " ")])
+        .fill_and_submit("/forgot-username", &[("email_or_mobile", " ")])
         .await;
     assert_eq!(blank.status, 422, "{}", blank.body);
 
     let known = browser
-        .fill_and_submit("/forgot-username", &[("email", "lee@example.org")])
+        .fill_and_submit(
+            "/forgot-username",
+            &[("email_or_mobile", "lee@example.org")],
+        )
         .await;
     let unknown = browser
-        .fill_and_submit("/forgot-username", &[("email", "nobody@example.org")])
+        .fill_and_submit(
+            "/forgot-username",
+            &[("email_or_mobile", "nobody@example.org")],
+        )
         .await;
     assert_eq!(known.status, 200, "{}", known.body);
-    assert_eq!(known.h1(), "Check your email");
+    assert_eq!(known.h1(), "Check your messages");
     assert_eq!((unknown.status, unknown.body), (known.status, known.body));
     let mails = mailbox::wait_for_mail(&app.mail_dir(), "lee@example.org", 1).await;
     assert!(mails[0].text.contains("ann.lee"), "{}", mails[0].text);

@@ -581,9 +581,9 @@ test('a patient resets a forgotten password from the emailed link, then logs in 
   await checkA11y(page, 'reset request');
   await shot(page, 'reset-request');
   await page.fill('#f-identifier', 'rita.ho@example.org');
-  const sent = await submit('Email me a link');
+  const sent = await submit('Send me a link');
   assert.equal(sent.status(), 200);
-  assert.equal(await h1(), 'Check your email');
+  assert.equal(await h1(), 'Check your messages');
   await checkA11y(page, 'reset sent');
   await shot(page, 'reset-sent');
 

@@ -1,7 +1,7 @@
 //! Portal accounts: global logins, unique by username case-insensitively. Several accounts
 //! may share one email (seed 003: "each one must have a unique username").
 
-use crate::domain::contact::EmailAddress;
+use crate::domain::contact::{EmailAddress, MobileNumber};
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
 use crate::store::{account, accounts};
@@ -18,6 +18,8 @@ pub struct NewAccount {
     pub username: Username,
     pub email: Option<EmailAddress>,
     pub email_verified: bool,
+    /// The number a texted link went to (it proved the person has it).
+    pub mobile: Option<MobileNumber>,
     pub password_hash: String,
     pub must_change_password: bool,
     pub first_name: Option<String>,
@@ -38,6 +40,7 @@ pub async fn insert<C: ConnectionTrait>(
         email_folded: new.email.as_ref().map(EmailAddress::folded),
         email: new.email.map(|e| e.as_str().to_owned()),
         email_verified_at: new.email_verified.then_some(now),
+        mobile: new.mobile.map(|m| m.as_str().to_owned()),
         first_name: new.first_name,
         last_name: new.last_name,
         date_of_birth: new.date_of_birth,

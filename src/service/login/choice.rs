@@ -66,6 +66,7 @@ pub(super) async fn choose(
                 PracticeStanding::Revoked => "access_revoked",
                 PracticeStanding::ConsentPending => "consent_pending",
                 PracticeStanding::ConsentExpired => "consent_expired",
+                PracticeStanding::EmailUnconfirmed => "email_unconfirmed",
                 PracticeStanding::Active => "no_access",
             };
             let txn = state.db.begin().await?;
@@ -76,6 +77,7 @@ pub(super) async fn choose(
                         | AccessStatus::Revoked
                         | AccessStatus::PendingConsent
                         | AccessStatus::ConsentExpired
+                        | AccessStatus::PendingVerification
                 )
             });
             for row in refused {

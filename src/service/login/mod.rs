@@ -3,12 +3,15 @@
 //! of the same steps, and getting back in (password reset and change, username reminders).
 
 pub mod choice;
+pub mod contact;
 pub mod continuation;
 pub mod flow;
 pub mod mfa;
+mod mfa_codes;
 pub mod page;
 pub mod passwords;
 pub mod refresh;
+pub mod reset_requests;
 pub mod steps;
 pub mod tokens;
 pub mod username_reminders;

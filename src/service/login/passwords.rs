@@ -1,18 +1,14 @@
-//! Choosing a new password outside a login: the emailed reset link, and the signed-in
-//! account's own change. Both go through `password_policy::check` (the one rule), end the
+//! Choosing a new password outside a login: the reset link (asked for in
+//! `login::reset_requests`), and the signed-in account's own change. Both go through `password_policy::check` (the one rule), end the
 //! account's other sessions and email a notice. Neither touches two-step verification: after a
 //! reset the next login still asks for the code (SECURITY C5).
-//!
-//! A reset request answers the same for a known and an unknown username or address, in the
-//! same time: the request only queues the work (a background task finds the accounts, issues
-//! the links and queues the message), so nothing in the answer or its timing depends on
-//! whether an account exists.
 
 use crate::crypto::secrets;
 use crate::domain::password_policy::{self, PasswordContext};
 use crate::domain::throttle;
 use crate::error::{Error, Result};
-use crate::mail::account_security::{self, ResetLink};
+use crate::mail::{account_security, account_texts};
+use crate::service::login::contact::{self, Reach};
 use crate::service::sessions::ending;
 /// Which session a password change keeps (sessions end in `sessions::ending`).
 pub use crate::service::sessions::ending::Keep;
@@ -22,7 +18,8 @@ use crate::service::sessions::throttle::{Key, Kinds, attempt_guess};
 use crate::state::AppState;
 use crate::store::access_rows::{self, by_practice};
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, account_tokens, accounts, outbox, throttles};
+use crate::store::outbox::OutgoingMessage;
+use crate::store::{account, account_tokens, accounts, outbox};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
@@ -60,102 +57,6 @@ pub async fn check_for_account<C: ConnectionTrait>(
         )?;
     }
     Ok(())
-}
-
-/// `POST /api/v1/password-resets`: queues the work and returns at once, whatever the input.
-pub fn request_reset(state: &AppState, identifier: String, meta: RequestMeta) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let now = state.now();
-        match send_reset_links(&state, &identifier, &meta, now).await {
-            Ok(true) => state.outbox_wakeup.notify_one(),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "password reset request failed"),
-        }
-    });
-}
-
-/// Finds the accounts (by username, or every account using an email address), issues one
-/// link each and queues one message per address. Returns whether a message was queued.
-async fn send_reset_links(
-    state: &AppState,
-    identifier: &str,
-    meta: &RequestMeta,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let folded = identifier.trim().to_lowercase();
-    let found: Vec<account::Model> = if folded.contains('@') {
-        accounts::with_email_folded(&state.db, &folded).await?
-    } else {
-        accounts::find_by_username_folded(&state.db, &folded)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let accounts: Vec<account::Model> = found.into_iter().filter(|a| a.email.is_some()).collect();
-    let matched = !accounts.is_empty();
-    let mut accounts_due = Vec::with_capacity(accounts.len());
-    for a in accounts {
-        // Counted before the link is issued, in one statement: requests sent at once are
-        // judged as the same requests one after another.
-        let key = format!("{RESET_PURPOSE}:{}", a.id);
-        match throttles::count_attempt(&state.db, &key, throttle::LINKS_PER_ACCOUNT, now).await? {
-            Some(_) => accounts_due.push(a),
-            None => {
-                audit::record(
-                    &state.db,
-                    meta,
-                    Event::new("password_reset.throttled", Actor::Anonymous)
-                        .account(a.id)
-                        .detail(json!({"links_per_hour": throttle::LINKS_PER_ACCOUNT.cap})),
-                    now,
-                )
-                .await?;
-            }
-        }
-    }
-    let accounts = accounts_due;
-    let Some(to) = accounts.first().and_then(|a| a.email.clone()) else {
-        if matched {
-            return Ok(false);
-        }
-        audit::record(
-            &state.db,
-            meta,
-            Event::new("password_reset.requested", Actor::Anonymous).detail(json!({
-                "outcome": "no_account",
-                "identifier_sha256": secrets::hash_token(&folded),
-            })),
-            now,
-        )
-        .await?;
-        return Ok(false);
-    };
-    let issuer = state.settings.issuer();
-    let txn = state.db.begin().await?;
-    let mut links = Vec::with_capacity(accounts.len());
-    for a in &accounts {
-        // The newest link is the only one that works.
-        account_tokens::retire_all(&txn, a.id, RESET_PURPOSE, now).await?;
-        let token = account_tokens::issue(&txn, a.id, RESET_PURPOSE, None, RESET_TTL, now).await?;
-        links.push(ResetLink {
-            username: a.username.clone(),
-            link: format!("{issuer}/reset-password/{token}"),
-        });
-        audit::record(
-            &txn,
-            meta,
-            Event::new("password_reset.requested", Actor::Anonymous)
-                .account(a.id)
-                .detail(json!({"outcome": "link_sent", "accounts_on_address": accounts.len()})),
-            now,
-        )
-        .await?;
-    }
-    let msg = account_security::password_reset(&to, &links, RESET_TTL.num_minutes());
-    outbox::enqueue(&txn, None, msg, now).await?;
-    txn.commit().await?;
-    Ok(true)
 }
 
 /// Counts a look at a reset link on the client's address before the link is looked up (one
@@ -239,8 +140,7 @@ pub async fn complete_reset(
     let ended = ending::end_all(&txn, account.id, None, ended::PASSWORD_CHANGED, now).await?;
     // A reset is the way out of a throttled account.
     crate::service::sessions::throttle::forget_account(&txn, &account.username).await?;
-    if let Some(to) = &account.email {
-        let msg = account_security::password_changed(to, &account.username, true);
+    if let Some(msg) = changed_notice(&txn, &account, true).await? {
         outbox::enqueue(&txn, None, msg, now).await?;
     }
     audit::record(
@@ -255,6 +155,31 @@ pub async fn complete_reset(
     txn.commit().await?;
     state.outbox_wakeup.notify_one();
     Ok(())
+}
+
+/// The notice that the password changed: to the account's email, else by text to its mobile
+/// number (issue 22), else none.
+async fn changed_notice<C: ConnectionTrait>(
+    conn: &C,
+    account: &account::Model,
+    by_reset: bool,
+) -> Result<Option<OutgoingMessage>> {
+    Ok(match contact::reach_of(account) {
+        Some(Reach::Email(to)) => Some(account_security::password_changed(
+            &to,
+            &account.username,
+            by_reset,
+        )),
+        Some(Reach::Mobile(to)) => {
+            let sender = contact::sender_name(conn, account).await?;
+            Some(account_texts::password_changed(
+                &to,
+                &sender,
+                &account.username,
+            ))
+        }
+        None => None,
+    })
 }
 
 /// Who acts on their own account: the account, the practice of the session, and the session
@@ -314,8 +239,7 @@ pub async fn change_as(
     let txn = state.db.begin().await?;
     accounts::set_password(&txn, account.id, &hash, now).await?;
     let ended = ending::end_others(&txn, account.id, who.keep, now).await?;
-    if let Some(to) = &account.email {
-        let msg = account_security::password_changed(to, &account.username, false);
+    if let Some(msg) = changed_notice(&txn, account, false).await? {
         outbox::enqueue(&txn, None, msg, now).await?;
     }
     audit::record(

@@ -1,4 +1,5 @@
-//! "Forgot username": every username using an email address, mailed to that address.
+//! "Forgot username": every username using an email address, mailed to that address, or
+//! every username whose contact is a mobile number, texted to it (issue 22).
 //!
 //! As with password resets (`service::login::passwords`), the request answers the same at once for a
 //! known and an unknown address: it only queues the work (a background task finds the
@@ -9,11 +10,13 @@
 use crate::crypto::secrets;
 use crate::domain::throttle;
 use crate::error::Result;
+use crate::mail::account_texts;
 use crate::mail::username_reminder::{UsernameEntry, username_reminder};
+use crate::service::login::contact::{self, Names, Reach};
 use crate::state::AppState;
 use crate::store::access_rows;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
-use crate::store::{account, accounts, outbox, throttles};
+use crate::store::{account, outbox, throttles};
 use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
 use serde_json::json;
@@ -24,11 +27,11 @@ pub const REMINDERS_PER_HOUR: i32 = throttle::LINKS_PER_ACCOUNT.cap;
 const SENT: &str = "username_reminder.sent";
 
 /// `POST /api/v1/username-reminders`: queues the work and returns at once, whatever the input.
-pub fn request(state: &AppState, email: String, meta: RequestMeta) {
+pub fn request(state: &AppState, email_or_mobile: String, meta: RequestMeta) {
     let state = state.clone();
     tokio::spawn(async move {
         let now = state.now();
-        match send_reminder(&state, &email, &meta, now).await {
+        match send_reminder(&state, &email_or_mobile, &meta, now).await {
             Ok(true) => state.outbox_wakeup.notify_one(),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "username reminder failed"),
@@ -36,33 +39,28 @@ pub fn request(state: &AppState, email: String, meta: RequestMeta) {
     });
 }
 
-/// Finds every account using the address and queues one message listing them. Returns
-/// whether a message was queued.
+/// Finds every account using the address (or, by text, the mobile number) and queues one
+/// message listing them. Returns whether a message was queued.
 async fn send_reminder(
     state: &AppState,
-    email: &str,
+    identifier: &str,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let folded = email.trim().to_lowercase();
-    let accounts = if folded.contains('@') {
-        accounts::with_email_folded(&state.db, &folded).await?
-    } else {
-        Vec::new()
-    };
-    if accounts.is_empty() {
+    let (accounts, reach) = contact::find(&state.db, identifier, Names::Contact).await?;
+    let Some(reach) = reach else {
         audit::record(
             &state.db,
             meta,
             Event::new("username_reminder.requested", Actor::Anonymous).detail(json!({
                 "outcome": "no_account",
-                "email_sha256": secrets::hash_token(&folded),
+                "email_sha256": secrets::hash_token(&identifier.trim().to_lowercase()),
             })),
             now,
         )
         .await?;
         return Ok(false);
-    }
+    };
     let mut due = Vec::with_capacity(accounts.len());
     for a in accounts {
         // Counted before the message is queued, in one statement: requests sent at once are
@@ -83,7 +81,7 @@ async fn send_reminder(
             }
         }
     }
-    let Some(to) = due.first().and_then(|a| a.email.clone()) else {
+    let Some(first) = due.first() else {
         return Ok(false);
     };
     let mut entries = Vec::with_capacity(due.len());
@@ -94,14 +92,15 @@ async fn send_reminder(
         });
     }
     let login_url = format!("{}/login", state.settings.issuer());
+    let msg = match &reach {
+        Reach::Email(to) => username_reminder(to, &entries, &login_url),
+        Reach::Mobile(to) => {
+            let sender = contact::sender_name(&state.db, first).await?;
+            account_texts::username_reminder(to, &sender, &entries, &login_url)
+        }
+    };
     let txn = state.db.begin().await?;
-    outbox::enqueue(
-        &txn,
-        None,
-        username_reminder(&to, &entries, &login_url),
-        now,
-    )
-    .await?;
+    outbox::enqueue(&txn, None, msg, now).await?;
     for a in &due {
         audit::record(
             &txn,

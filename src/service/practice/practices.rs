@@ -158,7 +158,7 @@ pub async fn create(
         contact_email: new.email.as_ref().map(|e| e.as_str().to_owned()),
         invitation_ttl_hours: 72,
         self_registration: SelfRegistration::Off,
-        required_fields: RequiredField::Email.as_str().to_owned(),
+        required_fields: RequiredField::EmailOrMobile.as_str().to_owned(),
         age_of_majority: 18,
         mfa_required: false,
         limited_access_from_age: DEFAULT_LIMITED_ACCESS_FROM_AGE,

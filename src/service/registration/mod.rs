@@ -3,6 +3,7 @@
 //! accounts the front desk creates (seed 001) and tablet intake sessions (seed 001).
 
 pub mod confirmation;
+pub mod confirmation_resend;
 pub mod held;
 pub mod intake;
 pub mod link_checks;

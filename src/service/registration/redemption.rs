@@ -169,6 +169,11 @@ pub async fn redeem(
         Relation::Own => patient.email.clone(),
         _ => inv.recipient_email.clone(),
     };
+    // A texted link proves the number: it becomes the account's contact (issue 22).
+    let texted_to = match inv.channel {
+        Channel::Sms => inv.recipient_mobile.clone(),
+        Channel::Email => None,
+    };
     let holder = match r.account {
         AccountMode::New => {
             let username = Username::parse(&r.username)?;
@@ -258,6 +263,10 @@ pub async fn redeem(
                     username,
                     email,
                     email_verified,
+                    mobile: texted_to
+                        .as_deref()
+                        .map(|m| crate::domain::contact::MobileNumber::parse("mobile", m))
+                        .transpose()?,
                     password_hash,
                     must_change_password: false,
                     first_name: Some(first_name),
@@ -269,7 +278,12 @@ pub async fn redeem(
             .await?;
             (account, true)
         }
-        Holder::Existing(account) => (*account, false),
+        Holder::Existing(account) => {
+            if let Some(m) = &texted_to {
+                crate::store::accounts::set_mobile_if_none(&txn, account.id, m, now).await?;
+            }
+            (*account, false)
+        }
     };
     store::record_redeemer(&txn, inv.id, account.id).await?;
     // An adult decides who sees their record: a spouse, caregiver or other representative

@@ -191,6 +191,8 @@ fn new_account(reg: &Registration, password_hash: String) -> NewAccount {
         username: reg.username.clone(),
         email: reg.email.clone(),
         email_verified: false,
+        // The person's own number, as their email is: where resets go when there is no email.
+        mobile: reg.mobile.clone(),
         password_hash,
         must_change_password: false,
         first_name: Some(reg.first_name.as_str().to_owned()),

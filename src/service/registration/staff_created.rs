@@ -97,6 +97,7 @@ pub async fn create(
             username,
             email,
             email_verified: false,
+            mobile: None,
             password_hash,
             must_change_password: true,
             first_name: Some(patient.first_name.clone()),

@@ -29,6 +29,11 @@ pub fn refusal(at: &AtPractice, standing: Option<PracticeStanding>) -> Error {
             slug: at.slug.clone(),
             phone: at.phone.clone(),
         },
+        Some(PracticeStanding::EmailUnconfirmed) => Error::EmailUnconfirmed {
+            practice: at.name.clone(),
+            slug: at.slug.clone(),
+            phone: at.phone.clone(),
+        },
         Some(PracticeStanding::Active) | None => Error::NoAccess,
     }
 }

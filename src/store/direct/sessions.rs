@@ -184,6 +184,7 @@ impl FromRow for WithAccount {
             email: get(r, "email")?,
             email_folded: get(r, "email_folded")?,
             email_verified_at: opt_time(r, "email_verified_at")?,
+            mobile: get(r, "mobile")?,
             first_name: get(r, "first_name")?,
             last_name: get(r, "last_name")?,
             date_of_birth: opt_date(r, "date_of_birth")?,

@@ -14,6 +14,8 @@ pub struct Model {
     pub email: Option<String>,
     pub email_folded: Option<String>,
     pub email_verified_at: Option<DateTimeUtc>,
+    /// E.164; where resets and reminders go by text when there is no email (issue 22).
+    pub mobile: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub date_of_birth: Option<Date>,
