@@ -17,6 +17,7 @@ use crate::mail::consent::{self, ConsentLink, Who};
 use crate::mail::onboarding::Sender;
 use crate::service::access::listing::AccessRecord;
 use crate::service::practice::api_keys::Staff;
+use crate::service::representation::consent_periods::{activate_with_consent, end_by_patient};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
 use crate::store::representation::{self as requests, ConsentSecret};
@@ -24,7 +25,7 @@ use crate::store::{
     access, accounts, invitations, outbox, patient, patients, portal_access, practice,
     representative_consent,
 };
-use chrono::{DateTime, Months, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
@@ -247,50 +248,6 @@ pub async fn preview(
 pub struct Decided {
     pub access: portal_access::Model,
     pub practice: practice::Model,
-}
-
-/// When consent given now runs out.
-pub fn consent_until(practice: &practice::Model, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    let months = u32::try_from(practice.adult_representative_consent_months.max(1))
-        .map_err(Error::internal)?;
-    now.checked_add_months(Months::new(months))
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("consent expiry out of range")))
-}
-
-fn changed_meanwhile() -> Error {
-    Error::Conflict("This access changed meanwhile; please reload and try again.".into())
-}
-
-/// Makes a pending or lapsed access active with a fresh consent period, in `txn`; guarded on
-/// the status it was read in. Returns the updated access.
-pub async fn activate_with_consent<C: ConnectionTrait>(
-    txn: &C,
-    access: &portal_access::Model,
-    practice: &practice::Model,
-    now: DateTime<Utc>,
-) -> Result<portal_access::Model> {
-    let until = consent_until(practice, now)?;
-    access::activate_with_consent(txn, access.id, access.status, until, now)
-        .await?
-        .ok_or_else(changed_meanwhile)
-}
-
-/// Ends an access at the patient's word (declined, or ended from their account): `revoked`,
-/// stamped with the reason, guarded on the status it was read in. Returns the ended access.
-pub async fn end_by_patient<C: ConnectionTrait>(
-    txn: &C,
-    access: &portal_access::Model,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<portal_access::Model> {
-    let from = access.status;
-    let ended = access::revoke(txn, access.id, from, Some(reason.to_owned()), now)
-        .await?
-        .ok_or_else(changed_meanwhile)?;
-    // Open requests and invitations for it stop working.
-    requests::supersede_open_consents(txn, access.id, now).await?;
-    invitations::revoke_open_for_access(txn, access.id, now).await?;
-    Ok(ended)
 }
 
 /// The patient approves or declines with the link or code. The request is used up either way.

@@ -6,6 +6,7 @@ pub mod ageing_out;
 pub mod band_notices;
 pub mod bands;
 pub mod consent_lapse;
+pub mod consent_periods;
 pub mod consent_requests;
 pub mod my_representatives;
 pub mod overrides;

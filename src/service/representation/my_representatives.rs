@@ -8,9 +8,8 @@ use crate::domain::access::{AccessStatus, ConsentDecision, Relation, consent_tra
 use crate::error::{Error, Result};
 use crate::mail::consent;
 use crate::mail::onboarding::Sender;
-use crate::service::representation::consent_requests::{
-    activate_with_consent, end_by_patient, notify_access_gained, representative_name,
-};
+use crate::service::representation::consent_periods::{activate_with_consent, end_by_patient};
+use crate::service::representation::consent_requests::{notify_access_gained, representative_name};
 use crate::service::sessions::ending;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event, RequestMeta};
