@@ -5,6 +5,7 @@
 
 use crate::domain::contact::MobileNumber;
 use crate::error::Result;
+use crate::state::AppState;
 use crate::store::access_rows::{self, by_practice};
 use crate::store::{account, accounts};
 use sea_orm::ConnectionTrait;
@@ -70,4 +71,21 @@ pub async fn sender_name<C: ConnectionTrait>(conn: &C, a: &account::Model) -> Re
             .next()
             .map_or_else(|| "Patient portal".to_owned(), |p| p.name),
     )
+}
+
+/// Runs a "forgot password" or "forgot username" request after its 202 has gone, so the answer
+/// neither waits on nor reveals whether an account exists. `work` says whether it queued a
+/// message; the outbox is woken when it did.
+pub fn answer_later<F>(state: &AppState, what: &'static str, work: F)
+where
+    F: Future<Output = Result<bool>> + Send + 'static,
+{
+    let state = state.clone();
+    tokio::spawn(async move {
+        match work.await {
+            Ok(true) => state.outbox_wakeup.notify_one(),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "{what} failed"),
+        }
+    });
 }

@@ -24,14 +24,10 @@ use serde_json::json;
 
 /// `POST /api/v1/password-resets`: queues the work and returns at once, whatever the input.
 pub fn request(state: &AppState, identifier: String, meta: RequestMeta) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let now = state.now();
-        match send_reset_links(&state, &identifier, &meta, now).await {
-            Ok(true) => state.outbox_wakeup.notify_one(),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "password reset request failed"),
-        }
+    let now = state.now();
+    let work_state = state.clone();
+    contact::answer_later(state, "password reset request", async move {
+        send_reset_links(&work_state, &identifier, &meta, now).await
     });
 }
 

@@ -28,14 +28,10 @@ const SENT: &str = "username_reminder.sent";
 
 /// `POST /api/v1/username-reminders`: queues the work and returns at once, whatever the input.
 pub fn request(state: &AppState, email_or_mobile: String, meta: RequestMeta) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let now = state.now();
-        match send_reminder(&state, &email_or_mobile, &meta, now).await {
-            Ok(true) => state.outbox_wakeup.notify_one(),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "username reminder failed"),
-        }
+    let now = state.now();
+    let work_state = state.clone();
+    contact::answer_later(state, "username reminder", async move {
+        send_reminder(&work_state, &email_or_mobile, &meta, now).await
     });
 }
 
